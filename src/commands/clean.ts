@@ -1,0 +1,410 @@
+import { mkdir } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { resolve, join } from 'node:path';
+import { stringify } from 'csv-stringify/sync';
+import { EXIT, InterruptedError, UsageError, describeFsError } from '../errors.js';
+import type { IO } from '../io.js';
+import { chooseColumns } from '../input/columns.js';
+import { openInput } from '../input/reader.js';
+import type { Chunk } from '../input/split.js';
+import { FORMATS, type Format } from '../input/sniff.js';
+import { AtomicFile } from '../output/atomic.js';
+import { ADDED_COLUMNS, PURGE_COLUMNS, RowFormat } from '../output/rows.js';
+import { checkCountry } from '../phone.js';
+import { ChunkProcessor, Outcome, OUTCOME_REASON, type ChunkConfig, type ChunkResult } from '../pipeline/chunk.js';
+import { ChunkPool } from '../pipeline/pool.js';
+import { WaIdSet } from '../pipeline/waid-set.js';
+import { Progress } from '../progress.js';
+import { openStore, type Store } from '../store/store.js';
+import { BLACKLIST, BLACKLIST_COLUMNS, OPTOUT, parseBlacklistEntry, type OptOutEntry } from '../store/lists.js';
+import { loadNumberList } from '../input/number-list.js';
+import { versions } from '../versions.js';
+
+export const PURGE_REASONS = [
+  'missing_number', 'invalid_number', 'no_country_code', 'malformed_row', 'duplicate', 'blacklisted', 'opted_out',
+] as const;
+export type PurgeReason = (typeof PURGE_REASONS)[number];
+
+export interface CleanOptions {
+  country?: string;
+  column?: string;
+  optoutColumn?: string;
+  format?: string;
+  delimiter?: string;
+  outputFormat?: string;
+  outDir: string;
+  blacklist?: string;
+  store?: string;
+  failOn?: string;
+  json?: boolean;
+  quiet?: boolean;
+  workers?: string;
+}
+
+interface Settings {
+  country: ReturnType<typeof checkCountry>;
+  format: Format | undefined;
+  delimiter: string | undefined;
+  outputFormat: Format | undefined;
+  failOn: Set<PurgeReason> | 'any' | undefined;
+  workers: number;
+}
+
+/** Chunks in flight at once: enough to keep every worker busy, few enough to keep memory flat. */
+const IN_FLIGHT_PER_WORKER = 3;
+
+function parseFormat(value: string | undefined, flag: string): Format | undefined {
+  if (value === undefined) return undefined;
+  const format = value.toLowerCase() === 'ndjson' ? 'jsonl' : value.toLowerCase();
+  if (!FORMATS.includes(format as Format)) throw new UsageError(`${flag} must be one of ${FORMATS.join(', ')}; got "${value}"`);
+  return format as Format;
+}
+
+function parseDelimiter(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const named: Record<string, string> = { '\\t': '\t', tab: '\t', comma: ',', semicolon: ';', pipe: '|' };
+  const delimiter = named[value.toLowerCase()] ?? value;
+  if (delimiter.length !== 1 || delimiter === '"' || delimiter === '\n' || delimiter === '\r') {
+    throw new UsageError(`--delimiter must be one character (or "tab"); got "${value}"`);
+  }
+  return delimiter;
+}
+
+export function parseFailOn(value: string | undefined): Set<PurgeReason> | 'any' | undefined {
+  if (value === undefined) return undefined;
+  if (value.trim().toLowerCase() === 'any') return 'any';
+  const reasons = value.split(',').map((r) => r.trim()).filter(Boolean);
+  const unknown = reasons.filter((r) => !PURGE_REASONS.includes(r as PurgeReason));
+  if (unknown.length || reasons.length === 0) {
+    throw new UsageError(`--fail-on: unknown reason ${unknown.join(', ') || '(none)'}; use "any" or some of: ${PURGE_REASONS.join(', ')}`);
+  }
+  return new Set(reasons as PurgeReason[]);
+}
+
+function settings(options: CleanOptions, env: NodeJS.ProcessEnv): Settings {
+  const countryText = options.country ?? env.WA_GUARD_COUNTRY;
+  const country = checkCountry(countryText);
+  if (countryText && !country) throw new UsageError(`--country: "${countryText}" is not a known ISO 3166 country code (e.g. ID, BR, US)`);
+  let workers = Math.max(1, Math.min(8, availableParallelism()));
+  if (options.workers !== undefined) {
+    workers = Number(options.workers);
+    if (!Number.isInteger(workers) || workers < 0 || workers > 64) throw new UsageError(`--workers must be an integer from 0 to 64; got "${options.workers}"`);
+  }
+  return {
+    country,
+    format: parseFormat(options.format, '--format'),
+    delimiter: parseDelimiter(options.delimiter),
+    outputFormat: parseFormat(options.outputFormat, '--output-format'),
+    failOn: parseFailOn(options.failOn),
+    workers,
+  };
+}
+
+export interface CleanSummary {
+  command: 'clean';
+  ok: boolean;
+  input: { path: string; format: Format; delimiter?: string; phone_columns: string[]; optout_column?: string; bytes: number };
+  outputs: { cleaned: string; purged: string; blacklist: string; summary: string };
+  rows: { input: number; cleaned: number; purged: number };
+  wa_status: Record<string, number>;
+  purged_by_reason: Record<PurgeReason, number>;
+  phone_column_used: Record<string, number>;
+  verification: { mode: 'offline'; note: string };
+  store: { backend: string; location: string; blacklist_size: number };
+  country: string | null;
+  warnings: string[];
+  started_at: string;
+  finished_at: string;
+  duration_ms: number;
+  rows_per_second: number;
+  versions: Record<string, string>;
+}
+
+/** A consumed chunk, for the loop that writes outputs in input order. */
+class Totals {
+  rows = 0;
+  cleaned = 0;
+  purged = 0;
+  shortRows = 0;
+  byReason = Object.fromEntries(PURGE_REASONS.map((r) => [r, 0])) as Record<PurgeReason, number>;
+  byColumn: number[] = [];
+}
+
+export async function clean(inputSpec: string | undefined, options: CleanOptions, io: IO): Promise<number> {
+  const started = new Date();
+  if (!inputSpec) throw new UsageError('missing input: give a file path, or - to read stdin');
+  const config = settings(options, io.env);
+  const signal = io.signal;
+  const checkAbort = (): void => {
+    if (signal?.aborted) throw new InterruptedError(String(signal.reason ?? 'SIGINT'));
+  };
+
+  // Everything that can reject the input or the arguments happens before any output exists.
+  const input = await openInput(inputSpec, io, { format: config.format, delimiter: config.delimiter });
+  const choice = chooseColumns(input.columns, input.source, options.column, options.optoutColumn);
+  const outputFormat = config.outputFormat ?? input.sniffed.format;
+  const sameCsvDialect = input.sniffed.format === 'csv' && outputFormat === 'csv';
+  const dialect = sameCsvDialect ? input.sniffed.dialect : { delimiter: ',', bom: false, eol: '\n' as const };
+  const rowFormat = new RowFormat(outputFormat, dialect);
+  const chunkConfig: ChunkConfig = {
+    source: input.source,
+    format: input.sniffed.format,
+    delimiter: input.sniffed.dialect.delimiter,
+    columns: input.columns,
+    phone: choice.phone,
+    optOut: choice.optOut,
+    country: config.country,
+    output: { format: outputFormat, delimiter: dialect.delimiter },
+  };
+  const fileBlacklist = options.blacklist
+    ? await loadNumberList(options.blacklist, io, config.country)
+    : undefined;
+
+  const outDir = resolve(io.cwd, options.outDir);
+  try {
+    await mkdir(outDir, { recursive: true });
+  } catch (err) {
+    throw new UsageError(describeFsError(err, 'cannot create --out-dir', options.outDir));
+  }
+  const store = await openStore(options.store, io.env, io.cwd);
+  const paths = {
+    cleaned: join(outDir, `cleaned.${rowFormat.extension}`),
+    purged: join(outDir, `purged.${rowFormat.extension}`),
+    blacklist: join(outDir, 'blacklist.csv'),
+    summary: join(outDir, 'summary.json'),
+  };
+  const files: AtomicFile[] = [];
+  let pool: ChunkPool | undefined;
+  let progress: Progress | undefined;
+  try {
+    const [cleanedFile, purgedFile, blacklistFile, summaryFile] = await Promise.all(
+      [paths.cleaned, paths.purged, paths.blacklist, paths.summary].map(async (p) => {
+        const file = await AtomicFile.create(p);
+        files.push(file);
+        return file;
+      }),
+    ) as [AtomicFile, AtomicFile, AtomicFile, AtomicFile];
+
+    const inputHeader = sameCsvDialect
+      ? input.headerText!
+      : stringify([input.columns], { delimiter: dialect.delimiter, record_delimiter: '' });
+    await cleanedFile.write(rowFormat.start(inputHeader, ADDED_COLUMNS));
+    await purgedFile.write(rowFormat.start(inputHeader, PURGE_COLUMNS));
+
+    progress = await Progress.start(io, Boolean(options.quiet || options.json), input.size);
+    const totals = new Totals();
+    const seen = new WaIdSet();
+    const rowUnit = input.sniffed.format === 'json' ? 'record' : 'line';
+    const optOutColumn = choice.optOut === undefined ? undefined : input.columns[choice.optOut];
+
+    const consume = async (result: ChunkResult): Promise<void> => {
+      checkAbort();
+      const n = result.rows;
+      const reason: (PurgeReason | undefined)[] = new Array(n);
+      const detail: string[] = result.details.slice();
+      const candidates: number[] = [];
+      for (let i = 0; i < n; i++) {
+        const outcome = result.outcome[i]!;
+        if (outcome !== Outcome.OK) {
+          reason[i] = OUTCOME_REASON[outcome] as PurgeReason;
+          continue;
+        }
+        const position = result.lines[i] || totals.rows + i + 1;
+        const waId = result.waIds[i]!;
+        const first = seen.get(waId);
+        if (first >= 0) {
+          reason[i] = 'duplicate';
+          detail[i] = `+${waId} already on ${rowUnit} ${first}`;
+        } else {
+          seen.add(waId, position);
+          candidates.push(i);
+        }
+      }
+      // Policy: the store's lists (one batched lookup per chunk), the --blacklist file, the row's own opt-out flag.
+      const keys = candidates.map((i) => String(result.waIds[i]));
+      const [listed, optedOut] = await Promise.all([store.get(BLACKLIST, keys), store.get(OPTOUT, keys)]);
+      candidates.forEach((i, k) => {
+        const waId = result.waIds[i]!;
+        if (listed[k] !== undefined) {
+          const entry = parseBlacklistEntry(listed[k]!);
+          reason[i] = 'blacklisted';
+          detail[i] = `on the blacklist since ${entry.first_seen.slice(0, 10)}: ${entry.reason} (${entry.source}, ${entry.strikes} strike${entry.strikes === 1 ? '' : 's'})`;
+        } else if (fileBlacklist?.has(waId)) {
+          reason[i] = 'blacklisted';
+          detail[i] = `listed in ${options.blacklist}`;
+        } else if (optedOut[k] !== undefined) {
+          const entry = JSON.parse(optedOut[k]!) as OptOutEntry;
+          reason[i] = 'opted_out';
+          detail[i] = `opted out on ${entry.at.slice(0, 10)} (${entry.source})`;
+        } else if (result.optedOut[i]) {
+          reason[i] = 'opted_out';
+          detail[i] = `flagged in column "${optOutColumn}"`;
+        }
+      });
+      let cleanedText = '';
+      let purgedText = '';
+      for (let i = 0; i < n; i++) {
+        const why = reason[i];
+        if (why === undefined) {
+          cleanedText += rowFormat.cleaned(totals.cleaned++, result.bases[i]!, String(result.waIds[i]), 'unverified');
+          const column = result.phoneColumn[i]!;
+          totals.byColumn[column] = (totals.byColumn[column] ?? 0) + 1;
+        } else {
+          purgedText += rowFormat.purged(totals.purged++, result.bases[i]!, why, detail[i]!);
+          totals.byReason[why]++;
+        }
+      }
+      totals.rows += n;
+      totals.shortRows += result.shortRows;
+      await Promise.all([cleanedFile.write(cleanedText), purgedFile.write(purgedText)]);
+      progress!.update(input.bytesRead(), totals.rows);
+    };
+
+    const chunks = withAbort(input.chunks, signal);
+    const first = await chunks.next();
+    const second = first.done ? first : await chunks.next();
+    if (second.done || config.workers === 0) {
+      // Small input (or --workers 0): no threads to start.
+      const processor = new ChunkProcessor(chunkConfig);
+      if (!first.done) await consume(processor.process(first.value.bytes, first.value.startLine));
+      if (!second.done) await consume(processor.process(second.value.bytes, second.value.startLine));
+      for await (const chunk of chunks) await consume(processor.process(chunk.bytes, chunk.startLine));
+    } else {
+      pool = new ChunkPool(chunkConfig, config.workers);
+      const inFlight: Promise<ChunkResult>[] = [];
+      const submit = (chunk: Chunk): void => {
+        const job = pool!.run(chunk.bytes, chunk.startLine);
+        job.catch(() => undefined); // awaited in order below; this only silences early rejections
+        inFlight.push(job);
+      };
+      submit(first.value);
+      submit(second.value);
+      for await (const chunk of chunks) {
+        submit(chunk);
+        while (inFlight.length >= config.workers * IN_FLIGHT_PER_WORKER) await consume(await inFlight.shift()!);
+      }
+      while (inFlight.length) await consume(await inFlight.shift()!);
+    }
+    checkAbort();
+    if (totals.rows === 0) {
+      throw new UsageError(`${input.source}: no data rows${input.sniffed.format === 'csv' ? ' (only a header)' : ''}`);
+    }
+
+    await cleanedFile.write(rowFormat.end(totals.cleaned));
+    await purgedFile.write(rowFormat.end(totals.purged));
+    const blacklistSize = await exportBlacklist(store, blacklistFile);
+    progress.stop();
+
+    const finished = new Date();
+    const warnings: string[] = [];
+    if (totals.shortRows) warnings.push(`${totals.shortRows} row(s) had fewer fields than the header; the missing fields were left empty`);
+    if (fileBlacklist?.warning) warnings.push(fileBlacklist.warning);
+    const phoneColumns = choice.phone.map((c) => input.columns[c]!);
+    const seconds = Math.max(0.001, (finished.getTime() - started.getTime()) / 1000);
+    const summary: CleanSummary = {
+      command: 'clean',
+      ok: true,
+      input: {
+        path: input.path ?? '-',
+        format: input.sniffed.format,
+        ...(input.sniffed.format === 'csv' ? { delimiter: input.sniffed.dialect.delimiter } : {}),
+        phone_columns: phoneColumns,
+        ...(optOutColumn !== undefined ? { optout_column: optOutColumn } : {}),
+        bytes: input.bytesRead(),
+      },
+      outputs: paths,
+      rows: { input: totals.rows, cleaned: totals.cleaned, purged: totals.purged },
+      wa_status: { unverified: totals.cleaned },
+      purged_by_reason: totals.byReason,
+      phone_column_used: Object.fromEntries(phoneColumns.map((name, c) => [name, totals.byColumn[c] ?? 0])),
+      verification: { mode: 'offline', note: 'numbers were not checked against WhatsApp' },
+      store: { backend: store.backend, location: store.location, blacklist_size: blacklistSize },
+      country: config.country ?? null,
+      warnings,
+      started_at: started.toISOString(),
+      finished_at: finished.toISOString(),
+      duration_ms: finished.getTime() - started.getTime(),
+      rows_per_second: Math.round(totals.rows / seconds),
+      versions: versions(),
+    };
+    await summaryFile.write(JSON.stringify(summary, null, 2) + '\n');
+    for (const file of files) await file.commit();
+    files.length = 0;
+
+    if (options.json) io.stdout.write(JSON.stringify(summary, null, 2) + '\n');
+    else if (!options.quiet) io.stderr.write(humanSummary(summary));
+    return failOnExit(config.failOn, totals.byReason, io, Boolean(options.quiet));
+  } finally {
+    progress?.stop();
+    await pool?.close();
+    await Promise.all(files.map((f) => f.abort()));
+    await store.close();
+  }
+}
+
+/** Stops reading as soon as a signal arrives, even while waiting for stdin. */
+async function* withAbort<T>(source: AsyncGenerator<T>, signal: AbortSignal | undefined): AsyncGenerator<T> {
+  if (!signal) return yield* source;
+  const aborted = new Promise<never>((_, reject) => {
+    const fail = (): void => reject(new InterruptedError(String(signal.reason ?? 'SIGINT')));
+    if (signal.aborted) fail();
+    else signal.addEventListener('abort', fail, { once: true });
+  });
+  aborted.catch(() => undefined);
+  try {
+    while (true) {
+      const step = await Promise.race([source.next(), aborted]);
+      if (step.done) return;
+      yield step.value;
+    }
+  } finally {
+    await source.return(undefined);
+  }
+}
+
+async function exportBlacklist(store: Store, file: AtomicFile): Promise<number> {
+  await file.write(stringify([BLACKLIST_COLUMNS as unknown as string[]]));
+  let count = 0;
+  let batch: string[][] = [];
+  for await (const [waId, value] of store.scan(BLACKLIST)) {
+    const e = parseBlacklistEntry(value);
+    batch.push([waId, e.reason, e.source, e.first_seen, e.last_seen, String(e.strikes)]);
+    count++;
+    if (batch.length === 10_000) {
+      await file.write(stringify(batch));
+      batch = [];
+    }
+  }
+  if (batch.length) await file.write(stringify(batch));
+  return count;
+}
+
+function failOnExit(failOn: Settings['failOn'], byReason: Record<PurgeReason, number>, io: IO, quiet: boolean): number {
+  if (!failOn) return EXIT.OK;
+  const hits = PURGE_REASONS.filter((r) => byReason[r] > 0 && (failOn === 'any' || failOn.has(r)));
+  if (hits.length === 0) return EXIT.OK;
+  if (!quiet) io.stderr.write(`wa-guard: --fail-on: rows were purged for ${hits.map((r) => `${r} (${byReason[r]})`).join(', ')}\n`);
+  return EXIT.FAIL_ON;
+}
+
+function humanSummary(s: CleanSummary): string {
+  const n = (value: number): string => value.toLocaleString('en-US');
+  const lines = [
+    `wa-guard clean: ${n(s.rows.input)} rows from ${s.input.path === '-' ? 'stdin' : s.input.path} (${s.input.format}) in ${(s.duration_ms / 1000).toFixed(2)} s, ${n(s.rows_per_second)} rows/s`,
+    `  cleaned  ${n(s.rows.cleaned).padStart(10)}  -> ${s.outputs.cleaned}`,
+    `  purged   ${n(s.rows.purged).padStart(10)}  -> ${s.outputs.purged}`,
+  ];
+  for (const reason of PURGE_REASONS) {
+    if (s.purged_by_reason[reason]) lines.push(`    ${reason.padEnd(16)}${n(s.purged_by_reason[reason]).padStart(10)}`);
+  }
+  const used = Object.entries(s.phone_column_used);
+  if (used.length > 1) lines.push(`  phone column used: ${used.map(([name, count]) => `${name} ${n(count)}`).join(', ')}`);
+  else lines.push(`  phone column: ${s.input.phone_columns[0]}`);
+  lines.push(`  numbers not verified with WhatsApp (offline); blacklist: ${n(s.store.blacklist_size)} numbers in ${s.store.backend} store`);
+  if (!s.country) lines.push('  no --country given: numbers without a country code were purged as no_country_code');
+  for (const warning of s.warnings) lines.push(`  warning: ${warning}`);
+  lines.push(`  summary  -> ${s.outputs.summary}`);
+  return lines.join('\n') + '\n';
+}
+
+

@@ -1,0 +1,146 @@
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type { Readable } from 'node:stream';
+import { parse as parseCsv } from 'csv-parse/sync';
+import { UsageError, describeFsError } from '../errors.js';
+import type { IO } from '../io.js';
+import { RecordSplitter, MAX_RECORD_BYTES, type Chunk } from './split.js';
+import { sniff, type Format, type Sniffed } from './sniff.js';
+import { ChunkProcessor } from '../pipeline/chunk.js';
+
+const HEAD_BYTES = 64 << 10;
+
+export interface Input {
+  /** The name used in messages: the path as given, or "stdin". */
+  source: string;
+  /** Absolute path, or undefined for stdin. */
+  path: string | undefined;
+  size: number | undefined;
+  sniffed: Sniffed;
+  /** CSV: the header's names; JSON/JSONL: the first record's keys. */
+  columns: string[];
+  /** CSV: the header line exactly as written (without its line ending). */
+  headerText: string | undefined;
+  /** Whole-record chunks of the data after the header. */
+  chunks: AsyncGenerator<Chunk>;
+  bytesRead(): number;
+}
+
+export interface InputOptions {
+  format?: Format;
+  delimiter?: string;
+}
+
+/** Opens a file or stdin ("-"), sniffs its format and reads its header, before any output exists. */
+export async function openInput(spec: string, io: IO, options: InputOptions): Promise<Input> {
+  const isStdin = spec === '-';
+  const source = isStdin ? 'stdin' : spec;
+  let path: string | undefined;
+  let size: number | undefined;
+  let stream: Readable;
+  if (isStdin) {
+    stream = io.stdin;
+  } else {
+    path = resolve(io.cwd, spec);
+    try {
+      const info = await stat(path);
+      if (info.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+      size = info.size;
+    } catch (err) {
+      throw new UsageError(describeFsError(err, 'cannot read', spec));
+    }
+    stream = createReadStream(path, { highWaterMark: 1 << 20 });
+  }
+  let bytesRead = 0;
+  const iterator = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer | string>;
+  const next = async (): Promise<Buffer | undefined> => {
+    let step: IteratorResult<Buffer | string>;
+    try {
+      step = await iterator.next();
+    } catch (err) {
+      if ((err as Error).name === 'AbortError') throw err;
+      throw new UsageError(describeFsError(err, 'cannot read', source));
+    }
+    if (step.done) return undefined;
+    const buf = typeof step.value === 'string' ? Buffer.from(step.value) : step.value;
+    bytesRead += buf.length;
+    return buf;
+  };
+
+  const parts: Buffer[] = [];
+  let headLength = 0;
+  let ended = false;
+  while (headLength < HEAD_BYTES) {
+    const buf = await next();
+    if (!buf) { ended = true; break; }
+    parts.push(buf);
+    headLength += buf.length;
+  }
+  const head = Buffer.concat(parts);
+  const sniffed = sniff(head, source, { format: options.format, delimiter: options.delimiter, name: path });
+  let body = head.subarray(sniffed.skip);
+
+  let columns: string[];
+  let headerText: string | undefined;
+  let startLine = 1;
+  if (sniffed.format === 'csv') {
+    const end = csvRecordEnd(body);
+    if (end < 0 && !ended) throw new UsageError(`${source}: line 1: the header is longer than ${HEAD_BYTES >> 10} KiB; is this a CSV file?`);
+    const headerBytes = end < 0 ? body : body.subarray(0, end);
+    headerText = headerBytes.toString('utf8').replace(/\r$/, '');
+    try {
+      columns = (parseCsv(headerText, { delimiter: sniffed.dialect.delimiter }) as string[][])[0] ?? [];
+    } catch (err) {
+      throw new UsageError(`${source}: line 1: the header is not valid CSV: ${(err as Error).message.replace(/ at line \d+/, '')}`);
+    }
+    body = end < 0 ? Buffer.alloc(0) : body.subarray(end + 1);
+    startLine = 2;
+  } else {
+    columns = firstRecordKeys(sniffed.format, body, ended, source);
+  }
+
+  async function* chunks(): AsyncGenerator<Chunk> {
+    const splitter = new RecordSplitter(sniffed.format, source, startLine);
+    let pending: Buffer | undefined = body;
+    while (pending) {
+      yield* splitter.push(pending);
+      pending = ended ? undefined : await next();
+    }
+    const last = splitter.end();
+    if (last) yield last;
+  }
+
+  return { source, path, size, sniffed, columns, headerText, chunks: chunks(), bytesRead: () => bytesRead };
+}
+
+/** Index of the newline that ends the first CSV record, or -1. */
+function csvRecordEnd(buf: Buffer): number {
+  let quoted = false;
+  const limit = Math.min(buf.length, MAX_RECORD_BYTES);
+  for (let i = 0; i < limit; i++) {
+    const c = buf[i];
+    if (c === 0x22) quoted = !quoted;
+    else if (c === 0x0a && !quoted) return i;
+  }
+  return -1;
+}
+
+/** The keys of the first JSON record, which name the columns of CSV output and the phone field. */
+function firstRecordKeys(format: Format, body: Buffer, ended: boolean, source: string): string[] {
+  const probe = new RecordSplitter(format, source, 1, 1);
+  const [first] = probe.push(body);
+  const chunk = first ?? (ended ? probe.end() : undefined);
+  if (!chunk) throw new UsageError(`${source}: the first record is longer than ${HEAD_BYTES >> 10} KiB`);
+  // Parsing with no phone column yet still reports broken JSON with its line.
+  const processor = new ChunkProcessor({
+    source, format, delimiter: ',', columns: [], phone: [], optOut: undefined, country: undefined,
+    output: { format: 'json', delimiter: ',' },
+  });
+  const firstObject = processor.firstObject(chunk.bytes, chunk.startLine);
+  if (firstObject === undefined) {
+    if (ended && chunk.bytes.toString().trim() === '') throw new UsageError(`${source}: the file holds no records`);
+    throw new UsageError(`${source}: the first record is not a JSON object`);
+  }
+  return Object.keys(firstObject);
+}

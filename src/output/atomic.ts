@@ -1,0 +1,81 @@
+import { close, createWriteStream, fsync, open, type WriteStream } from 'node:fs';
+import { rename, unlink } from 'node:fs/promises';
+import { once } from 'node:events';
+import { basename, dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import { CliError, EXIT, describeFsError } from '../errors.js';
+
+const openFd = promisify(open);
+const fsyncFd = promisify(fsync);
+const closeFd = promisify(close);
+
+/**
+ * A file written under a temporary name beside its final path and renamed into
+ * place only by commit(), so an interrupted run never leaves a partial file
+ * that looks complete.
+ */
+export class AtomicFile {
+  readonly tmpPath: string;
+  private fd = -1;
+  private stream!: WriteStream;
+  private failure: Error | undefined;
+
+  private constructor(readonly path: string) {
+    this.tmpPath = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+  }
+
+  static async create(path: string): Promise<AtomicFile> {
+    const file = new AtomicFile(path);
+    try {
+      // Opening now turns an unwritable directory into an error before any work is done.
+      file.fd = await openFd(file.tmpPath, 'w');
+    } catch (err) {
+      throw new CliError(describeFsError(err, 'cannot write to', dirname(path)), EXIT.USAGE);
+    }
+    // A numeric fd and autoClose off: we fsync and close it ourselves before the rename.
+    file.stream = createWriteStream('', { fd: file.fd, autoClose: false, highWaterMark: 1 << 20 });
+    file.stream.on('error', (err) => { file.failure = err; });
+    return file;
+  }
+
+  private check(): void {
+    if (this.failure) throw new CliError(describeFsError(this.failure, 'cannot write', this.path));
+  }
+
+  /** Writes text, waiting while the OS is slower than we are. */
+  async write(text: string): Promise<void> {
+    this.check();
+    if (text !== '' && !this.stream.write(text)) {
+      await Promise.race([once(this.stream, 'drain'), once(this.stream, 'error').catch(() => undefined)]);
+      this.check();
+    }
+  }
+
+  /** Flushes to disk and renames into place. */
+  async commit(): Promise<void> {
+    try {
+      await new Promise<void>((done, fail) => {
+        this.stream.once('error', fail);
+        this.stream.end(() => done());
+      });
+      const fd = this.fd;
+      this.fd = -1;
+      await fsyncFd(fd);
+      await closeFd(fd);
+      await rename(this.tmpPath, this.path);
+    } catch (err) {
+      await this.abort();
+      throw new CliError(describeFsError(err, 'cannot write', this.path));
+    }
+  }
+
+  async abort(): Promise<void> {
+    this.stream.destroy();
+    if (this.fd >= 0) {
+      const fd = this.fd;
+      this.fd = -1;
+      await closeFd(fd).catch(() => undefined);
+    }
+    await unlink(this.tmpPath).catch(() => undefined);
+  }
+}

@@ -1,0 +1,54 @@
+import { stringify } from 'csv-stringify/sync';
+import type { Dialect, Format } from '../input/sniff.js';
+
+export const ADDED_COLUMNS = ['phone_e164', 'wa_id', 'wa_status'] as const;
+export const PURGE_COLUMNS = ['purge_reason', 'purge_detail'] as const;
+
+/**
+ * Writes rows whose input columns were already serialized by a worker (the
+ * "base"), appending the columns wa-guard adds. CSV keeps the input's dialect;
+ * JSON bases are objects missing their closing brace.
+ */
+export class RowFormat {
+  constructor(readonly format: Format, readonly dialect: Dialect) {}
+
+  get extension(): string {
+    return this.format;
+  }
+
+  /** File start: BOM and header for CSV, '[' for a JSON array. */
+  start(inputHeader: string, added: readonly string[]): string {
+    if (this.format === 'json') return '[';
+    if (this.format === 'jsonl') return '';
+    const { delimiter, eol, bom } = this.dialect;
+    return (bom ? '\ufeff' : '') + inputHeader + delimiter + stringify([added], { delimiter, record_delimiter: eol });
+  }
+
+  end(rows: number): string {
+    return this.format === 'json' ? (rows > 0 ? '\n]\n' : ']\n') : '';
+  }
+
+  /** Separator written before the n-th row (0-based) of a file. */
+  private lead(index: number): string {
+    return this.format === 'json' ? (index === 0 ? '\n' : ',\n') : '';
+  }
+
+  cleaned(index: number, base: string, waId: string, status: string): string {
+    if (this.format === 'csv') {
+      // These values are digits, '+' and a lower-case word: they never need quoting.
+      const d = this.dialect.delimiter;
+      return base + d + '+' + waId + d + waId + d + status + this.dialect.eol;
+    }
+    const sep = base.length > 1 ? ',' : '';
+    return `${this.lead(index)}${base}${sep}"phone_e164":"+${waId}","wa_id":"${waId}","wa_status":"${status}"}${this.format === 'jsonl' ? '\n' : ''}`;
+  }
+
+  purged(index: number, base: string, reason: string, detail: string): string {
+    if (this.format === 'csv') {
+      const { delimiter, eol } = this.dialect;
+      return base + delimiter + stringify([[reason, detail]], { delimiter, record_delimiter: eol });
+    }
+    const sep = base.length > 1 ? ',' : '';
+    return `${this.lead(index)}${base}${sep}"purge_reason":"${reason}","purge_detail":${JSON.stringify(detail)}}${this.format === 'jsonl' ? '\n' : ''}`;
+  }
+}

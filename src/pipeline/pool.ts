@@ -1,0 +1,56 @@
+import { Worker } from 'node:worker_threads';
+import { CliError, UsageError } from '../errors.js';
+import type { ChunkConfig, ChunkResult } from './chunk.js';
+
+type Reply = { id: number; result?: ChunkResult; error?: { message: string; stack?: string; usage: boolean } };
+type Pending = { resolve: (result: ChunkResult) => void; reject: (err: Error) => void };
+
+/** Worker threads that process chunks; results come back as promises, so callers keep input order. */
+export class ChunkPool {
+  private readonly workers: Worker[] = [];
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 0;
+
+  constructor(config: ChunkConfig, size: number) {
+    for (let i = 0; i < size; i++) {
+      const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: config });
+      worker.on('message', (reply: Reply) => this.settle(reply));
+      worker.on('error', (err) => this.failAll(new CliError(`a worker thread failed: ${err.message}`, 1, { cause: err })));
+      worker.on('exit', (code) => {
+        if (code !== 0) this.failAll(new CliError(`a worker thread exited with code ${code}`));
+      });
+      this.workers.push(worker);
+    }
+  }
+
+  run(bytes: Uint8Array, startLine: number): Promise<ChunkResult> {
+    const id = this.nextId++;
+    const worker = this.workers[id % this.workers.length]!;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      worker.postMessage({ id, bytes, startLine });
+    });
+  }
+
+  private settle(reply: Reply): void {
+    const waiting = this.pending.get(reply.id);
+    if (!waiting) return;
+    this.pending.delete(reply.id);
+    if (reply.result) waiting.resolve(reply.result);
+    else {
+      const { message, stack, usage } = reply.error!;
+      const err = usage ? new UsageError(message) : new CliError(message);
+      if (stack) err.stack = stack;
+      waiting.reject(err);
+    }
+  }
+
+  private failAll(err: Error): void {
+    for (const waiting of this.pending.values()) waiting.reject(err);
+    this.pending.clear();
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}

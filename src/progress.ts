@@ -1,0 +1,38 @@
+import type { IO } from './io.js';
+
+/** A progress bar on stderr, only for a person watching: a TTY, not CI, not --quiet. */
+export class Progress {
+  private bar: { update(value: number, payload?: object): void; stop(): void } | undefined;
+  private started = Date.now();
+
+  static async start(io: IO, quiet: boolean, totalBytes: number | undefined): Promise<Progress> {
+    const progress = new Progress();
+    if (quiet || !io.stderr.isTTY || io.env.CI) return progress;
+    const { default: cliProgress } = await import('cli-progress');
+    const format = totalBytes
+      ? 'clean [{bar}] {percentage}% | {rows} rows | {speed} rows/s | ETA {eta_formatted}'
+      : 'clean {rows} rows | {speed} rows/s';
+    const bar = new cliProgress.SingleBar({
+      format,
+      stream: io.stderr as NodeJS.WritableStream,
+      hideCursor: true,
+      clearOnComplete: true,
+      fps: 5,
+      barsize: 30,
+    }, cliProgress.Presets.legacy);
+    bar.start(totalBytes ?? 0, 0, { rows: 0, speed: 0 });
+    progress.bar = bar;
+    return progress;
+  }
+
+  update(bytes: number, rows: number): void {
+    if (!this.bar) return;
+    const seconds = Math.max(0.001, (Date.now() - this.started) / 1000);
+    this.bar.update(bytes, { rows: rows.toLocaleString('en-US'), speed: Math.round(rows / seconds).toLocaleString('en-US') });
+  }
+
+  stop(): void {
+    this.bar?.stop();
+    this.bar = undefined;
+  }
+}

@@ -1,0 +1,51 @@
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { UsageError } from '../errors.js';
+
+export interface StoreEntry {
+  key: string;
+  value: string;
+  /** Time to live in milliseconds; none means the entry never expires. */
+  ttlMs?: number;
+}
+
+/**
+ * The state wa-guard keeps between runs (blacklist, opt-outs, and later the
+ * status cache and send journal): string values under keys, grouped in
+ * namespaces. Every method takes a batch so a network backend can pipeline it.
+ */
+export interface Store {
+  /** Where the state lives, for messages and the summary (never includes credentials). */
+  readonly location: string;
+  readonly backend: 'embedded' | 'redis';
+  get(namespace: string, keys: readonly string[]): Promise<(string | undefined)[]>;
+  set(namespace: string, entries: readonly StoreEntry[]): Promise<void>;
+  delete(namespace: string, keys: readonly string[]): Promise<void>;
+  /** Every live entry of a namespace, in no particular order. */
+  scan(namespace: string): AsyncIterable<[key: string, value: string]>;
+  count(namespace: string): Promise<number>;
+  close(): Promise<void>;
+}
+
+export function defaultStorePath(env: NodeJS.ProcessEnv): string {
+  const base = env.XDG_STATE_HOME || join(env.HOME || homedir(), '.local', 'state');
+  return join(base, 'wa-guard');
+}
+
+/** Opens the store named by --store / WA_GUARD_STORE: a directory path (embedded) or a redis:// URL. */
+export async function openStore(spec: string | undefined, env: NodeJS.ProcessEnv, cwd: string): Promise<Store> {
+  const target = spec || env.WA_GUARD_STORE || defaultStorePath(env);
+  if (/^rediss?:\/\//i.test(target)) {
+    throw new UsageError(`--store ${redactUrl(target)}: the Redis backend is not available yet`);
+  }
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(target)) {
+    throw new UsageError(`--store ${redactUrl(target)}: unsupported store; give a directory or a redis:// URL`);
+  }
+  const { EmbeddedStore } = await import('./embedded.js');
+  return EmbeddedStore.open(resolve(cwd, target));
+}
+
+/** Hides a password in a URL before it reaches a message or a log. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/([^/@]*)@/, (_, auth: string) => `//${auth.includes(':') ? auth.split(':')[0] + ':***' : '***'}@`);
+}
