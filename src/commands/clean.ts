@@ -6,13 +6,13 @@ import { EXIT, InterruptedError, UsageError, describeFsError } from '../errors.j
 import type { IO } from '../io.js';
 import { chooseColumns } from '../input/columns.js';
 import { openInput } from '../input/reader.js';
-import type { Chunk } from '../input/split.js';
 import { FORMATS, type Format } from '../input/sniff.js';
 import { AtomicFile } from '../output/atomic.js';
 import { ADDED_COLUMNS, PURGE_COLUMNS, RowFormat } from '../output/rows.js';
 import { checkCountry } from '../phone.js';
 import { ChunkProcessor, Outcome, OUTCOME_REASON, type ChunkConfig, type ChunkResult } from '../pipeline/chunk.js';
 import { ChunkPool } from '../pipeline/pool.js';
+import { processInOrder } from '../pipeline/ordered.js';
 import { WaIdSet } from '../pipeline/waid-set.js';
 import { Progress } from '../progress.js';
 import { openStore, type Store } from '../store/store.js';
@@ -50,9 +50,6 @@ interface Settings {
   workers: number;
 }
 
-/** Chunks in flight at once: enough to keep every worker busy, few enough to keep memory flat. */
-const IN_FLIGHT_PER_WORKER = 3;
-
 function parseFormat(value: string | undefined, flag: string): Format | undefined {
   if (value === undefined) return undefined;
   const format = value.toLowerCase() === 'ndjson' ? 'jsonl' : value.toLowerCase();
@@ -85,7 +82,8 @@ function settings(options: CleanOptions, env: NodeJS.ProcessEnv): Settings {
   const countryText = options.country ?? env.WA_GUARD_COUNTRY;
   const country = checkCountry(countryText);
   if (countryText && !country) throw new UsageError(`--country: "${countryText}" is not a known ISO 3166 country code (e.g. ID, BR, US)`);
-  let workers = Math.max(1, Math.min(8, availableParallelism()));
+  // This thread processes chunks too when the workers are busy, so one core needs no worker.
+  let workers = Math.min(7, availableParallelism() - 1);
   if (options.workers !== undefined) {
     workers = Number(options.workers);
     if (!Number.isInteger(workers) || workers < 0 || workers > 64) throw new UsageError(`--workers must be an integer from 0 to 64; got "${options.workers}"`);
@@ -117,6 +115,7 @@ export interface CleanSummary {
   finished_at: string;
   duration_ms: number;
   rows_per_second: number;
+  peak_rss_mb: number;
   versions: Record<string, string>;
 }
 
@@ -154,7 +153,7 @@ export async function clean(inputSpec: string | undefined, options: CleanOptions
     phone: choice.phone,
     optOut: choice.optOut,
     country: config.country,
-    output: { format: outputFormat, delimiter: dialect.delimiter },
+    output: { format: outputFormat, delimiter: dialect.delimiter, eol: dialect.eol },
   };
   const fileBlacklist = options.blacklist
     ? await loadNumberList(options.blacklist, io, config.country)
@@ -174,7 +173,6 @@ export async function clean(inputSpec: string | undefined, options: CleanOptions
     summary: join(outDir, 'summary.json'),
   };
   const files: AtomicFile[] = [];
-  let pool: ChunkPool | undefined;
   let progress: Progress | undefined;
   try {
     const [cleanedFile, purgedFile, blacklistFile, summaryFile] = await Promise.all(
@@ -193,7 +191,8 @@ export async function clean(inputSpec: string | undefined, options: CleanOptions
 
     progress = await Progress.start(io, Boolean(options.quiet || options.json), input.size);
     const totals = new Totals();
-    const seen = new WaIdSet();
+    // Sized for the input up front (about 80 bytes a row), so it rarely has to grow.
+    const seen = new WaIdSet(Math.min(input.size ? input.size / 80 : 0, 1 << 23));
     const rowUnit = input.sniffed.format === 'json' ? 'record' : 'line';
     const optOutColumn = choice.optOut === undefined ? undefined : input.columns[choice.optOut];
 
@@ -201,7 +200,7 @@ export async function clean(inputSpec: string | undefined, options: CleanOptions
       checkAbort();
       const n = result.rows;
       const reason: (PurgeReason | undefined)[] = new Array(n);
-      const detail: string[] = result.details.slice();
+      const detail = result.details;
       const candidates: number[] = [];
       for (let i = 0; i < n; i++) {
         const outcome = result.outcome[i]!;
@@ -241,50 +240,42 @@ export async function clean(inputSpec: string | undefined, options: CleanOptions
           detail[i] = `flagged in column "${optOutColumn}"`;
         }
       });
+      // Kept rows arrive complete from the worker; runs of them are copied in one piece.
+      const { text, ends, baseEnds } = result;
       let cleanedText = '';
       let purgedText = '';
+      let runStart = -1;
       for (let i = 0; i < n; i++) {
         const why = reason[i];
+        const start = i === 0 ? 0 : ends[i - 1]!;
         if (why === undefined) {
-          cleanedText += rowFormat.cleaned(totals.cleaned++, result.bases[i]!, String(result.waIds[i]), 'unverified');
+          if (rowFormat.needsLead) cleanedText += rowFormat.lead(totals.cleaned) + text.slice(start, ends[i]);
+          else if (runStart < 0) runStart = start;
+          totals.cleaned++;
           const column = result.phoneColumn[i]!;
           totals.byColumn[column] = (totals.byColumn[column] ?? 0) + 1;
         } else {
-          purgedText += rowFormat.purged(totals.purged++, result.bases[i]!, why, detail[i]!);
+          if (runStart >= 0) {
+            cleanedText += text.slice(runStart, start);
+            runStart = -1;
+          }
+          purgedText += rowFormat.purged(totals.purged++, text.slice(start, baseEnds[i]), why, detail[i]!);
           totals.byReason[why]++;
         }
       }
+      if (runStart >= 0) cleanedText += text.slice(runStart, ends[n - 1]);
       totals.rows += n;
       totals.shortRows += result.shortRows;
       await Promise.all([cleanedFile.write(cleanedText), purgedFile.write(purgedText)]);
       progress!.update(input.bytesRead(), totals.rows);
     };
 
-    const chunks = withAbort(input.chunks, signal);
-    const first = await chunks.next();
-    const second = first.done ? first : await chunks.next();
-    if (second.done || config.workers === 0) {
-      // Small input (or --workers 0): no threads to start.
-      const processor = new ChunkProcessor(chunkConfig);
-      if (!first.done) await consume(processor.process(first.value.bytes, first.value.startLine));
-      if (!second.done) await consume(processor.process(second.value.bytes, second.value.startLine));
-      for await (const chunk of chunks) await consume(processor.process(chunk.bytes, chunk.startLine));
-    } else {
-      pool = new ChunkPool(chunkConfig, config.workers);
-      const inFlight: Promise<ChunkResult>[] = [];
-      const submit = (chunk: Chunk): void => {
-        const job = pool!.run(chunk.bytes, chunk.startLine);
-        job.catch(() => undefined); // awaited in order below; this only silences early rejections
-        inFlight.push(job);
-      };
-      submit(first.value);
-      submit(second.value);
-      for await (const chunk of chunks) {
-        submit(chunk);
-        while (inFlight.length >= config.workers * IN_FLIGHT_PER_WORKER) await consume(await inFlight.shift()!);
-      }
-      while (inFlight.length) await consume(await inFlight.shift()!);
-    }
+    await processInOrder(
+      withAbort(input.chunks, signal),
+      new ChunkProcessor(chunkConfig),
+      config.workers > 0 ? () => new ChunkPool(chunkConfig, config.workers) : undefined,
+      consume,
+    );
     checkAbort();
     if (totals.rows === 0) {
       throw new UsageError(`${input.source}: no data rows${input.sniffed.format === 'csv' ? ' (only a header)' : ''}`);
@@ -325,6 +316,7 @@ export async function clean(inputSpec: string | undefined, options: CleanOptions
       finished_at: finished.toISOString(),
       duration_ms: finished.getTime() - started.getTime(),
       rows_per_second: Math.round(totals.rows / seconds),
+      peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
       versions: versions(),
     };
     await summaryFile.write(JSON.stringify(summary, null, 2) + '\n');
@@ -336,7 +328,6 @@ export async function clean(inputSpec: string | undefined, options: CleanOptions
     return failOnExit(config.failOn, totals.byReason, io, Boolean(options.quiet));
   } finally {
     progress?.stop();
-    await pool?.close();
     await Promise.all(files.map((f) => f.abort()));
     await store.close();
   }

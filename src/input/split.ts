@@ -9,7 +9,7 @@ export interface Chunk {
 }
 
 /** Target chunk size: large enough to amortize messaging a worker, small enough to keep memory flat. */
-export const CHUNK_BYTES = 1 << 20;
+export const CHUNK_BYTES = 256 << 10;
 /** A record longer than this is treated as a broken file (an unclosed quote, or not a CSV at all). */
 export const MAX_RECORD_BYTES = 4 << 20;
 

@@ -28,19 +28,24 @@ export class RowFormat {
     return this.format === 'json' ? (rows > 0 ? '\n]\n' : ']\n') : '';
   }
 
-  /** Separator written before the n-th row (0-based) of a file. */
-  private lead(index: number): string {
-    return this.format === 'json' ? (index === 0 ? '\n' : ',\n') : '';
-  }
-
-  cleaned(index: number, base: string, waId: string, status: string): string {
+  /** What follows a kept row's base: the added columns and, but for JSON arrays, the line end. */
+  cleanedSuffix(baseLength: number, waId: string, status: string): string {
     if (this.format === 'csv') {
       // These values are digits, '+' and a lower-case word: they never need quoting.
       const d = this.dialect.delimiter;
-      return base + d + '+' + waId + d + waId + d + status + this.dialect.eol;
+      return d + '+' + waId + d + waId + d + status + this.dialect.eol;
     }
-    const sep = base.length > 1 ? ',' : '';
-    return `${this.lead(index)}${base}${sep}"phone_e164":"+${waId}","wa_id":"${waId}","wa_status":"${status}"}${this.format === 'jsonl' ? '\n' : ''}`;
+    const sep = baseLength > 1 ? ',' : '';
+    return `${sep}"phone_e164":"+${waId}","wa_id":"${waId}","wa_status":"${status}"}${this.format === 'jsonl' ? '\n' : ''}`;
+  }
+
+  /** Rows of a JSON array need a separator written before them; other formats end their own rows. */
+  get needsLead(): boolean {
+    return this.format === 'json';
+  }
+
+  lead(index: number): string {
+    return index === 0 ? '\n' : ',\n';
   }
 
   purged(index: number, base: string, reason: string, detail: string): string {
@@ -49,6 +54,6 @@ export class RowFormat {
       return base + delimiter + stringify([[reason, detail]], { delimiter, record_delimiter: eol });
     }
     const sep = base.length > 1 ? ',' : '';
-    return `${this.lead(index)}${base}${sep}"purge_reason":"${reason}","purge_detail":${JSON.stringify(detail)}}${this.format === 'jsonl' ? '\n' : ''}`;
+    return `${this.format === 'json' ? this.lead(index) : ''}${base}${sep}"purge_reason":"${reason}","purge_detail":${JSON.stringify(detail)}}${this.format === 'jsonl' ? '\n' : ''}`;
   }
 }

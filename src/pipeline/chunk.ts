@@ -5,6 +5,7 @@ import { UsageError } from '../errors.js';
 import { isOptOutFlag } from '../input/columns.js';
 import type { Format } from '../input/sniff.js';
 import { normalizePhone, type Normalized } from '../phone.js';
+import { RowFormat } from '../output/rows.js';
 
 /** Per-row outcome of the stages that run in workers. Later stages add their own reasons. */
 export const Outcome = { OK: 0, MISSING: 1, INVALID: 2, NO_COUNTRY: 3, MALFORMED: 4 } as const;
@@ -20,7 +21,7 @@ export interface ChunkConfig {
   phone: number[];
   optOut: number | undefined;
   country: CountryCode | undefined;
-  output: { format: Format; delimiter: string };
+  output: { format: Format; delimiter: string; eol: '\n' | '\r\n' };
 }
 
 export interface ChunkResult {
@@ -33,15 +34,29 @@ export interface ChunkResult {
   optedOut: Uint8Array;
   /** Index into config.phone of the column the number came from; 255 for none. */
   phoneColumn: Uint8Array;
-  /** Each row's input columns serialized in the output format, without the added columns. */
-  bases: string[];
-  /** Why a row was rejected; '' for OK rows. */
-  details: string[];
+  /**
+   * Every row's input columns serialized in the output format, without the
+   * added columns, joined; row i is text.slice(ends[i - 1] ?? 0, ends[i]). One
+   * string per chunk is far cheaper to pass between threads than one per row.
+   */
+  text: string;
+  ends: Uint32Array;
+  /** Where each row's base ends; a kept row's text goes on with its added columns (wa_status unverified). */
+  baseEnds: Uint32Array;
+  /** Why a row was rejected, by row index; absent for OK rows. */
+  details: Record<number, string>;
   /** Rows with fewer fields than the header (padded with empty fields). */
   shortRows: number;
 }
 
-type Row = { fields: readonly unknown[] | null; object: Record<string, unknown> | null; raw: string; line: number; error?: string };
+/** A record as read. CSV records without quotes keep only their text: fields are found on demand. */
+interface Row {
+  raw: string;
+  line: number;
+  fields?: string[];
+  object?: Record<string, unknown>;
+  error?: string;
+}
 
 const NO_COLUMN = 255;
 const CACHE_LIMIT = 100_000;
@@ -50,26 +65,27 @@ const CACHE_LIMIT = 100_000;
 export class ChunkProcessor {
   private readonly cache = new Map<string, Normalized>();
   private readonly passthrough: boolean;
+  private readonly rowFormat: RowFormat;
 
   constructor(private readonly config: ChunkConfig) {
+    const { format, delimiter, eol } = config.output;
+    this.rowFormat = new RowFormat(format, { delimiter, eol, bom: false });
     this.passthrough = config.format === 'csv' && config.output.format === 'csv'
       && config.output.delimiter === config.delimiter;
   }
 
   private readRows(bytes: Uint8Array, startLine: number): Row[] {
     const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
-    const rows: Row[] = [];
-    if (this.config.format === 'csv') this.readCsv(text, startLine, rows);
-    else if (this.config.format === 'jsonl') this.readJsonl(text, startLine, rows);
-    else this.readJsonArray(text, startLine, rows);
-    return rows;
+    if (this.config.format === 'csv') return this.readCsv(text, startLine);
+    if (this.config.format === 'jsonl') return this.readJsonl(text, startLine);
+    return this.readJsonArray(text, startLine);
   }
 
   /** The first record of a JSON chunk; a broken one is fatal, since it names the columns. */
   firstObject(bytes: Uint8Array, startLine: number): Record<string, unknown> | undefined {
     const [first] = this.readRows(bytes, startLine);
     if (first?.error !== undefined) throw new UsageError(`${this.config.source}: ${first.error}`);
-    return first?.object ?? undefined;
+    return first?.object;
   }
 
   process(bytes: Uint8Array, startLine: number): ChunkResult {
@@ -82,43 +98,56 @@ export class ChunkProcessor {
       lines: new Uint32Array(n),
       optedOut: new Uint8Array(n),
       phoneColumn: new Uint8Array(n).fill(NO_COLUMN),
-      bases: new Array<string>(n),
-      details: new Array<string>(n),
+      text: '',
+      ends: new Uint32Array(n),
+      baseEnds: new Uint32Array(n),
+      details: {},
       shortRows: 0,
     };
     const width = this.config.columns.length;
+    let text = '';
     for (let i = 0; i < n; i++) {
       const row = rows[i]!;
       result.lines[i] = row.line;
-      result.details[i] = '';
       if (row.error !== undefined) {
         result.outcome[i] = Outcome.MALFORMED;
         result.details[i] = row.error;
         // Its columns are left empty; the detail carries the record as it was.
-        result.bases[i] = this.base(this.config.format === 'csv'
-          ? { fields: [''], object: null, raw: '', line: row.line }
-          : { fields: null, object: {}, raw: '', line: row.line });
+        text += this.base(this.config.format === 'csv' ? { raw: '', line: row.line, fields: [''] } : { raw: '', line: row.line, object: {} });
+        result.ends[i] = result.baseEnds[i] = text.length;
         continue;
       }
-      if (row.fields && row.fields.length < width) result.shortRows++;
-      result.bases[i] = this.base(row);
+      if (this.config.format === 'csv' && this.fieldCount(row) < width) result.shortRows++;
+      const base = this.base(row);
+      text += base;
+      result.baseEnds[i] = text.length;
       if (this.config.optOut !== undefined && isOptOutFlag(this.cell(row, this.config.optOut))) result.optedOut[i] = 1;
-      this.normalizeRow(row, result, i);
+      const waId = this.normalizeRow(row, result, i);
+      if (waId !== undefined) text += this.rowFormat.cleanedSuffix(base.length, waId, 'unverified');
+      result.ends[i] = text.length;
     }
+    result.text = text;
     return result;
+  }
+
+  private fieldCount(row: Row): number {
+    if (row.fields) return row.fields.length;
+    return countOf(row.raw, this.config.delimiter) + 1;
   }
 
   private cell(row: Row, column: number): unknown {
     if (row.fields) return row.fields[column];
-    return row.object![this.config.columns[column]!];
+    if (row.object) return row.object[this.config.columns[column]!];
+    return nthField(row.raw, this.config.delimiter, column);
   }
 
-  private normalizeRow(row: Row, result: ChunkResult, i: number): void {
+  /** Normalizes the row's number; returns its wa_id, or records why there is none. */
+  private normalizeRow(row: Row, result: ChunkResult, i: number): string | undefined {
     let firstFailure: Normalized | undefined;
     for (let c = 0; c < this.config.phone.length; c++) {
       const value = this.cell(row, this.config.phone[c]!);
       const raw = typeof value === 'string' ? value : typeof value === 'number' ? String(value) : '';
-      if (raw.trim() === '') continue;
+      if (raw === '') continue;
       let normalized = this.cache.get(raw);
       if (normalized === undefined) {
         if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
@@ -128,24 +157,25 @@ export class ChunkProcessor {
       if (normalized.ok) {
         result.waIds[i] = Number(normalized.waId);
         result.phoneColumn[i] = c;
-        return;
+        return normalized.waId;
       }
-      firstFailure ??= normalized;
+      if (normalized.reason !== 'missing_number') firstFailure ??= normalized;
     }
     const failure = firstFailure ?? normalizePhone('', this.config.country);
-    if (failure.ok) return; // unreachable: an empty number never normalizes
+    if (failure.ok) return undefined; // unreachable: an empty number never normalizes
     result.outcome[i] = failure.reason === 'missing_number' ? Outcome.MISSING
       : failure.reason === 'no_country_code' ? Outcome.NO_COUNTRY : Outcome.INVALID;
     result.details[i] = failure.detail;
+    return undefined;
   }
 
   /** The row's own columns in the output format; the caller appends the added columns. */
   private base(row: Row): string {
     const { columns, output } = this.config;
     if (output.format === 'csv') {
-      if (this.passthrough && row.fields && row.fields.length <= columns.length) {
+      if (this.passthrough && row.raw !== '') {
         // The record exactly as it was written, padded to the header's width.
-        return row.raw + output.delimiter.repeat(columns.length - row.fields.length);
+        return row.raw + output.delimiter.repeat(Math.max(0, columns.length - this.fieldCount(row)));
       }
       const values = columns.map((_, c) => cellText(this.cell(row, c)));
       return stringifyCsv([values], { delimiter: output.delimiter, record_delimiter: '' });
@@ -153,91 +183,122 @@ export class ChunkProcessor {
     // JSON objects are written without their closing brace.
     if (row.object) return JSON.stringify(row.object).slice(0, -1);
     const object: Record<string, unknown> = {};
-    columns.forEach((name, c) => { object[name] = row.fields![c] ?? ''; });
+    columns.forEach((name, c) => { object[name] = this.cell(row, c) ?? ''; });
     return JSON.stringify(object).slice(0, -1);
   }
 
-  private readCsv(text: string, startLine: number, rows: Row[]): void {
-    const { delimiter, columns } = this.config;
+  private readCsv(text: string, startLine: number): Row[] {
+    const { columns } = this.config;
+    const rows: Row[] = [];
+    const quoted: Row[] = [];
     let line = startLine;
     let at = 0;
     while (at < text.length) {
       let end = text.indexOf('\n', at);
       if (end < 0) end = text.length;
       let record = text.slice(at, end);
-      if (!record.includes('"')) {
-        // Without quotes a CSV record is exactly its line split at the delimiter.
-        if (record.endsWith('\r')) record = record.slice(0, -1);
-        if (record !== '') rows.push({ fields: record.split(delimiter), object: null, raw: record, line });
-        line++;
-        at = end + 1;
-        continue;
+      let lines = 1;
+      if (record.includes('"')) {
+        // A quoted field may hold newlines: extend the record until its quotes balance.
+        let quotes = countOf(record, '"');
+        while (quotes % 2 === 1 && end < text.length) {
+          const next = text.indexOf('\n', end + 1);
+          const stop = next < 0 ? text.length : next;
+          quotes += countOf(text.slice(end, stop), '"');
+          end = stop;
+          lines++;
+        }
+        record = text.slice(at, end);
       }
-      // A quoted field may hold newlines: extend the record until its quotes balance.
-      let quotes = countQuotes(record);
-      while (quotes % 2 === 1 && end < text.length) {
-        const next = text.indexOf('\n', end + 1);
-        const stop = next < 0 ? text.length : next;
-        quotes += countQuotes(text.slice(end, stop));
-        end = stop;
-      }
-      record = text.slice(at, end);
       if (record.endsWith('\r')) record = record.slice(0, -1);
-      let parsed: string[][];
-      try {
-        parsed = parseCsv(record, { delimiter, relax_column_count: true });
-      } catch (err) {
-        throw new UsageError(`${this.config.source}: line ${line}: not valid CSV: ${csvMessage(err)}`);
+      if (record !== '') {
+        const row: Row = { raw: record, line };
+        rows.push(row);
+        if (lines > 1 || record.includes('"')) quoted.push(row);
       }
-      const fields = parsed[0] ?? [];
-      if (fields.length > columns.length) {
-        rows.push({
-          fields: null, object: null, raw: record, line,
-          error: `line ${line} has ${fields.length} fields but the header has ${columns.length}: ${record}`,
-        });
-      } else {
-        rows.push({ fields, object: null, raw: record, line });
-      }
-      line += countNewlines(record) + 1;
+      line += lines;
       at = end + 1;
     }
-    // Quote-free rows with too many fields are caught here, once, for both paths.
+    // Without quotes a record is exactly its text split at the delimiter; records
+    // with quotes go to csv-parse, all of a chunk's in one call.
+    if (quoted.length) this.parseQuoted(quoted);
     for (const row of rows) {
-      if (row.fields && row.fields.length > columns.length) {
-        row.error = `line ${row.line} has ${row.fields.length} fields but the header has ${columns.length}: ${row.raw}`;
+      const count = this.fieldCount(row);
+      if (row.error === undefined && count > columns.length) {
+        row.error = `line ${row.line} has ${count} fields but the header has ${columns.length}: ${row.raw}`;
+      }
+    }
+    return rows;
+  }
+
+  private parseQuoted(quoted: Row[]): void {
+    const options = { delimiter: this.config.delimiter, relax_column_count: true };
+    try {
+      const records = parseCsv(quoted.map((row) => row.raw).join('\n'), options) as string[][];
+      if (records.length === quoted.length) {
+        quoted.forEach((row, i) => { row.fields = records[i]; });
+        return;
+      }
+    } catch {
+      // Find the culprit below, to report its own line.
+    }
+    for (const row of quoted) {
+      try {
+        row.fields = (parseCsv(row.raw, options) as string[][])[0] ?? [''];
+      } catch (err) {
+        throw new UsageError(`${this.config.source}: line ${row.line}: not valid CSV: ${csvMessage(err)}`);
       }
     }
   }
 
-  private readJsonl(text: string, startLine: number, rows: Row[]): void {
+  private readJsonl(text: string, startLine: number): Row[] {
+    const rows: Row[] = [];
     let line = startLine;
     for (const rawLine of text.split('\n')) {
       const raw = rawLine.trim();
       if (raw !== '') {
         try {
           const value: unknown = JSON.parse(raw);
-          if (isPlainObject(value)) rows.push({ fields: null, object: value, raw, line });
-          else rows.push({ fields: null, object: null, raw, line, error: `line ${line}: not a JSON object: ${raw}` });
+          if (isPlainObject(value)) rows.push({ raw, line, object: value });
+          else rows.push({ raw, line, error: `line ${line}: not a JSON object: ${raw}` });
         } catch (err) {
-          rows.push({ fields: null, object: null, raw, line, error: `line ${line}: broken JSON (${(err as Error).message}): ${raw}` });
+          rows.push({ raw, line, error: `line ${line}: broken JSON (${(err as Error).message}): ${raw}` });
         }
       }
       line++;
     }
+    return rows;
   }
 
-  private readJsonArray(text: string, startLine: number, rows: Row[]): void {
+  private readJsonArray(text: string, startLine: number): Row[] {
     let values: unknown[];
     try {
       values = JSON.parse('[' + text + ']') as unknown[];
     } catch {
       throw new UsageError(`${this.config.source}: ${locateJsonError(text, startLine)}`);
     }
-    for (const value of values) {
-      if (isPlainObject(value)) rows.push({ fields: null, object: value, raw: '', line: 0 });
-      else rows.push({ fields: null, object: null, raw: '', line: 0, error: `not a JSON object: ${JSON.stringify(value)}` });
-    }
+    return values.map((value) => isPlainObject(value)
+      ? { raw: '', line: 0, object: value }
+      : { raw: '', line: 0, error: `not a JSON object: ${JSON.stringify(value)}` });
   }
+}
+
+/** The n-th field of a CSV record that has no quotes. */
+function nthField(record: string, delimiter: string, n: number): string | undefined {
+  let start = 0;
+  for (let i = 0; i < n; i++) {
+    const next = record.indexOf(delimiter, start);
+    if (next < 0) return undefined;
+    start = next + 1;
+  }
+  const end = record.indexOf(delimiter, start);
+  return end < 0 ? record.slice(start) : record.slice(start, end);
+}
+
+function countOf(text: string, char: string): number {
+  let count = 0;
+  for (let at = text.indexOf(char); at >= 0; at = text.indexOf(char, at + 1)) count++;
+  return count;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -250,16 +311,8 @@ function cellText(value: unknown): string {
   return String(value);
 }
 
-function countQuotes(text: string): number {
-  let count = 0;
-  for (let at = text.indexOf('"'); at >= 0; at = text.indexOf('"', at + 1)) count++;
-  return count;
-}
-
 function countNewlines(text: string): number {
-  let count = 0;
-  for (let at = text.indexOf('\n'); at >= 0; at = text.indexOf('\n', at + 1)) count++;
-  return count;
+  return countOf(text, '\n');
 }
 
 function csvMessage(err: unknown): string {

@@ -23,6 +23,15 @@ export class ChunkPool {
     }
   }
 
+  /** Chunks sent and not yet answered. */
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
+  get size(): number {
+    return this.workers.length;
+  }
+
   run(bytes: Uint8Array, startLine: number): Promise<ChunkResult> {
     const id = this.nextId++;
     const worker = this.workers[id % this.workers.length]!;
