@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { resolve, join } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import { EXIT, InterruptedError, UsageError, describeFsError } from '../errors.js';
 import type { IO } from '../io.js';
@@ -237,7 +237,7 @@ export async function clean(inputSpec: string | undefined, options: CleanOptions
           detail[i] = `opted out on ${entry.at.slice(0, 10)} (${entry.source})`;
         } else if (result.optedOut[i]) {
           reason[i] = 'opted_out';
-          detail[i] = `flagged in column "${optOutColumn}"`;
+          detail[i] = `flagged in column ${optOutColumn}`;
         }
       });
       // Kept rows arrive complete from the worker; runs of them are copied in one piece.
@@ -324,7 +324,7 @@ export async function clean(inputSpec: string | undefined, options: CleanOptions
     files.length = 0;
 
     if (options.json) io.stdout.write(JSON.stringify(summary, null, 2) + '\n');
-    else if (!options.quiet) io.stderr.write(humanSummary(summary));
+    else if (!options.quiet) io.stderr.write(humanSummary(summary, input.source, io.cwd));
     return failOnExit(config.failOn, totals.byReason, io, Boolean(options.quiet));
   } finally {
     progress?.stop();
@@ -378,12 +378,16 @@ function failOnExit(failOn: Settings['failOn'], byReason: Record<PurgeReason, nu
   return EXIT.FAIL_ON;
 }
 
-function humanSummary(s: CleanSummary): string {
+function humanSummary(s: CleanSummary, source: string, cwd: string): string {
   const n = (value: number): string => value.toLocaleString('en-US');
+  const show = (path: string): string => {
+    const near = relative(cwd, path);
+    return near.startsWith('..') || isAbsolute(near) ? path : near;
+  };
   const lines = [
-    `wa-guard clean: ${n(s.rows.input)} rows from ${s.input.path === '-' ? 'stdin' : s.input.path} (${s.input.format}) in ${(s.duration_ms / 1000).toFixed(2)} s, ${n(s.rows_per_second)} rows/s`,
-    `  cleaned  ${n(s.rows.cleaned).padStart(10)}  -> ${s.outputs.cleaned}`,
-    `  purged   ${n(s.rows.purged).padStart(10)}  -> ${s.outputs.purged}`,
+    `wa-guard clean: ${n(s.rows.input)} rows from ${source} (${s.input.format}) in ${(s.duration_ms / 1000).toFixed(2)} s, ${n(s.rows_per_second)} rows/s`,
+    `  cleaned  ${n(s.rows.cleaned).padStart(10)}  -> ${show(s.outputs.cleaned)}`,
+    `  purged   ${n(s.rows.purged).padStart(10)}  -> ${show(s.outputs.purged)}`,
   ];
   for (const reason of PURGE_REASONS) {
     if (s.purged_by_reason[reason]) lines.push(`    ${reason.padEnd(16)}${n(s.purged_by_reason[reason]).padStart(10)}`);
@@ -394,7 +398,7 @@ function humanSummary(s: CleanSummary): string {
   lines.push(`  numbers not verified with WhatsApp (offline); blacklist: ${n(s.store.blacklist_size)} numbers in ${s.store.backend} store`);
   if (!s.country) lines.push('  no --country given: numbers without a country code were purged as no_country_code');
   for (const warning of s.warnings) lines.push(`  warning: ${warning}`);
-  lines.push(`  summary  -> ${s.outputs.summary}`);
+  lines.push(`  summary  -> ${show(s.outputs.summary)}`);
   return lines.join('\n') + '\n';
 }
 

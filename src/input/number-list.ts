@@ -54,6 +54,6 @@ export async function loadNumberList(file: string, io: IO, country: CountryCode 
   return {
     has: (waId) => set.has(waId),
     size: set.size,
-    ...(invalid ? { warning: `${invalid} entr${invalid === 1 ? 'y' : 'ies'} in ${file} could not be read as a phone number and were ignored` } : {}),
+    ...(invalid ? { warning: `${file}: ignored ${invalid} entr${invalid === 1 ? 'y' : 'ies'} that could not be read as a phone number` } : {}),
   };
 }

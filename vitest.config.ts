@@ -1,0 +1,11 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    // Tests spawn the CLI and worker threads; two at a time suits a 2-core machine.
+    maxWorkers: 2,
+  },
+});
