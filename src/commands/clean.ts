@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rmdir } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
@@ -160,8 +160,10 @@ export async function clean(inputSpec: string | undefined, options: CleanOptions
     : undefined;
 
   const outDir = resolve(io.cwd, options.outDir);
+  let madeOutDir: string | undefined;
+  let committed = false;
   try {
-    await mkdir(outDir, { recursive: true });
+    madeOutDir = await mkdir(outDir, { recursive: true });
   } catch (err) {
     throw new UsageError(describeFsError(err, 'cannot create --out-dir', options.outDir));
   }
@@ -322,6 +324,7 @@ export async function clean(inputSpec: string | undefined, options: CleanOptions
     await summaryFile.write(JSON.stringify(summary, null, 2) + '\n');
     for (const file of files) await file.commit();
     files.length = 0;
+    committed = true;
 
     if (options.json) io.stdout.write(JSON.stringify(summary, null, 2) + '\n');
     else if (!options.quiet) io.stderr.write(humanSummary(summary, input.source, io.cwd));
@@ -330,6 +333,8 @@ export async function clean(inputSpec: string | undefined, options: CleanOptions
     progress?.stop();
     await Promise.all(files.map((f) => f.abort()));
     await store.close();
+    // A failed run leaves nothing behind, not even the --out-dir it created.
+    if (!committed && madeOutDir) await rmdir(outDir).catch(() => undefined);
   }
 }
 
