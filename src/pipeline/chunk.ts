@@ -232,7 +232,8 @@ export class ChunkProcessor {
   }
 
   private parseQuoted(quoted: Row[]): void {
-    const options = { delimiter: this.config.delimiter, relax_column_count: true };
+    // Records are joined with \n here and had their own \r removed; a \r\n inside quotes stays data.
+    const options = { delimiter: this.config.delimiter, relax_column_count: true, record_delimiter: '\n' };
     try {
       const records = parseCsv(quoted.map((row) => row.raw).join('\n'), options) as string[][];
       if (records.length === quoted.length) {

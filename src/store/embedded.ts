@@ -56,7 +56,7 @@ export class EmbeddedStore implements Store {
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new CliError(describeFsError(err, 'store', this.location));
         const owner = Number(readFileSync(path, 'utf8'));
-        if (owner && owner !== process.pid && isAlive(owner)) {
+        if (owner && isAlive(owner)) {
           throw new CliError(
             `store ${this.location} is in use by another wa-guard process (pid ${owner}); wait for it, or share state between processes with --store redis://…`,
           );
