@@ -5,7 +5,7 @@ import { stringify } from 'csv-stringify/sync';
 import { EXIT, InterruptedError, UsageError, describeFsError } from '../errors.js';
 import type { IO } from '../io.js';
 import { chooseColumns } from '../input/columns.js';
-import { openInput } from '../input/reader.js';
+import { openInput, type Input } from '../input/reader.js';
 import { FORMATS, type Format } from '../input/sniff.js';
 import { AtomicFile } from '../output/atomic.js';
 import { ADDED_COLUMNS, PURGE_COLUMNS, RowFormat } from '../output/rows.js';
@@ -133,13 +133,21 @@ export async function clean(inputSpec: string | undefined, options: CleanOptions
   const started = new Date();
   if (!inputSpec) throw new UsageError('missing input: give a file path, or - to read stdin');
   const config = settings(options, io.env);
+
+  // Everything that can reject the input or the arguments happens before any output exists.
+  const input = await openInput(inputSpec, io, { format: config.format, delimiter: config.delimiter });
+  try {
+    return await cleanInput(input, config, options, io, started);
+  } finally {
+    input.close();
+  }
+}
+
+async function cleanInput(input: Input, config: Settings, options: CleanOptions, io: IO, started: Date): Promise<number> {
   const signal = io.signal;
   const checkAbort = (): void => {
     if (signal?.aborted) throw new InterruptedError(String(signal.reason ?? 'SIGINT'));
   };
-
-  // Everything that can reject the input or the arguments happens before any output exists.
-  const input = await openInput(inputSpec, io, { format: config.format, delimiter: config.delimiter });
   const choice = chooseColumns(input.columns, input.source, options.column, options.optoutColumn);
   const outputFormat = config.outputFormat ?? input.sniffed.format;
   const sameCsvDialect = input.sniffed.format === 'csv' && outputFormat === 'csv';
@@ -159,24 +167,24 @@ export async function clean(inputSpec: string | undefined, options: CleanOptions
     ? await loadNumberList(options.blacklist, io, config.country)
     : undefined;
 
-  const outDir = resolve(io.cwd, options.outDir);
-  let madeOutDir: string | undefined;
-  let committed = false;
-  try {
-    madeOutDir = await mkdir(outDir, { recursive: true });
-  } catch (err) {
-    throw new UsageError(describeFsError(err, 'cannot create --out-dir', options.outDir));
-  }
   const store = await openStore(options.store, io.env, io.cwd);
+  const outDir = resolve(io.cwd, options.outDir);
   const paths = {
     cleaned: join(outDir, `cleaned.${rowFormat.extension}`),
     purged: join(outDir, `purged.${rowFormat.extension}`),
     blacklist: join(outDir, 'blacklist.csv'),
     summary: join(outDir, 'summary.json'),
   };
+  let madeOutDir: string | undefined;
+  let committed = false;
   const files: AtomicFile[] = [];
   let progress: Progress | undefined;
   try {
+    try {
+      madeOutDir = await mkdir(outDir, { recursive: true });
+    } catch (err) {
+      throw new UsageError(describeFsError(err, 'cannot create --out-dir', options.outDir));
+    }
     const [cleanedFile, purgedFile, blacklistFile, summaryFile] = await Promise.all(
       [paths.cleaned, paths.purged, paths.blacklist, paths.summary].map(async (p) => {
         const file = await AtomicFile.create(p);
@@ -354,7 +362,8 @@ async function* withAbort<T>(source: AsyncGenerator<T>, signal: AbortSignal | un
       yield step.value;
     }
   } finally {
-    await source.return(undefined);
+    // Not awaited: a generator blocked in a read only returns once that read ends.
+    source.return(undefined).catch(() => undefined);
   }
 }
 

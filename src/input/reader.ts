@@ -25,6 +25,8 @@ export interface Input {
   /** Whole-record chunks of the data after the header. */
   chunks: AsyncGenerator<Chunk>;
   bytesRead(): number;
+  /** Stops reading (also unblocks a pending read of stdin). */
+  close(): void;
 }
 
 export interface InputOptions {
@@ -68,6 +70,53 @@ export async function openInput(spec: string, io: IO, options: InputOptions): Pr
     return buf;
   };
 
+  let header: Header;
+  try {
+    header = await readHeader(next, source, path, options);
+  } catch (err) {
+    stream.destroy();
+    throw err;
+  }
+  const { sniffed, columns, headerText, startLine, ended } = header;
+  let body: Buffer | undefined = header.body;
+
+  async function* chunks(): AsyncGenerator<Chunk> {
+    const splitter = new RecordSplitter(sniffed.format, source, startLine);
+    let pending = body;
+    body = undefined;
+    while (pending) {
+      yield* splitter.push(pending);
+      pending = ended ? undefined : await next();
+    }
+    const last = splitter.end();
+    if (last) yield last;
+  }
+
+  return {
+    source, path, size, sniffed, columns, headerText, chunks: chunks(),
+    bytesRead: () => bytesRead,
+    close: () => { stream.destroy(); },
+  };
+}
+
+interface Header {
+  sniffed: Sniffed;
+  columns: string[];
+  headerText: string | undefined;
+  /** The bytes read so far that follow the header. */
+  body: Buffer;
+  startLine: number;
+  /** The whole input was read already. */
+  ended: boolean;
+}
+
+/** Reads the first bytes of the input: format, dialect, and the column names. */
+async function readHeader(
+  next: () => Promise<Buffer | undefined>,
+  source: string,
+  path: string | undefined,
+  options: InputOptions,
+): Promise<Header> {
   const parts: Buffer[] = [];
   let headLength = 0;
   let ended = false;
@@ -79,39 +128,20 @@ export async function openInput(spec: string, io: IO, options: InputOptions): Pr
   }
   const head = Buffer.concat(parts);
   const sniffed = sniff(head, source, { format: options.format, delimiter: options.delimiter, name: path });
-  let body = head.subarray(sniffed.skip);
-
+  const body = head.subarray(sniffed.skip);
+  if (sniffed.format !== 'csv') {
+    return { sniffed, columns: firstRecordKeys(sniffed.format, body, ended, source), headerText: undefined, body, startLine: 1, ended };
+  }
+  const end = csvRecordEnd(body);
+  if (end < 0 && !ended) throw new UsageError(`${source}: line 1: the header is longer than ${HEAD_BYTES >> 10} KiB; is this a CSV file?`);
+  const headerText = (end < 0 ? body : body.subarray(0, end)).toString('utf8').replace(/\r$/, '');
   let columns: string[];
-  let headerText: string | undefined;
-  let startLine = 1;
-  if (sniffed.format === 'csv') {
-    const end = csvRecordEnd(body);
-    if (end < 0 && !ended) throw new UsageError(`${source}: line 1: the header is longer than ${HEAD_BYTES >> 10} KiB; is this a CSV file?`);
-    const headerBytes = end < 0 ? body : body.subarray(0, end);
-    headerText = headerBytes.toString('utf8').replace(/\r$/, '');
-    try {
-      columns = (parseCsv(headerText, { delimiter: sniffed.dialect.delimiter }) as string[][])[0] ?? [];
-    } catch (err) {
-      throw new UsageError(`${source}: line 1: the header is not valid CSV: ${(err as Error).message.replace(/ at line \d+/, '')}`);
-    }
-    body = end < 0 ? Buffer.alloc(0) : body.subarray(end + 1);
-    startLine = 2;
-  } else {
-    columns = firstRecordKeys(sniffed.format, body, ended, source);
+  try {
+    columns = (parseCsv(headerText, { delimiter: sniffed.dialect.delimiter }) as string[][])[0] ?? [];
+  } catch (err) {
+    throw new UsageError(`${source}: line 1: the header is not valid CSV: ${(err as Error).message.replace(/ at line \d+/, '')}`);
   }
-
-  async function* chunks(): AsyncGenerator<Chunk> {
-    const splitter = new RecordSplitter(sniffed.format, source, startLine);
-    let pending: Buffer | undefined = body;
-    while (pending) {
-      yield* splitter.push(pending);
-      pending = ended ? undefined : await next();
-    }
-    const last = splitter.end();
-    if (last) yield last;
-  }
-
-  return { source, path, size, sniffed, columns, headerText, chunks: chunks(), bytesRead: () => bytesRead };
+  return { sniffed, columns, headerText, body: end < 0 ? Buffer.alloc(0) : body.subarray(end + 1), startLine: 2, ended };
 }
 
 /** Index of the newline that ends the first CSV record, or -1. */
