@@ -82,8 +82,8 @@ function settings(options: CleanOptions, env: NodeJS.ProcessEnv): Settings {
   const countryText = options.country ?? env.WA_GUARD_COUNTRY;
   const country = checkCountry(countryText);
   if (countryText && !country) throw new UsageError(`--country: "${countryText}" is not a known ISO 3166 country code (e.g. ID, BR, US)`);
-  // This thread processes chunks too when the workers are busy, so one core needs no worker.
-  let workers = Math.min(7, availableParallelism() - 1);
+  // One worker per core: this thread only cuts chunks, orders results and writes.
+  let workers = Math.min(8, availableParallelism());
   if (options.workers !== undefined) {
     workers = Number(options.workers);
     if (!Number.isInteger(workers) || workers < 0 || workers > 64) throw new UsageError(`--workers must be an integer from 0 to 64; got "${options.workers}"`);

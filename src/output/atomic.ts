@@ -46,7 +46,11 @@ export class AtomicFile {
   async write(text: string): Promise<void> {
     this.check();
     if (text !== '' && !this.stream.write(text)) {
-      await Promise.race([once(this.stream, 'drain'), once(this.stream, 'error').catch(() => undefined)]);
+      const done = new AbortController(); // removes whichever listener did not fire
+      await Promise.race([
+        once(this.stream, 'drain', { signal: done.signal }),
+        once(this.stream, 'error', { signal: done.signal }),
+      ]).catch(() => undefined).finally(() => done.abort());
       this.check();
     }
   }

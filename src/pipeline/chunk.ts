@@ -59,7 +59,8 @@ interface Row {
 }
 
 const NO_COLUMN = 255;
-const CACHE_LIMIT = 100_000;
+/** Normalization results kept per thread, for numbers that repeat. */
+const CACHE_LIMIT = 20_000;
 
 /** Processes whole records: parse, normalize, serialize. Runs in a worker thread, or inline for small inputs. */
 export class ChunkProcessor {

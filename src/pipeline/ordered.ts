@@ -2,18 +2,12 @@ import type { Chunk } from '../input/split.js';
 import type { ChunkProcessor, ChunkResult } from './chunk.js';
 import type { ChunkPool } from './pool.js';
 
-interface Job {
-  result?: ChunkResult;
-  settled: boolean;
-  promise: Promise<ChunkResult>;
-}
-
 /** Chunks each worker may hold: one being processed, one waiting, so it never idles. */
 const PER_WORKER = 2;
 
 /**
- * Processes chunks on worker threads, and on this thread whenever every worker
- * is busy, so N cores need only N - 1 workers. Results are handed to `consume`
+ * Processes chunks on worker threads (or on this thread when there are none,
+ * or when the input is a single chunk) and hands the results to `consume`
  * strictly in input order. The pool is started only once a second chunk shows
  * the input is worth it, and stopped before this returns.
  */
@@ -24,44 +18,30 @@ export async function processInOrder(
   consume: (result: ChunkResult) => Promise<void>,
 ): Promise<void> {
   let pool: ChunkPool | undefined;
-  const queue: Job[] = [];
-  let seen = 0;
-  const inline = (chunk: Chunk): Job => {
-    const result = processor.process(chunk.bytes, chunk.startLine);
-    return { result, settled: true, promise: Promise.resolve(result) };
-  };
-  const toWorker = (chunk: Chunk): Job => {
-    const job: Job = { settled: false, promise: pool!.run(chunk.bytes, chunk.startLine) };
-    job.promise.then((result) => { job.result = result; }, () => undefined).finally(() => { job.settled = true; });
-    return job;
-  };
   let held: Chunk | undefined; // the first chunk, kept until we know whether a second follows
-  const drain = async (limit: number): Promise<void> => {
-    while (queue.length > limit || (queue.length > 0 && queue[0]!.settled)) {
-      const job = queue.shift()!;
-      await consume(job.result ?? await job.promise);
-    }
+  const queue: Promise<ChunkResult>[] = [];
+  const submit = (chunk: Chunk): void => {
+    const job = pool ? pool.run(chunk.bytes, chunk.startLine) : Promise.resolve(processor.process(chunk.bytes, chunk.startLine));
+    job.catch(() => undefined); // awaited in order below; this only keeps early failures from going unhandled
+    queue.push(job);
   };
   try {
     for await (const chunk of chunks) {
-      seen++;
-      if (seen === 1 && startPool) {
+      if (startPool && !pool && !held) {
         held = chunk;
         continue;
       }
-      if (seen === 2 && startPool) {
-        pool = startPool();
-        queue.push(toWorker(held!));
+      if (held) {
+        pool = startPool!();
+        submit(held);
         held = undefined;
       }
-      const busy = !pool || pool.inFlight >= pool.size * PER_WORKER;
-      queue.push(busy ? inline(chunk) : toWorker(chunk));
-      await drain(pool ? pool.size * PER_WORKER + 1 : 0);
+      submit(chunk);
+      while (queue.length > (pool ? pool.size * PER_WORKER : 0)) await consume(await queue.shift()!);
     }
-    if (held) queue.push(inline(held));
-    await drain(0);
+    if (held) submit(held);
+    while (queue.length) await consume(await queue.shift()!);
   } finally {
-    for (const job of queue) job.promise.catch(() => undefined);
     await pool?.close();
   }
 }
