@@ -1,0 +1,164 @@
+import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
+
+export type ContactsMode = 'truthful' | 'always-valid';
+
+export interface TemplateSpec {
+  name: string;
+  language: string;
+  category: 'marketing' | 'utility' | 'authentication';
+  /** Number of {{n}} body parameters. */
+  params: number;
+}
+
+/** Everything that decides how the simulated Meta answers; flags and scenario files fill it. */
+export interface WorldConfig {
+  seed: number;
+  token: string;
+  mode: ContactsMode;
+  /** Numbers on WhatsApp, in any format; the rest are decided by `registeredFraction`. */
+  registered: string[];
+  /** Numbers not on WhatsApp, whatever the fraction says. */
+  unregistered: string[];
+  /** Share (0-1) of other numbers that are on WhatsApp, decided by a hash so a file has a known split. */
+  registeredFraction: number;
+  /** Numbers that stopped marketing messages. */
+  optedOut: string[];
+  phoneNumberIds: string[];
+  templates: TemplateSpec[];
+  /** Messages per second per phone number id before 130429. */
+  mps: number;
+  /** Least time between two messages to the same user before 131056. */
+  pairIntervalMs: number;
+  /** /contacts requests per second before 429 (0: no limit). */
+  contactsRps: number;
+  /** Most numbers in one /contacts request before 400. */
+  contactsMax: number;
+  /** 131026 as an error response ("sync"), or as 200 then a failed status webhook ("async", as Meta does). */
+  undeliverable: 'sync' | 'async';
+  /** Fractions (0-1) of requests that meet each fault. */
+  faults: {
+    reset: number;
+    serverError: number;
+    slow: number;
+    slowMs: number;
+    error131000: number;
+    error131016: number;
+    error131049: number;
+  };
+  webhooksOut: string | undefined;
+}
+
+export const DEFAULT_TOKEN = 'wa-guard-simulator-token';
+
+export function defaultWorld(): WorldConfig {
+  return {
+    seed: 1,
+    token: DEFAULT_TOKEN,
+    mode: 'truthful',
+    registered: [],
+    unregistered: [],
+    registeredFraction: 0.8,
+    optedOut: [],
+    phoneNumberIds: ['100000000000001'],
+    templates: [
+      { name: 'hello_world', language: 'en_US', category: 'utility', params: 0 },
+      { name: 'order_update', language: 'en_US', category: 'utility', params: 2 },
+      { name: 'spring_sale', language: 'en_US', category: 'marketing', params: 1 },
+      { name: 'login_code', language: 'en_US', category: 'authentication', params: 1 },
+    ],
+    mps: 80,
+    pairIntervalMs: 6000,
+    contactsRps: 0,
+    contactsMax: 1000,
+    undeliverable: 'async',
+    faults: { reset: 0, serverError: 0, slow: 0, slowMs: 2000, error131000: 0, error131016: 0, error131049: 0 },
+    webhooksOut: undefined,
+  };
+}
+
+/** Digits of a number written in any format, read as international when there is no '+'. */
+export function toWaId(input: string): string | undefined {
+  const text = String(input).trim();
+  if (!/^\+?[\d\s\-().]+$/.test(text)) return undefined;
+  const parsed = parsePhoneNumberFromString('+' + text.replace(/\D/g, ''));
+  return parsed?.isValid() ? parsed.number.slice(1) : undefined;
+}
+
+/**
+ * The wa_id Meta answers for a number, which is not always its E.164 digits:
+ * Mexican mobiles come back as 521…, and Brazilian mobiles in area codes 31
+ * and up come back without the ninth digit.
+ */
+export function metaWaId(waId: string): string {
+  if (waId.startsWith('52') && waId.length === 12) return '521' + waId.slice(2);
+  if (waId.startsWith('55') && waId.length === 13 && waId[4] === '9' && Number(waId.slice(2, 4)) >= 31) {
+    return waId.slice(0, 4) + waId.slice(5);
+  }
+  return waId;
+}
+
+/** A stable hash, so the same number is always (un)registered for a seed. */
+function hash(text: string, seed: number): number {
+  let h = (0x811c9dc5 ^ seed) >>> 0;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  // FNV's high bits vary little between similar strings: mix them (murmur3's finalizer).
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/** A seeded random sequence (mulberry32), so fault injection is reproducible. */
+export function seededRandom(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(s ^ (s >>> 15), 1 | s);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** The simulated users and their state: who is on WhatsApp, who opted out, open care windows. */
+export class World {
+  private readonly registered: Set<string>;
+  private readonly unregistered: Set<string>;
+  private readonly optedOut: Set<string>;
+  /** wa_id -> time of the user's last message (ms). */
+  readonly inbound = new Map<string, number>();
+  /** Numbers a no_wait check has seen once (answered "processing" the first time). */
+  readonly checked = new Set<string>();
+  /** wa_id -> time of the last message sent to it (ms). */
+  readonly lastSent = new Map<string, number>();
+
+  constructor(readonly config: WorldConfig) {
+    const ids = (list: string[]): Set<string> => new Set(list.map((n) => toWaId(n)).filter((n): n is string => n !== undefined));
+    this.registered = ids(config.registered);
+    this.unregistered = ids(config.unregistered);
+    this.optedOut = ids(config.optedOut);
+  }
+
+  isRegistered(waId: string): boolean {
+    if (this.registered.has(waId)) return true;
+    if (this.unregistered.has(waId)) return false;
+    return hash(waId, this.config.seed) / 4294967296 < this.config.registeredFraction;
+  }
+
+  isOptedOut(waId: string): boolean {
+    return this.optedOut.has(waId);
+  }
+
+  inWindow(waId: string, now: number): boolean {
+    const last = this.inbound.get(waId);
+    return last !== undefined && now - last < 24 * 3600 * 1000;
+  }
+
+  template(name: string, language: string): TemplateSpec | undefined {
+    return this.config.templates.find((t) => t.name === name && t.language === language);
+  }
+}
