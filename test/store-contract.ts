@@ -75,6 +75,17 @@ export function storeContract(open: () => Promise<Store>): void {
     });
   });
 
+  it('hands out tokens at the rate, with the burst allowed up front', async () => {
+    await withStore(async (store) => {
+      const waits = [];
+      for (let i = 0; i < 6; i++) waits.push(await store.takeToken('contacts', 10, 5));
+      expect(waits.slice(0, 5)).toEqual([0, 0, 0, 0, 0]); // the burst
+      expect(waits[5]).toBeGreaterThan(50); // then one per 100 ms
+      expect(waits[5]).toBeLessThanOrEqual(101);
+      expect(await store.takeToken('other-bucket', 10, 1)).toBe(0);
+    });
+  });
+
   it('takes large batches', async () => {
     const entries = Array.from({ length: 20_000 }, (_, i) => ({ key: String(6281200000000 + i), value: `v${i}` }));
     await withStore(async (store) => {

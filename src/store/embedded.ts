@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { CliError, describeFsError } from '../errors.js';
 import type { Store, StoreEntry } from './store.js';
+import { gcra } from './rate.js';
 
 const LOG = 'store.jsonl';
 const LOCK = 'lock';
@@ -26,6 +27,8 @@ export class EmbeddedStore implements Store {
   private fd = -1;
   private records = 0;
   private closed = false;
+  /** Token buckets live in memory: only this process can use this store. */
+  private readonly buckets = new Map<string, number>();
 
   private constructor(readonly location: string, private readonly now: () => number) {}
 
@@ -209,6 +212,12 @@ export class EmbeddedStore implements Store {
     let live = 0;
     for await (const _ of this.scan(namespace)) live++;
     return live;
+  }
+
+  async takeToken(bucket: string, rate: number, burst: number): Promise<number> {
+    const { wait, tat } = gcra(this.buckets.get(bucket), performance.now(), rate, burst);
+    this.buckets.set(bucket, tat);
+    return wait;
   }
 
   async close(): Promise<void> {

@@ -24,6 +24,12 @@ export interface Store {
   /** Every live entry of a namespace, in no particular order. */
   scan(namespace: string): AsyncIterable<[key: string, value: string]>;
   count(namespace: string): Promise<number>;
+  /**
+   * Takes one token from the named bucket (`rate` per second, `burst` at most
+   * at once): resolves 0 when taken, else the milliseconds to wait before
+   * asking again. With Redis the bucket is shared by every process.
+   */
+  takeToken(bucket: string, rate: number, burst: number): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -36,7 +42,8 @@ export function defaultStorePath(env: NodeJS.ProcessEnv): string {
 export async function openStore(spec: string | undefined, env: NodeJS.ProcessEnv, cwd: string): Promise<Store> {
   const target = spec || env.WA_GUARD_STORE || defaultStorePath(env);
   if (/^rediss?:\/\//i.test(target)) {
-    throw new UsageError(`--store ${redactUrl(target)}: the Redis backend is not available yet`);
+    const { RedisStore } = await import('./redis.js');
+    return RedisStore.open(target);
   }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(target)) {
     throw new UsageError(`--store ${redactUrl(target)}: unsupported store; give a directory or a redis:// URL`);

@@ -1,0 +1,61 @@
+import { Redis } from 'ioredis';
+import { beforeEach, describe, expect, inject, it } from 'vitest';
+import { RedisStore } from '../dist/store/redis.js';
+import { acquireToken } from '../dist/store/rate.js';
+import { runCli, tempDir } from './helpers.js';
+import { storeContract } from './store-contract.js';
+import { join } from 'node:path';
+import { FIXTURES } from './helpers.js';
+
+const base = inject('redisUrl');
+const url = `${base}/3`; // a database of its own
+
+describe.skipIf(!base)('Redis store', () => {
+  beforeEach(async () => {
+    const redis = new Redis(url);
+    await redis.flushdb();
+    await redis.quit();
+  });
+
+  storeContract(() => RedisStore.open(url));
+
+  it('keeps keys under the wa-guard: prefix, with TTLs as expirations', async () => {
+    const store = await RedisStore.open(url);
+    await store.set('status', [{ key: '+6281234567890', value: 'v', ttlMs: 60_000 }]);
+    await store.close();
+    const redis = new Redis(url);
+    expect(await redis.keys('*')).toEqual(['wa-guard:status:+6281234567890']);
+    expect(await redis.pttl('wa-guard:status:+6281234567890')).toBeGreaterThan(55_000);
+    await redis.quit();
+  });
+
+  it('shares one token bucket between connections (GCRA on the server clock)', async () => {
+    const stores = await Promise.all([1, 2, 3].map(() => RedisStore.open(url)));
+    const started = Date.now();
+    // 3 connections x 10 tokens at 50/s with burst 1: 30 tokens need at least ~580 ms.
+    await Promise.all(stores.map(async (store) => {
+      for (let i = 0; i < 10; i++) await acquireToken(() => store.takeToken('contacts', 50, 1));
+    }));
+    const elapsed = Date.now() - started;
+    expect(elapsed).toBeGreaterThanOrEqual(560);
+    expect(elapsed).toBeLessThan(1500);
+    await Promise.all(stores.map((s) => s.close()));
+  });
+
+  it('an unreachable Redis is a clear error before any work (exit 1)', async () => {
+    const dir = tempDir();
+    const result = await runCli(['clean', join(FIXTURES, 'contacts.csv'), '-c', 'ID', '-o', join(dir, 'out'), '--store', 'redis://127.0.0.1:1/0']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/cannot connect to the Redis store at redis:\/\/127\.0\.0\.1:1\/0/);
+  });
+
+  it('clean works with the Redis store and never prints its password', async () => {
+    const dir = tempDir();
+    const result = await runCli(['clean', join(FIXTURES, 'contacts.csv'), '-c', 'ID', '-o', join(dir, 'out'), '--store', url, '--json']);
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout).store).toMatchObject({ backend: 'redis' });
+    const secret = await runCli(['clean', join(FIXTURES, 'contacts.csv'), '-o', join(dir, 'out2'), '--store', 'redis://user:hunter2@127.0.0.1:1/0']);
+    expect(secret.stderr).toMatch(/redis:\/\/user:\*\*\*@127\.0\.0\.1:1\/0/);
+    expect(secret.stderr).not.toMatch(/hunter2/);
+  });
+});
