@@ -71,6 +71,7 @@ describe('the pipeline', () => {
       first_seen: '2026-11-01T00:00:00.000Z', last_seen: '2026-11-01T00:00:00.000Z', strikes: '2',
     }]);
     expect(result.stderr).toMatch(/blacklist: 1 numbers/);
+    expect(result.stderr).toMatch(/not verified with WhatsApp \(offline/);
   });
 
   it('stops cleanly on Ctrl-C: exit 130 and nothing under the final names', async () => {

@@ -19,9 +19,12 @@ import { openStore, type Store } from '../store/store.js';
 import { BLACKLIST, BLACKLIST_COLUMNS, OPTOUT, parseBlacklistEntry, type OptOutEntry } from '../store/lists.js';
 import { loadNumberList } from '../input/number-list.js';
 import { versions } from '../versions.js';
+import { newVerifier, verifySettings, type VerifySettings } from '../verify/settings.js';
+import { STATUS, type CachedStatus, type Verifier } from '../verify/verifier.js';
 
 export const PURGE_REASONS = [
   'missing_number', 'invalid_number', 'no_country_code', 'malformed_row', 'duplicate', 'blacklisted', 'opted_out',
+  'not_on_whatsapp',
 ] as const;
 export type PurgeReason = (typeof PURGE_REASONS)[number];
 
@@ -39,6 +42,15 @@ export interface CleanOptions {
   json?: boolean;
   quiet?: boolean;
   workers?: string;
+  contactsUrl?: string;
+  verify?: boolean;
+  batchSize?: string;
+  rate?: string;
+  burst?: string;
+  concurrency?: string;
+  maxChecks?: string;
+  ttl?: string;
+  timeout?: string;
 }
 
 interface Settings {
@@ -48,6 +60,7 @@ interface Settings {
   outputFormat: Format | undefined;
   failOn: Set<PurgeReason> | 'any' | undefined;
   workers: number;
+  verify: VerifySettings | undefined;
 }
 
 function parseFormat(value: string | undefined, flag: string): Format | undefined {
@@ -95,6 +108,7 @@ function settings(options: CleanOptions, env: NodeJS.ProcessEnv): Settings {
     outputFormat: parseFormat(options.outputFormat, '--output-format'),
     failOn: parseFailOn(options.failOn),
     workers,
+    verify: verifySettings(options, env),
   };
 }
 
@@ -107,7 +121,7 @@ export interface CleanSummary {
   wa_status: Record<string, number>;
   purged_by_reason: Record<PurgeReason, number>;
   phone_column_used: Record<string, number>;
-  verification: { mode: 'offline'; note: string };
+  verification: Record<string, unknown> & { mode: 'online' | 'offline' };
   store: { backend: string; location: string; blacklist_size: number };
   country: string | null;
   warnings: string[];
@@ -127,7 +141,24 @@ class Totals {
   shortRows = 0;
   byReason = Object.fromEntries(PURGE_REASONS.map((r) => [r, 0])) as Record<PurgeReason, number>;
   byColumn: number[] = [];
+  byStatus: Record<string, number> = { valid: 0, cached: 0, unverified: 0 };
 }
+
+/** A chunk whose rows are decided, some perhaps still waiting on /contacts. */
+interface Decided {
+  result: ChunkResult;
+  reason: (PurgeReason | undefined)[];
+  detail: Record<number, string>;
+  /** wa_status and wa_id of kept rows, where verification set them (else unverified, the input's wa_id). */
+  status: (string | undefined)[];
+  waId: (string | undefined)[];
+  checks: Promise<void>[];
+  /** The verifier's open batch when this chunk was decided. */
+  batch: number;
+}
+
+/** Decided chunks that may wait on verification before being written, in order. */
+const MAX_WAITING_CHUNKS = 64;
 
 export async function clean(inputSpec: string | undefined, options: CleanOptions, io: IO): Promise<number> {
   const started = new Date();
@@ -179,6 +210,7 @@ async function cleanInput(input: Input, config: Settings, options: CleanOptions,
   let committed = false;
   const files: AtomicFile[] = [];
   let progress: Progress | undefined;
+  let verifier: Verifier | undefined;
   try {
     try {
       madeOutDir = await mkdir(outDir, { recursive: true });
@@ -206,8 +238,10 @@ async function cleanInput(input: Input, config: Settings, options: CleanOptions,
     const rowUnit = input.sniffed.format === 'json' ? 'record' : 'line';
     const optOutColumn = choice.optOut === undefined ? undefined : input.columns[choice.optOut];
 
-    const consume = async (result: ChunkResult): Promise<void> => {
-      checkAbort();
+    verifier = config.verify ? newVerifier(config.verify, store, signal) : undefined;
+    const verification = { cacheHits: 0 };
+
+    const decide = async (result: ChunkResult): Promise<Decided> => {
       const n = result.rows;
       const reason: (PurgeReason | undefined)[] = new Array(n);
       const detail = result.details;
@@ -229,6 +263,7 @@ async function cleanInput(input: Input, config: Settings, options: CleanOptions,
           candidates.push(i);
         }
       }
+      totals.rows += n;
       // Policy: the store's lists (one batched lookup per chunk), the --blacklist file, the row's own opt-out flag.
       const keys = candidates.map((i) => String(result.waIds[i]));
       const [listed, optedOut] = await Promise.all([store.get(BLACKLIST, keys), store.get(OPTOUT, keys)]);
@@ -250,7 +285,50 @@ async function cleanInput(input: Input, config: Settings, options: CleanOptions,
           detail[i] = `flagged in column ${optOutColumn}`;
         }
       });
-      // Kept rows arrive complete from the worker; runs of them are copied in one piece.
+      const decided: Decided = { result, reason, detail, status: [], waId: [], checks: [], batch: 0 };
+      if (verifier) await verify(decided, candidates.filter((i) => reason[i] === undefined));
+      return decided;
+    };
+
+    /** The status cache first; what it does not know goes to /contacts. */
+    const verify = async (d: Decided, kept: number[]): Promise<void> => {
+      const e164 = kept.map((i) => '+' + d.result.waIds[i]);
+      const cached = await store.get(STATUS, e164);
+      kept.forEach((i, k) => {
+        if (cached[k] !== undefined) {
+          verification.cacheHits++;
+          const hit = JSON.parse(cached[k]!) as CachedStatus;
+          if (hit.status === 'valid') {
+            d.status[i] = 'cached';
+            d.waId[i] = hit.wa_id;
+          } else {
+            d.reason[i] = 'not_on_whatsapp';
+            d.detail[i] = `not on WhatsApp (cached answer of ${hit.checked_at.slice(0, 10)} from ${hit.source})`;
+          }
+          return;
+        }
+        d.checks.push(verifier!.check(e164[k]!).then((outcome) => {
+          if (outcome.status === 'valid') {
+            d.status[i] = 'valid';
+            d.waId[i] = outcome.waId;
+          } else if (outcome.status === 'invalid') {
+            d.reason[i] = 'not_on_whatsapp';
+            d.detail[i] = `not on WhatsApp (the /contacts endpoint answered invalid)`;
+          }
+        }));
+      });
+      d.batch = verifier!.batchSeq;
+    };
+
+    const emit = async (d: Decided): Promise<void> => {
+      if (d.checks.length) {
+        // Its last numbers may sit in the batch still being filled: send it rather than wait.
+        if (d.batch === verifier!.batchSeq) verifier!.flush();
+        await Promise.all(d.checks);
+      }
+      const { result, reason, detail } = d;
+      const n = result.rows;
+      // Kept, unverified rows arrive complete from the worker; runs of them are copied in one piece.
       const { text, ends, baseEnds } = result;
       let cleanedText = '';
       let purgedText = '';
@@ -258,26 +336,41 @@ async function cleanInput(input: Input, config: Settings, options: CleanOptions,
       for (let i = 0; i < n; i++) {
         const why = reason[i];
         const start = i === 0 ? 0 : ends[i - 1]!;
+        const status = d.status[i];
+        if (why === undefined && status === undefined && !rowFormat.needsLead) {
+          if (runStart < 0) runStart = start;
+        } else if (runStart >= 0) {
+          cleanedText += text.slice(runStart, start);
+          runStart = -1;
+        }
         if (why === undefined) {
-          if (rowFormat.needsLead) cleanedText += rowFormat.lead(totals.cleaned) + text.slice(start, ends[i]);
-          else if (runStart < 0) runStart = start;
+          if (status !== undefined || rowFormat.needsLead) {
+            const base = text.slice(start, baseEnds[i]);
+            const inputWaId = String(result.waIds[i]);
+            const line = status === undefined ? text.slice(start, ends[i])
+              : base + rowFormat.cleanedSuffix(base.length, inputWaId, d.waId[i] ?? inputWaId, status);
+            cleanedText += (rowFormat.needsLead ? rowFormat.lead(totals.cleaned) : '') + line;
+          }
           totals.cleaned++;
+          totals.byStatus[status ?? 'unverified']!++;
           const column = result.phoneColumn[i]!;
           totals.byColumn[column] = (totals.byColumn[column] ?? 0) + 1;
         } else {
-          if (runStart >= 0) {
-            cleanedText += text.slice(runStart, start);
-            runStart = -1;
-          }
           purgedText += rowFormat.purged(totals.purged++, text.slice(start, baseEnds[i]), why, detail[i]!);
           totals.byReason[why]++;
         }
       }
       if (runStart >= 0) cleanedText += text.slice(runStart, ends[n - 1]);
-      totals.rows += n;
       totals.shortRows += result.shortRows;
       await Promise.all([cleanedFile.write(cleanedText), purgedFile.write(purgedText)]);
       progress!.update(input.bytesRead(), totals.rows);
+    };
+
+    const waiting: Decided[] = [];
+    const consume = async (result: ChunkResult): Promise<void> => {
+      checkAbort();
+      waiting.push(await decide(result));
+      while (waiting.length > (verifier ? MAX_WAITING_CHUNKS : 0)) await emit(waiting.shift()!);
     };
 
     await processInOrder(
@@ -286,6 +379,7 @@ async function cleanInput(input: Input, config: Settings, options: CleanOptions,
       config.workers > 0 ? () => new ChunkPool(chunkConfig, config.workers) : undefined,
       consume,
     );
+    while (waiting.length) await emit(waiting.shift()!);
     checkAbort();
     if (totals.rows === 0) {
       throw new UsageError(`${input.source}: no data rows${input.sniffed.format === 'csv' ? ' (only a header)' : ''}`);
@@ -315,10 +409,26 @@ async function cleanInput(input: Input, config: Settings, options: CleanOptions,
       },
       outputs: paths,
       rows: { input: totals.rows, cleaned: totals.cleaned, purged: totals.purged },
-      wa_status: { unverified: totals.cleaned },
+      wa_status: totals.byStatus,
       purged_by_reason: totals.byReason,
       phone_column_used: Object.fromEntries(phoneColumns.map((name, c) => [name, totals.byColumn[c] ?? 0])),
-      verification: { mode: 'offline', note: 'numbers were not checked against WhatsApp' },
+      verification: verifier
+        ? {
+          mode: 'online',
+          endpoint: config.verify!.url.origin + config.verify!.url.pathname.replace(/\/$/, '') + '/v1/contacts',
+          requests: verifier.stats.requests,
+          numbers_checked: verifier.stats.numbers_checked,
+          cache_hits: verification.cacheHits,
+          retries: verifier.stats.retries,
+          over_budget: verifier.stats.over_budget,
+          unresolved: verifier.stats.unresolved,
+          requests_per_second: Math.round(verifier.stats.requests_per_second * 10) / 10,
+          rate: config.verify!.rate,
+          burst: config.verify!.burst,
+          batch_size: config.verify!.batchSize,
+          concurrency: config.verify!.concurrency,
+        }
+        : { mode: 'offline', note: 'numbers were not checked against WhatsApp (no --contacts-url)' },
       store: { backend: store.backend, location: store.location, blacklist_size: blacklistSize },
       country: config.country ?? null,
       warnings,
@@ -339,6 +449,7 @@ async function cleanInput(input: Input, config: Settings, options: CleanOptions,
     return failOnExit(config.failOn, totals.byReason, io, Boolean(options.quiet));
   } finally {
     progress?.stop();
+    await verifier?.close();
     await Promise.all(files.map((f) => f.abort()));
     await store.close();
     // A failed run leaves nothing behind, not even the --out-dir it created.
@@ -409,7 +520,16 @@ function humanSummary(s: CleanSummary, source: string, cwd: string): string {
   const used = Object.entries(s.phone_column_used);
   if (used.length > 1) lines.push(`  phone column used: ${used.map(([name, count]) => `${name} ${n(count)}`).join(', ')}`);
   else lines.push(`  phone column: ${s.input.phone_columns[0]}`);
-  lines.push(`  numbers not verified with WhatsApp (offline); blacklist: ${n(s.store.blacklist_size)} numbers in ${s.store.backend} store`);
+  const v = s.verification as Record<string, number> & { mode: string };
+  if (v.mode === 'online') {
+    lines.push(`  wa_status: ${Object.entries(s.wa_status).map(([k, c]) => `${k} ${n(c)}`).join(', ')}`);
+    lines.push(`  /contacts: ${n(v.requests)} requests (${v.requests_per_second}/s), ${n(v.numbers_checked)} numbers checked, ${n(v.cache_hits)} cache hits, ${n(v.retries)} retries`);
+    if (v.over_budget) lines.push(`  ${n(v.over_budget)} numbers left unverified: over the --max-checks budget`);
+    if (v.unresolved) lines.push(`  ${n(v.unresolved)} numbers left unverified: the endpoint could not answer for them`);
+  } else {
+    lines.push('  numbers not verified with WhatsApp (offline: no --contacts-url)');
+  }
+  lines.push(`  blacklist: ${n(s.store.blacklist_size)} numbers in the ${s.store.backend} store`);
   if (!s.country) lines.push('  no --country given: numbers without a country code were purged as no_country_code');
   for (const warning of s.warnings) lines.push(`  warning: ${warning}`);
   lines.push(`  summary  -> ${show(s.outputs.summary)}`);

@@ -29,14 +29,14 @@ export class RowFormat {
   }
 
   /** What follows a kept row's base: the added columns and, but for JSON arrays, the line end. */
-  cleanedSuffix(baseLength: number, waId: string, status: string): string {
+  cleanedSuffix(baseLength: number, e164Digits: string, waId: string, status: string): string {
     if (this.format === 'csv') {
       // These values are digits, '+' and a lower-case word: they never need quoting.
       const d = this.dialect.delimiter;
-      return d + '+' + waId + d + waId + d + status + this.dialect.eol;
+      return d + '+' + e164Digits + d + waId + d + status + this.dialect.eol;
     }
     const sep = baseLength > 1 ? ',' : '';
-    return `${sep}"phone_e164":"+${waId}","wa_id":"${waId}","wa_status":"${status}"}${this.format === 'jsonl' ? '\n' : ''}`;
+    return `${sep}"phone_e164":"+${e164Digits}","wa_id":"${waId}","wa_status":"${status}"}${this.format === 'jsonl' ? '\n' : ''}`;
   }
 
   /** Rows of a JSON array need a separator written before them; other formats end their own rows. */

@@ -124,7 +124,7 @@ export class ChunkProcessor {
       result.baseEnds[i] = text.length;
       if (this.config.optOut !== undefined && isOptOutFlag(this.cell(row, this.config.optOut))) result.optedOut[i] = 1;
       const waId = this.normalizeRow(row, result, i);
-      if (waId !== undefined) text += this.rowFormat.cleanedSuffix(base.length, waId, 'unverified');
+      if (waId !== undefined) text += this.rowFormat.cleanedSuffix(base.length, waId, waId, 'unverified');
       result.ends[i] = text.length;
     }
     result.text = text;

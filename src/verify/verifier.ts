@@ -1,0 +1,203 @@
+import pLimit from 'p-limit';
+import type { Store } from '../store/store.js';
+import { acquireToken } from '../store/rate.js';
+import { addToBlacklist } from '../store/lists.js';
+import { AuthError, RetryableError, type ContactAnswer, type ContactsClient } from './client.js';
+
+export const STATUS = 'status';
+
+/** What the status cache holds per E.164 number. */
+export interface CachedStatus {
+  status: 'valid' | 'invalid';
+  wa_id?: string;
+  checked_at: string;
+  source: string;
+}
+
+export type CheckOutcome =
+  | { status: 'valid'; waId: string }
+  | { status: 'invalid' }
+  | { status: 'unverified'; detail: string };
+
+export interface VerifierOptions {
+  batchSize: number;
+  rate: number;
+  burst: number;
+  concurrency: number;
+  maxChecks: number;
+  ttlMs: { valid: number; invalid: number };
+  /** Attempts per batch before its numbers are left unverified. */
+  attempts: number;
+  /** Where answers come from, for the cache and the blacklist (e.g. contacts:host:port). */
+  source: string;
+  signal?: AbortSignal;
+  now?: () => Date;
+}
+
+export interface VerifierStats {
+  requests: number;
+  numbers_checked: number;
+  retries: number;
+  over_budget: number;
+  unresolved: number;
+  requests_per_second: number;
+}
+
+interface Waiting {
+  e164: string;
+  attempts: number;
+  resolve: (outcome: CheckOutcome) => void;
+  reject: (err: Error) => void;
+}
+
+const PROCESSING_RETRY_MS = 1000;
+const PROCESSING_ATTEMPTS = 5;
+const BACKOFF_BASE_MS = 250;
+const BACKOFF_CAP_MS = 30_000;
+
+/**
+ * Checks numbers against /contacts in full batches, paced by the store's token
+ * bucket and a bound on requests in flight. Answers are written to the status
+ * cache (and invalid numbers to the blacklist) as they arrive, so a killed run
+ * loses nothing it paid for.
+ */
+export class Verifier {
+  private open: Waiting[] = [];
+  /** Sequence number of the open (not yet sent) batch. */
+  batchSeq = 0;
+  private readonly limit: ReturnType<typeof pLimit>;
+  private readonly inFlight = new Set<Promise<void>>();
+  private failure: Error | undefined;
+  private sent = 0;
+  private firstRequestAt = 0;
+  private lastRequestAt = 0;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  readonly stats: VerifierStats = { requests: 0, numbers_checked: 0, retries: 0, over_budget: 0, unresolved: 0, requests_per_second: 0 };
+
+  constructor(private readonly client: ContactsClient, private readonly store: Store, private readonly options: VerifierOptions) {
+    this.limit = pLimit(options.concurrency);
+  }
+
+  /** Resolves with the number's status once its batch is answered. */
+  check(e164: string): Promise<CheckOutcome> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.sent >= this.options.maxChecks) {
+      this.stats.over_budget++;
+      return Promise.resolve({ status: 'unverified', detail: 'over the --max-checks budget' });
+    }
+    this.sent++;
+    return new Promise((resolve, reject) => {
+      this.enqueue({ e164, attempts: 0, resolve, reject });
+    });
+  }
+
+  private enqueue(item: Waiting): void {
+    this.open.push(item);
+    if (this.open.length >= this.options.batchSize) this.flush();
+  }
+
+  /** Sends the open batch even if it is not full (at the end of the input, or when the writer waits on it). */
+  flush(): void {
+    if (this.open.length === 0) return;
+    const batch = this.open;
+    this.open = [];
+    this.batchSeq++;
+    const job = this.limit(() => this.send(batch)).catch((err: Error) => this.fail(err));
+    this.inFlight.add(job);
+    void job.finally(() => this.inFlight.delete(job));
+  }
+
+  /** Waits for every number asked so far, including re-asked "processing" ones. */
+  async drain(): Promise<void> {
+    while (this.open.length || this.inFlight.size || this.timers.size) {
+      this.flush();
+      if (this.inFlight.size) await Promise.race(this.inFlight);
+      else await new Promise((r) => setTimeout(r, 20));
+      if (this.failure) throw this.failure;
+    }
+  }
+
+  private fail(err: Error): void {
+    this.failure ??= err;
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+    for (const item of this.open) item.reject(this.failure);
+    this.open = [];
+  }
+
+  private async send(batch: Waiting[]): Promise<void> {
+    let answers: ContactAnswer[] | undefined;
+    for (let attempt = 1; ; attempt++) {
+      if (this.failure) throw this.failure;
+      await acquireToken(() => this.store.takeToken(`contacts:${this.options.source}`, this.options.rate, this.options.burst), this.options.signal);
+      const at = Date.now();
+      this.firstRequestAt ||= at;
+      this.lastRequestAt = at;
+      this.stats.requests++;
+      try {
+        answers = await this.client.check(batch.map((w) => w.e164), this.options.signal);
+        break;
+      } catch (err) {
+        if (err instanceof AuthError || !(err instanceof RetryableError)) {
+          for (const item of batch) item.reject(err as Error);
+          throw err;
+        }
+        if (attempt >= this.options.attempts) {
+          this.stats.unresolved += batch.length;
+          for (const item of batch) item.resolve({ status: 'unverified', detail: `the /contacts endpoint kept failing: ${err.message}` });
+          return;
+        }
+        this.stats.retries++;
+        // Exponential backoff with full jitter; the server's Retry-After wins when given.
+        const delay = err.retryAfterMs ?? Math.random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt);
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+    this.stats.numbers_checked += batch.length;
+    this.stats.requests_per_second = this.lastRequestAt > this.firstRequestAt
+      ? (this.stats.requests - 1) / ((this.lastRequestAt - this.firstRequestAt) / 1000) : 0;
+    await this.settle(batch, answers);
+  }
+
+  private async settle(batch: Waiting[], answers: ContactAnswer[]): Promise<void> {
+    const byInput = new Map(answers.map((a) => [a.input, a]));
+    const now = (this.options.now ?? (() => new Date()))();
+    const checkedAt = now.toISOString();
+    const cache: { key: string; value: string; ttlMs: number }[] = [];
+    const invalid: string[] = [];
+    const outcomes: [Waiting, CheckOutcome][] = [];
+    for (const item of batch) {
+      const answer = byInput.get(item.e164);
+      if (answer?.status === 'valid' && answer.wa_id) {
+        cache.push({ key: item.e164, value: JSON.stringify({ status: 'valid', wa_id: answer.wa_id, checked_at: checkedAt, source: this.options.source } satisfies CachedStatus), ttlMs: this.options.ttlMs.valid });
+        outcomes.push([item, { status: 'valid', waId: answer.wa_id }]);
+      } else if (answer?.status === 'invalid') {
+        cache.push({ key: item.e164, value: JSON.stringify({ status: 'invalid', checked_at: checkedAt, source: this.options.source } satisfies CachedStatus), ttlMs: this.options.ttlMs.invalid });
+        invalid.push(item.e164.slice(1));
+        outcomes.push([item, { status: 'invalid' }]);
+      } else if (answer?.status === 'processing' && item.attempts + 1 < PROCESSING_ATTEMPTS) {
+        // Asked again later, in a later batch.
+        const timer = setTimeout(() => {
+          this.timers.delete(timer);
+          if (!this.failure) this.enqueue({ ...item, attempts: item.attempts + 1 });
+        }, PROCESSING_RETRY_MS);
+        this.timers.add(timer);
+      } else {
+        this.stats.unresolved++;
+        const why = answer ? `the endpoint answered "${answer.status}"` : 'the endpoint did not answer for it';
+        outcomes.push([item, { status: 'unverified', detail: why }]);
+      }
+    }
+    // Persist before reporting: a run killed now must not have to pay for these again.
+    await this.store.set(STATUS, cache);
+    if (invalid.length) {
+      await addToBlacklist(this.store, invalid.map((waId) => ({ waId, reason: 'contacts_invalid', source: this.options.source })), now);
+    }
+    for (const [item, outcome] of outcomes) item.resolve(outcome);
+  }
+
+  async close(): Promise<void> {
+    for (const timer of this.timers) clearTimeout(timer);
+    await this.client.close();
+  }
+}
