@@ -65,6 +65,7 @@ describe('clean on the CRM fixture', () => {
     expect(summary.rows).toEqual({ input: 26, cleaned: 15, purged: 11 });
     expect(summary.purged_by_reason).toEqual({
       missing_number: 1, invalid_number: 6, no_country_code: 0, malformed_row: 0, duplicate: 2, blacklisted: 1, opted_out: 1,
+      not_on_whatsapp: 0,
     });
     expect(summary.phone_column_used).toEqual({ Phone: 13, Mobile: 2 });
     expect(summary.wa_status).toEqual({ unverified: 15 });

