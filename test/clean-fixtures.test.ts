@@ -68,7 +68,7 @@ describe('clean on the CRM fixture', () => {
       not_on_whatsapp: 0,
     });
     expect(summary.phone_column_used).toEqual({ Phone: 13, Mobile: 2 });
-    expect(summary.wa_status).toEqual({ unverified: 15 });
+    expect(summary.wa_status).toEqual({ valid: 0, cached: 0, unverified: 15 });
     expect(summary.versions.libphonenumber_js).toMatch(/^\d+\.\d+\.\d+$/);
     expect(summary.warnings.join()).toMatch(/ignored 1 entry/);
     expect(readFileSync(join(out, 'blacklist.csv'), 'utf8')).toBe('wa_id,reason,source,first_seen,last_seen,strikes\n');
