@@ -193,3 +193,27 @@ describe.skipIf(!redisBase)('clean with verification on a Redis store', () => {
     expect(summary.store.backend).toBe('redis');
   });
 });
+
+describe.skipIf(!redisBase)('losing Redis mid-run', () => {
+  it('stops with exit 1 and a clear message, leaving no outputs', async () => {
+    const { startRedis } = await import('./redis-server.js');
+    const redis = await startRedis();
+    try {
+      sim = await startSimulator({ registeredFraction: 1 });
+      const dir = tempDir();
+      const input = numbersCsv(dir, 2000);
+      const child = spawn(process.execPath, [BIN, 'clean', input, '-c', 'ID', '-o', join(dir, 'out'), '--store', redis.url, '--contacts-url', sim.url, '--batch-size', '10', '--rate', '20', '--burst', '1'], { cwd: ROOT, env: { PATH: process.env.PATH, ...env } });
+      let stderr = '';
+      child.stderr.on('data', (b) => { stderr += b; });
+      await new Promise((r) => setTimeout(r, 1200));
+      await redis.stop();
+      const code = await new Promise((r) => child.on('close', r));
+      expect(code).toBe(1);
+      expect(stderr).toMatch(/the Redis store at redis:\/\/127\.0\.0\.1:\d+ failed/);
+      expect(stderr).not.toMatch(/\n\s+at /);
+      expect(files(join(dir, 'out')).filter((f) => !f.startsWith('.'))).toEqual([]);
+    } finally {
+      await redis.stop();
+    }
+  });
+});

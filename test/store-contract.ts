@@ -75,13 +75,16 @@ export function storeContract(open: () => Promise<Store>): void {
     });
   });
 
-  it('hands out tokens at the rate, with the burst allowed up front', async () => {
+  it('books slots at the rate, with the burst allowed up front', async () => {
     await withStore(async (store) => {
       const waits = [];
-      for (let i = 0; i < 6; i++) waits.push(await store.takeToken('contacts', 10, 5));
+      for (let i = 0; i < 8; i++) waits.push(await store.takeToken('contacts', 10, 5));
       expect(waits.slice(0, 5)).toEqual([0, 0, 0, 0, 0]); // the burst
-      expect(waits[5]).toBeGreaterThan(50); // then one per 100 ms
+      // then one slot per 100 ms, each booked ahead of the last
+      expect(waits[5]).toBeGreaterThan(50);
       expect(waits[5]).toBeLessThanOrEqual(101);
+      expect(waits[6]! - waits[5]!).toBeGreaterThan(80);
+      expect(waits[7]! - waits[6]!).toBeGreaterThan(80);
       expect(await store.takeToken('other-bucket', 10, 1)).toBe(0);
     });
   });

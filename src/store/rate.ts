@@ -1,27 +1,33 @@
 /**
  * GCRA (the generic cell rate algorithm), a token bucket kept as one number:
- * the theoretical arrival time of the next request. `rate` requests per second
- * on average, at most `burst` at once; burst 1 spaces requests evenly.
- * Returns 0 when the request may go now (and books it), else the wait in ms.
+ * the theoretical arrival time (tat) of the next request. `rate` requests per
+ * second on average, at most `burst` at once; burst 1 spaces them evenly.
+ *
+ * Each call books the next free slot and returns how long to wait for it (0:
+ * go now). Booking ahead, rather than asking again after a sleep, means a timer
+ * that fires late does not push every later request back: the average rate
+ * stays exact.
  */
 export function gcra(tat: number | undefined, now: number, rate: number, burst: number): { wait: number; tat: number } {
   const interval = 1000 / rate;
   const tolerance = interval * (Math.max(1, burst) - 1);
   const start = tat === undefined || tat < now ? now : tat;
-  const allowedAt = start - tolerance;
-  if (allowedAt > now) return { wait: allowedAt - now, tat: start };
-  return { wait: 0, tat: start + interval };
+  const slot = Math.max(start - tolerance, now);
+  return { wait: slot - now, tat: start + interval };
 }
 
-/** Waits until the store grants a token (shared with other processes when the store is Redis). */
-export async function acquireToken(
-  take: () => Promise<number>,
-  signal?: AbortSignal,
-): Promise<void> {
+/**
+ * Books a slot in the store's bucket (shared with other processes when the
+ * store is Redis) and waits for it. A slot woken up for too late is given up
+ * and another booked: sending late would crowd the requests booked after it,
+ * and the server counts arrivals, not bookings.
+ */
+export async function acquireToken(take: () => Promise<number>, maxLateMs: number, signal?: AbortSignal): Promise<void> {
   for (;;) {
     signal?.throwIfAborted();
     const wait = await take();
-    if (wait <= 0) return;
-    await new Promise((resolve) => setTimeout(resolve, Math.max(1, Math.ceil(wait))));
+    const due = performance.now() + wait;
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    if (performance.now() - due <= maxLateMs) return;
   }
 }

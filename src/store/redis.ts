@@ -7,9 +7,8 @@ const BATCH = 1000;
 const CONNECT_TIMEOUT_MS = 5000;
 
 /**
- * GCRA on the Redis server's clock, so every process sharing the store shares
- * one bucket. Times in microseconds. Returns 0 when the token was taken, else
- * the microseconds to wait.
+ * GCRA on the Redis server's clock (see rate.ts), so every process sharing the
+ * store shares one bucket. Books the next slot; returns the microseconds to wait for it.
  */
 const TAKE_TOKEN = `
 local interval = tonumber(ARGV[1])
@@ -18,11 +17,10 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local tat = tonumber(redis.call('GET', KEYS[1]))
 if not tat or tat < now then tat = now end
-local allowed = tat - tolerance
-if allowed > now then return math.ceil(allowed - now) end
+local slot = math.max(tat - tolerance, now)
 local nextTat = tat + interval
 redis.call('SET', KEYS[1], string.format('%.0f', nextTat), 'PX', math.ceil((nextTat - now) / 1000) + 1000)
-return 0
+return math.ceil(slot - now)
 `;
 
 type RedisWithToken = Redis & { waGuardTakeToken(key: string, interval: number, tolerance: number): Promise<number> };

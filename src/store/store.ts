@@ -25,9 +25,9 @@ export interface Store {
   scan(namespace: string): AsyncIterable<[key: string, value: string]>;
   count(namespace: string): Promise<number>;
   /**
-   * Takes one token from the named bucket (`rate` per second, `burst` at most
-   * at once): resolves 0 when taken, else the milliseconds to wait before
-   * asking again. With Redis the bucket is shared by every process.
+   * Books the next slot in the named token bucket (`rate` per second, `burst`
+   * at most at once) and resolves with the milliseconds until it (0: now).
+   * With Redis the bucket is shared by every process.
    */
   takeToken(bucket: string, rate: number, burst: number): Promise<number>;
   close(): Promise<void>;
