@@ -47,6 +47,16 @@ export class WaIdSet {
     return true;
   }
 
+  /** Adds key with value, or replaces the value of a key already there. */
+  set(key: number, value: number): void {
+    const at = this.slot(key);
+    if (this.keys[at] === key) {
+      this.values[at] = value;
+      return;
+    }
+    this.add(key, value);
+  }
+
   private grow(): void {
     const { keys, values } = this;
     this.keys = new Float64Array(keys.length * 2);

@@ -1,0 +1,169 @@
+import type { Normalized } from '../phone.js';
+
+export type Category = 'marketing' | 'utility' | 'authentication';
+export const CATEGORIES: readonly Category[] = ['marketing', 'utility', 'authentication'];
+export type Verdict = 'send' | 'defer' | 'block';
+
+export const BLOCK_REASONS = [
+  'missing_number', 'invalid_number', 'no_country_code', 'missing_content',
+  'unknown_template', 'template_not_approved', 'template_params_mismatch',
+  'blacklisted', 'opted_out', 'not_on_whatsapp',
+  'us_marketing_blocked', 'auth_template_india', 'outside_care_window', 'duplicate_message',
+] as const;
+export const DEFER_REASONS = ['marketing_capped', 'tier_limit', 'pair_rate'] as const;
+export type Reason = (typeof BLOCK_REASONS)[number] | (typeof DEFER_REASONS)[number] | 'ok';
+
+export const DAY_MS = 24 * 3600 * 1000;
+
+/** One campaign row, as read. */
+export interface Message {
+  to: Normalized;
+  template?: { name: string; language: string; params: string[] };
+  text?: string;
+  category?: Category;
+  /** The user's last message (ms), from the row. */
+  lastInboundAt?: number;
+}
+
+/** What the store knew about the recipient when the run started (plus --blacklist). */
+export interface RecipientState {
+  blacklisted?: string;
+  optedOut?: { scope: 'all' | 'marketing'; detail: string };
+  notOnWhatsApp?: string;
+  lastInboundAt?: number;
+  /** When Meta last answered 131049 (per-user marketing cap) for this user. */
+  cappedAt?: number;
+  /** A conversation opened outside a care window in the last 24h: it already counts toward the tier. */
+  conversationAt?: number;
+}
+
+export interface TemplateInfo {
+  name: string;
+  language: string;
+  category: Category;
+  status: string;
+  params: number;
+}
+
+export interface GateConfig {
+  /** name -> language -> template; undefined when no --templates file was given. */
+  templates?: Map<string, Map<string, TemplateInfo>>;
+  defaultCategory?: Category;
+  /** Unique users reached outside a care window in a moving 24h (Infinity: unlimited). */
+  tier: number;
+  pairIntervalMs: number;
+}
+
+/** What the campaign has planned so far; the gate only reads it. */
+export interface PlanView {
+  isDuplicate(waId: string, content: string): boolean;
+  /** When the last message to this user is planned (ms), if any. */
+  lastPlannedAt(waId: string): number | undefined;
+  /** New conversations outside a window counted so far: in the store's last 24h plus planned. */
+  conversations(): number;
+  /** Whether this campaign already plans a conversation with this user. */
+  hasConversation(waId: string): boolean;
+}
+
+export interface Decision {
+  decision: Verdict;
+  reason: Reason;
+  detail: string;
+  notBefore?: number;
+  category?: Category;
+  /** Sending it opens a conversation outside a care window (counts toward the tier). */
+  opensConversation: boolean;
+}
+
+/** The identity of a message's content, for duplicate detection. */
+export function contentKey(message: Message): string {
+  if (message.template) return `t\u0000${message.template.name}\u0000${message.template.language}\u0000${message.template.params.join('\u0001')}`;
+  return `x\u0000${message.text ?? ''}`;
+}
+
+const block = (reason: Reason, detail: string, category?: Category): Decision => ({ decision: 'block', reason, detail, category, opensConversation: false });
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+/**
+ * The compliance gate: whether a message may be sent now, later, or never,
+ * and why. A pure function of the message, what was known about the recipient,
+ * the campaign planned so far, the clock and the settings, so a dry run and a
+ * live send decide exactly alike. Checks run in a fixed order and the first
+ * that fails decides: the number, the content, the recipient's own choices,
+ * Meta's rules, then pacing.
+ */
+export function gate(message: Message, recipient: RecipientState, plan: PlanView, now: number, config: GateConfig): Decision {
+  const { to } = message;
+  if (!to.ok) return block(to.reason, to.detail);
+  const waId = to.waId;
+
+  // Content.
+  const { template } = message;
+  if (!template && !message.text) return block('missing_content', 'neither a template nor a text');
+  let category = message.category;
+  if (template) {
+    const known = config.templates?.get(template.name);
+    if (config.templates) {
+      const info = known?.get(template.language);
+      if (!info) {
+        const languages = known ? [...known.keys()].join(', ') : '';
+        return block('unknown_template', known
+          ? `template ${template.name} has no ${template.language} version (it has ${languages})`
+          : `no template named ${template.name} in the templates file`);
+      }
+      if (info.status.toUpperCase() !== 'APPROVED') {
+        return block('template_not_approved', `template ${template.name} (${template.language}) is ${info.status.toLowerCase()}`);
+      }
+      if (template.params.length !== info.params) {
+        return block('template_params_mismatch', `template ${template.name} takes ${info.params} parameter${info.params === 1 ? '' : 's'}, the row gives ${template.params.length}`);
+      }
+      category ??= info.category;
+    }
+    category ??= config.defaultCategory;
+  }
+
+  // The recipient's own choices and what is known about them.
+  if (recipient.blacklisted) return block('blacklisted', recipient.blacklisted, category);
+  if (recipient.optedOut && (recipient.optedOut.scope === 'all' || category === 'marketing')) {
+    return block('opted_out', recipient.optedOut.detail, category);
+  }
+  if (recipient.notOnWhatsApp) return block('not_on_whatsapp', recipient.notOnWhatsApp, category);
+
+  // Meta's rules.
+  if (template && category === 'marketing' && waId.startsWith('1')) {
+    return block('us_marketing_blocked', 'Meta does not deliver marketing templates to +1 (US) numbers', category);
+  }
+  if (template && category === 'authentication' && waId.startsWith('91')) {
+    return block('auth_template_india', 'authentication templates to +91 (India) numbers are not delivered', category);
+  }
+  const lastInbound = Math.max(message.lastInboundAt ?? -Infinity, recipient.lastInboundAt ?? -Infinity);
+  const inWindow = Number.isFinite(lastInbound) && now - lastInbound < DAY_MS && lastInbound <= now;
+  if (!template && !inWindow) {
+    return block('outside_care_window', Number.isFinite(lastInbound)
+      ? `the user last wrote at ${iso(lastInbound)}, more than 24h ago: send an approved template instead`
+      : 'no message from the user in the last 24h: send an approved template instead');
+  }
+  if (plan.isDuplicate(waId, contentKey(message))) return block('duplicate_message', 'the same message to the same user is earlier in the file', category);
+
+  // Pacing: allowed, but later.
+  const counted = (recipient.conversationAt !== undefined && now - recipient.conversationAt < DAY_MS) || plan.hasConversation(waId);
+  const opensConversation = !inWindow && !counted;
+  if (template && category === 'marketing' && recipient.cappedAt !== undefined && now - recipient.cappedAt < DAY_MS) {
+    const notBefore = recipient.cappedAt + DAY_MS;
+    return { decision: 'defer', reason: 'marketing_capped', detail: `Meta capped marketing to this user at ${iso(recipient.cappedAt)} (131049)`, notBefore, category, opensConversation };
+  }
+  if (opensConversation && plan.conversations() >= config.tier) {
+    return {
+      decision: 'defer', reason: 'tier_limit', notBefore: now + DAY_MS, category, opensConversation,
+      detail: `${plan.conversations()} users already reached outside a care window in 24h: the messaging limit is ${config.tier}`,
+    };
+  }
+  const last = plan.lastPlannedAt(waId);
+  if (last !== undefined && last + config.pairIntervalMs > now) {
+    return {
+      decision: 'defer', reason: 'pair_rate', notBefore: last + config.pairIntervalMs, category, opensConversation,
+      detail: `another message to this user is planned at ${iso(last)}; spaced by ${config.pairIntervalMs / 1000}s`,
+    };
+  }
+  return { decision: 'send', reason: 'ok', detail: '', category, opensConversation };
+}
