@@ -62,6 +62,43 @@ function buildProgram(io: IO, setExit: (code: number) => void): Command {
     });
 
   program
+    .command('send')
+    .summary('check a campaign against the compliance gate (--dry-run)')
+    .description(
+      'Replays the compliance gate on a campaign file (CSV, JSON or JSONL; one message per row:\n' +
+      'to, template + language + param_1..n or params, or text; optional category, last_inbound_at, id)\n' +
+      'and says, row by row, whether each message would be sent, deferred (and until when) or\n' +
+      'blocked, and why. Writes gate.* and summary.json to --out-dir. Nothing is sent or stored.',
+    )
+    .argument('[input]', 'the campaign file: a path, or - for stdin')
+    .option('--dry-run', 'decide without sending (live sending is not available yet)')
+    .option('-c, --country <CC>', 'default country for national numbers (env WA_GUARD_COUNTRY)')
+    .option('--column <name>', 'the recipient column (default: "to", else detected)')
+    .option('--templates <file>', 'the JSON of Meta\'s message_templates endpoint: names, languages, categories, status, parameters')
+    .option('--language <code>', 'template language when a row has none', 'en_US')
+    .option('--category <category>', 'template category when neither the row nor --templates says: marketing, utility or authentication')
+    .option('--tier <n>', 'messaging limit: 250, 1000, 2000, 10000, 100000 or unlimited', '250')
+    .option('--pair-interval <duration>', 'least time between two messages to one user', '6s')
+    .option('--mps <n>', 'messages per second, to plan the duration', '80')
+    .option('--now <time>', 'the clock, as an ISO 8601 time, to rehearse a scheduled send')
+    .addOption(new Option('--format <format>', 'input format (default: from the extension, else the content)').choices(['csv', 'json', 'jsonl', 'ndjson']))
+    .option('--delimiter <char>', 'CSV delimiter (default: detected)')
+    .addOption(new Option('--output-format <format>', 'format of gate.* (default: the input\'s)').choices(['csv', 'json', 'jsonl', 'ndjson']))
+    .option('-o, --out-dir <dir>', 'where to write the outputs', 'wa-guard-out')
+    .option('--blacklist <file>', 'a CSV of numbers never to message')
+    .option('--store <dir|url>', 'state store: a directory, or redis://host:port/db (env WA_GUARD_STORE); only read')
+    .option('--fail-on <reasons>', 'exit 3 when rows were blocked for these reasons (comma-separated, or "any")')
+    .option('--json', 'print the summary as JSON on stdout')
+    .option('-q, --quiet', 'print nothing but errors')
+    .addOption(new Option('--workers <n>', 'worker threads (0: none)').hideHelp())
+    .option('--debug', 'show stack traces on errors')
+    .addHelpText('after', '\nExit codes: 0 ok, 1 runtime failure, 2 usage or bad input, 3 --fail-on matched, 130 interrupted.')
+    .action(async (input: string | undefined, options) => {
+      const { send } = await import('./commands/send.js');
+      setExit(await send(input, options, io));
+    });
+
+  program
     .command('simulate')
     .summary('run a local Meta API simulator for rehearsals and tests')
     .description(

@@ -63,14 +63,14 @@ interface Settings {
   verify: VerifySettings | undefined;
 }
 
-function parseFormat(value: string | undefined, flag: string): Format | undefined {
+export function parseFormat(value: string | undefined, flag: string): Format | undefined {
   if (value === undefined) return undefined;
   const format = value.toLowerCase() === 'ndjson' ? 'jsonl' : value.toLowerCase();
   if (!FORMATS.includes(format as Format)) throw new UsageError(`${flag} must be one of ${FORMATS.join(', ')}; got "${value}"`);
   return format as Format;
 }
 
-function parseDelimiter(value: string | undefined): string | undefined {
+export function parseDelimiter(value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
   const named: Record<string, string> = { '\\t': '\t', tab: '\t', comma: ',', semicolon: ';', pipe: '|' };
   const delimiter = named[value.toLowerCase()] ?? value;

@@ -22,6 +22,10 @@ export interface ChunkConfig {
   optOut: number | undefined;
   country: CountryCode | undefined;
   output: { format: Format; delimiter: string; eol: '\n' | '\r\n' };
+  /** Columns whose values the caller needs as text (e.g. a campaign's template and params); -1 for none. */
+  extract?: number[];
+  /** Their names: JSON records are looked up by key, as keys vary from record to record. */
+  extractNames?: string[];
 }
 
 export interface ChunkResult {
@@ -47,6 +51,8 @@ export interface ChunkResult {
   details: Record<number, string>;
   /** Rows with fewer fields than the header (padded with empty fields). */
   shortRows: number;
+  /** The `extract` columns' values, row after row. */
+  extracted: string[];
 }
 
 /** A record as read. CSV records without quotes keep only their text: fields are found on demand. */
@@ -104,7 +110,9 @@ export class ChunkProcessor {
       baseEnds: new Uint32Array(n),
       details: {},
       shortRows: 0,
+      extracted: [],
     };
+    const extract = this.config.extract;
     const width = this.config.columns.length;
     let text = '';
     for (let i = 0; i < n; i++) {
@@ -116,6 +124,7 @@ export class ChunkProcessor {
         // Its columns are left empty; the detail carries the record as it was.
         text += this.base(this.config.format === 'csv' ? { raw: '', line: row.line, fields: [''] } : { raw: '', line: row.line, object: {} });
         result.ends[i] = result.baseEnds[i] = text.length;
+        if (extract) for (let k = 0; k < extract.length; k++) result.extracted.push('');
         continue;
       }
       if (this.config.format === 'csv' && this.fieldCount(row) < width) result.shortRows++;
@@ -123,6 +132,12 @@ export class ChunkProcessor {
       text += base;
       result.baseEnds[i] = text.length;
       if (this.config.optOut !== undefined && isOptOutFlag(this.cell(row, this.config.optOut))) result.optedOut[i] = 1;
+      if (extract) {
+        extract.forEach((c, k) => {
+          const value = row.object ? row.object[this.config.extractNames![k]!] : c < 0 ? '' : this.cell(row, c);
+          result.extracted.push(cellText(value));
+        });
+      }
       const waId = this.normalizeRow(row, result, i);
       if (waId !== undefined) text += this.rowFormat.cleanedSuffix(base.length, waId, waId, 'unverified');
       result.ends[i] = text.length;

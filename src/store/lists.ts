@@ -3,6 +3,12 @@ import type { Store } from './store.js';
 /** Namespaces of the store that hold per-number lists, keyed by wa_id. */
 export const BLACKLIST = 'blacklist';
 export const OPTOUT = 'optout';
+/** wa_id -> ISO time of the user's last message (opens the 24h care window); fed by ingest. */
+export const INBOUND = 'inbound';
+/** wa_id -> ISO time Meta last answered 131049 (per-user marketing cap). */
+export const CAPPED = 'capped';
+/** wa_id -> ISO time a conversation was opened outside a care window (counts toward the tier for 24h). */
+export const CONVERSATIONS = 'conversations';
 
 export interface BlacklistEntry {
   reason: string;
@@ -42,9 +48,14 @@ export async function addToBlacklist(
 export interface OptOutEntry {
   source: string;
   at: string;
+  /** What the user stopped: everything (a STOP keyword) or marketing only (user_preferences). Default all. */
+  scope?: 'all' | 'marketing';
 }
 
-export async function addOptOuts(store: Store, items: readonly { waId: string; source: string }[], now: Date): Promise<void> {
+export async function addOptOuts(store: Store, items: readonly { waId: string; source: string; scope?: 'all' | 'marketing' }[], now: Date): Promise<void> {
   const at = now.toISOString();
-  await store.set(OPTOUT, items.map((item) => ({ key: item.waId, value: JSON.stringify({ source: item.source, at } satisfies OptOutEntry) })));
+  await store.set(OPTOUT, items.map((item) => ({
+    key: item.waId,
+    value: JSON.stringify({ source: item.source, at, ...(item.scope ? { scope: item.scope } : {}) } satisfies OptOutEntry),
+  })));
 }

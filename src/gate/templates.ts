@@ -1,0 +1,50 @@
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { UsageError, describeFsError } from '../errors.js';
+import { CATEGORIES, type Category, type TemplateInfo } from './gate.js';
+
+interface MetaTemplate {
+  name?: unknown;
+  language?: unknown;
+  category?: unknown;
+  status?: unknown;
+  components?: { type?: string; text?: string }[];
+}
+
+/** Body parameters a template takes: the highest {{n}} in its body text. */
+function bodyParams(components: MetaTemplate['components']): number {
+  const body = components?.find((c) => String(c.type).toUpperCase() === 'BODY');
+  let most = 0;
+  for (const match of (body?.text ?? '').matchAll(/\{\{\s*(\d+)\s*\}\}/g)) most = Math.max(most, Number(match[1]));
+  return most;
+}
+
+/** Reads what Meta's message_templates endpoint returns ({"data": [...]}, or the bare array). */
+export async function loadTemplates(file: string, cwd: string): Promise<Map<string, Map<string, TemplateInfo>>> {
+  let text: string;
+  try {
+    text = await readFile(resolve(cwd, file), 'utf8');
+  } catch (err) {
+    throw new UsageError(describeFsError(err, 'cannot read --templates', file));
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new UsageError(`--templates ${file}: not valid JSON: ${(err as Error).message}`);
+  }
+  const list = Array.isArray(json) ? json : (json as { data?: unknown })?.data;
+  if (!Array.isArray(list)) throw new UsageError(`--templates ${file}: expected Meta's message_templates answer: {"data": [templates]}`);
+  const templates = new Map<string, Map<string, TemplateInfo>>();
+  list.forEach((t: MetaTemplate, i) => {
+    const category = String(t.category ?? '').toLowerCase() as Category;
+    if (typeof t.name !== 'string' || typeof t.language !== 'string' || !CATEGORIES.includes(category)) {
+      throw new UsageError(`--templates ${file}: template ${i + 1} needs a name, a language and a category (marketing, utility or authentication)`);
+    }
+    if (!templates.has(t.name)) templates.set(t.name, new Map());
+    templates.get(t.name)!.set(t.language, {
+      name: t.name, language: t.language, category, status: String(t.status ?? 'APPROVED'), params: bodyParams(t.components),
+    });
+  });
+  return templates;
+}
