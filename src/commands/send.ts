@@ -151,7 +151,7 @@ async function dryRun(input: Input, options: SendOptions, io: IO, run: Run): Pro
     const byTemplate = new Map<string, { rows: number; blocked: Counts }>();
     let rows = 0;
     const recentConversations = await countRecent(store, now);
-    const plan = new Plan(now, run.mps, recentConversations);
+    const plan = new Plan(now, run.mps, recentConversations, input.size ? input.size / 60 : 0);
     progress = await Progress.start(io, Boolean(options.quiet || options.json), input.size);
     const width = extract.length;
 
@@ -233,6 +233,7 @@ async function dryRun(input: Input, options: SendOptions, io: IO, run: Run): Pro
       finished_at: finished.toISOString(),
       duration_ms: finished.getTime() - run.started.getTime(),
       rows_per_second: Math.round(rows / Math.max(0.001, (finished.getTime() - run.started.getTime()) / 1000)),
+      peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
       versions: versions(),
     };
     await summaryFile.write(JSON.stringify(summary, null, 2) + '\n');

@@ -56,7 +56,8 @@ export interface GateConfig {
 
 /** What the campaign has planned so far; the gate only reads it. */
 export interface PlanView {
-  isDuplicate(waId: string, content: string): boolean;
+  /** Whether the same message (same content) to the same user is already planned. */
+  isDuplicate(waId: string, message: Message): boolean;
   /** When the last message to this user is planned (ms), if any. */
   lastPlannedAt(waId: string): number | undefined;
   /** New conversations outside a window counted so far: in the store's last 24h plus planned. */
@@ -143,7 +144,7 @@ export function gate(message: Message, recipient: RecipientState, plan: PlanView
       ? `the user last wrote at ${iso(lastInbound)}, more than 24h ago: send an approved template instead`
       : 'no message from the user in the last 24h: send an approved template instead');
   }
-  if (plan.isDuplicate(waId, contentKey(message))) return block('duplicate_message', 'the same message to the same user is earlier in the file', category);
+  if (plan.isDuplicate(waId, message)) return block('duplicate_message', 'the same message to the same user is earlier in the file', category);
 
   // Pacing: allowed, but later.
   const counted = (recipient.conversationAt !== undefined && now - recipient.conversationAt < DAY_MS) || plan.hasConversation(waId);

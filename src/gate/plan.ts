@@ -1,8 +1,8 @@
 import { WaIdSet } from '../pipeline/waid-set.js';
 import { contentKey, type Decision, type Message, type PlanView } from './gate.js';
 
-/** Two independent 32-bit hashes of a string: 64 bits, so two different messages practically never collide. */
-function hash64(text: string): string {
+/** Two independent 32-bit hashes of a string: 64 bits, so two different messages to one user practically never collide. */
+function hash64(text: string): [number, number] {
   let a = 0x811c9dc5;
   let b = 0x9747b28c;
   for (let i = 0; i < text.length; i++) {
@@ -11,7 +11,7 @@ function hash64(text: string): string {
     b = Math.imul(b ^ c, 0x5bd1e995);
     b ^= b >>> 15;
   }
-  return `${(a >>> 0).toString(36)}.${(b >>> 0).toString(36)}`;
+  return [a >>> 0, b >>> 0];
 }
 
 /**
@@ -20,19 +20,36 @@ function hash64(text: string): string {
  * many new conversations it opens (for the tier). Sends are spaced at --mps.
  */
 export class Plan implements PlanView {
-  private readonly messages = new Set<string>();
+  /** wa_id -> the two content hashes of the first message planned to it. */
+  private readonly firstA: WaIdSet;
+  private readonly firstB: WaIdSet;
+  /** "wa_id:hashes" of further messages to users who get more than one (few). */
+  private readonly more = new Set<string>();
   /** wa_id -> planned time of its last message, in ms after `start`. */
-  private readonly lastPlanned = new WaIdSet();
+  private readonly lastPlanned: WaIdSet;
   private readonly conversationsPlanned = new WaIdSet();
   private sends = 0;
+  private cached: { message: Message; hash: [number, number] } | undefined;
   latest: number;
 
-  constructor(private readonly start: number, private readonly mps: number, private readonly storeConversations: number) {
+  constructor(private readonly start: number, private readonly mps: number, private readonly storeConversations: number, expectedMessages = 0) {
     this.latest = start;
+    this.firstA = new WaIdSet(expectedMessages);
+    this.firstB = new WaIdSet(expectedMessages);
+    this.lastPlanned = new WaIdSet(expectedMessages);
   }
 
-  isDuplicate(waId: string, content: string): boolean {
-    return this.messages.has(`${waId}:${hash64(content)}`);
+  /** The message's content hash, computed once for the gate's question and the record that follows. */
+  private hash(message: Message): [number, number] {
+    if (this.cached?.message !== message) this.cached = { message, hash: hash64(contentKey(message)) };
+    return this.cached.hash;
+  }
+
+  isDuplicate(waId: string, message: Message): boolean {
+    const [a, b] = this.hash(message);
+    const key = Number(waId);
+    if (this.firstA.get(key) === a && this.firstB.get(key) === b) return true;
+    return this.more.size > 0 && this.more.has(`${waId}:${a}:${b}`);
   }
 
   lastPlannedAt(waId: string): number | undefined {
@@ -52,13 +69,16 @@ export class Plan implements PlanView {
   record(message: Message, decision: Decision): number | undefined {
     if (decision.decision === 'block' || !message.to.ok) return undefined;
     const waId = message.to.waId;
-    this.messages.add(`${waId}:${hash64(contentKey(message))}`);
+    const key = Number(waId);
+    const [a, b] = this.hash(message);
+    if (this.firstA.add(key, a)) this.firstB.add(key, b);
+    else this.more.add(`${waId}:${a}:${b}`);
     if (decision.decision === 'defer' && decision.reason !== 'pair_rate') return decision.notBefore;
     // Sends leave at --mps; a user's next message waits for the pair interval.
     const slot = this.start + (this.sends++ * 1000) / this.mps;
     const at = Math.max(slot, decision.notBefore ?? 0);
-    this.lastPlanned.set(Number(waId), Math.round(at - this.start));
-    if (decision.opensConversation) this.conversationsPlanned.add(Number(waId));
+    this.lastPlanned.set(key, Math.round(at - this.start));
+    if (decision.opensConversation) this.conversationsPlanned.add(key);
     this.latest = Math.max(this.latest, at);
     return at;
   }
