@@ -3,16 +3,7 @@
 // some quoted names with commas. Deterministic for a given row count.
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
-
-function rng(seed) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom as rng } from '../dist/simulator/world.js';
 
 const digits = (r, n) => Array.from({ length: n }, () => Math.floor(r() * 10)).join('');
 const FORMATS = [

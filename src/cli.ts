@@ -10,6 +10,25 @@ function versionText(): string {
   return `wa-guard ${v.wa_guard}\nlibphonenumber-js ${v.libphonenumber_js} (max metadata)\nnode ${v.node}`;
 }
 
+const FORMAT_CHOICES = ['csv', 'json', 'jsonl', 'ndjson'];
+
+/** Options every command that reads a data file and writes to --out-dir takes. */
+function dataFileOptions(command: Command, outputs: string, verb: string): Command {
+  return command
+    .addOption(new Option('--format <format>', 'input format (default: from the extension, else the content)').choices(FORMAT_CHOICES))
+    .option('--delimiter <char>', 'CSV delimiter (default: detected among , ; tab |)')
+    .addOption(new Option('--output-format <format>', `format of ${outputs} (default: the input's)`).choices(FORMAT_CHOICES))
+    .option('-o, --out-dir <dir>', 'where to write the outputs', 'wa-guard-out')
+    .option('--blacklist <file>', 'a CSV of numbers never to keep or message (any number format)')
+    .option('--store <dir|url>', 'state store: a directory, or redis://host:port/db (env WA_GUARD_STORE)')
+    .option('--fail-on <reasons>', `exit 3 when rows were ${verb} for these reasons (comma-separated, or "any")`)
+    .option('--json', 'print the summary as JSON on stdout')
+    .option('-q, --quiet', 'print nothing but errors')
+    .addOption(new Option('--workers <n>', 'worker threads for parsing and normalization (0: none)').hideHelp())
+    .option('--debug', 'show stack traces on errors')
+    .addHelpText('after', '\nExit codes: 0 ok, 1 runtime failure, 2 usage or bad input, 3 --fail-on matched, 130 interrupted.');
+}
+
 function buildProgram(io: IO, setExit: (code: number) => void): Command {
   const program = new Command('wa-guard')
     .description('Keep WhatsApp Business contact lists clean and campaigns compliant.')
@@ -22,7 +41,7 @@ function buildProgram(io: IO, setExit: (code: number) => void): Command {
       writeErr: (text) => io.stderr.write(text),
     });
 
-  program
+  const clean = program
     .command('clean')
     .summary('normalize, de-duplicate and filter a contact export')
     .description(
@@ -34,13 +53,6 @@ function buildProgram(io: IO, setExit: (code: number) => void): Command {
     .option('-c, --country <CC>', 'default country for national numbers, e.g. ID (env WA_GUARD_COUNTRY)')
     .option('--column <name>', 'the phone column (default: detected from the header)')
     .option('--optout-column <name>', 'a column flagging opted-out contacts (default: detected, e.g. opt_out)')
-    .addOption(new Option('--format <format>', 'input format (default: from the extension, else the content)').choices(['csv', 'json', 'jsonl', 'ndjson']))
-    .option('--delimiter <char>', 'CSV delimiter (default: detected among , ; tab |)')
-    .addOption(new Option('--output-format <format>', 'format of cleaned and purged files (default: the input\'s)').choices(['csv', 'json', 'jsonl', 'ndjson']))
-    .option('-o, --out-dir <dir>', 'where to write the outputs', 'wa-guard-out')
-    .option('--blacklist <file>', 'a CSV of numbers never to keep (any number format)')
-    .option('--store <dir|url>', 'state store: a directory, or redis://host:port/db (env WA_GUARD_STORE)')
-    .option('--fail-on <reasons>', 'exit 3 when rows were purged for these reasons (comma-separated, or "any")')
     .option('--contacts-url <url>', 'base URL of a /contacts endpoint to verify numbers with (env WA_GUARD_CONTACTS_URL; token from WA_GUARD_TOKEN)')
     .option('--verify', 'require verification (error when no endpoint is configured)')
     .option('--no-verify', 'do not verify, even when an endpoint is configured')
@@ -50,18 +62,13 @@ function buildProgram(io: IO, setExit: (code: number) => void): Command {
     .option('--concurrency <n>', '/contacts requests in flight at most (default 4)')
     .option('--max-checks <n>', 'numbers sent to /contacts in this run at most; the rest stay unverified')
     .option('--ttl <duration>', 'how long answers are cached: 7d, or valid=7d,invalid=30d (default 7d)')
-    .option('--timeout <duration>', 'give up on a /contacts request after this long, then retry (default 30s)')
-    .option('--json', 'print the summary as JSON on stdout')
-    .option('-q, --quiet', 'print nothing but errors')
-    .addOption(new Option('--workers <n>', 'worker threads for parsing and normalization (0: none)').hideHelp())
-    .option('--debug', 'show stack traces on errors')
-    .addHelpText('after', '\nExit codes: 0 ok, 1 runtime failure, 2 usage or bad input, 3 --fail-on matched, 130 interrupted.')
-    .action(async (input: string | undefined, options) => {
-      const { clean } = await import('./commands/clean.js');
-      setExit(await clean(input, options, io));
-    });
+    .option('--timeout <duration>', 'give up on a /contacts request after this long, then retry (default 30s)');
+  dataFileOptions(clean, 'cleaned and purged files', 'purged').action(async (input: string | undefined, options) => {
+    const { clean } = await import('./commands/clean.js');
+    setExit(await clean(input, options, io));
+  });
 
-  program
+  const send = program
     .command('send')
     .summary('check a campaign against the compliance gate (--dry-run)')
     .description(
@@ -80,23 +87,11 @@ function buildProgram(io: IO, setExit: (code: number) => void): Command {
     .option('--tier <n>', 'messaging limit: 250, 1000, 2000, 10000, 100000 or unlimited', '250')
     .option('--pair-interval <duration>', 'least time between two messages to one user', '6s')
     .option('--mps <n>', 'messages per second, to plan the duration', '80')
-    .option('--now <time>', 'the clock, as an ISO 8601 time, to rehearse a scheduled send')
-    .addOption(new Option('--format <format>', 'input format (default: from the extension, else the content)').choices(['csv', 'json', 'jsonl', 'ndjson']))
-    .option('--delimiter <char>', 'CSV delimiter (default: detected)')
-    .addOption(new Option('--output-format <format>', 'format of gate.* (default: the input\'s)').choices(['csv', 'json', 'jsonl', 'ndjson']))
-    .option('-o, --out-dir <dir>', 'where to write the outputs', 'wa-guard-out')
-    .option('--blacklist <file>', 'a CSV of numbers never to message')
-    .option('--store <dir|url>', 'state store: a directory, or redis://host:port/db (env WA_GUARD_STORE); only read')
-    .option('--fail-on <reasons>', 'exit 3 when rows were blocked for these reasons (comma-separated, or "any")')
-    .option('--json', 'print the summary as JSON on stdout')
-    .option('-q, --quiet', 'print nothing but errors')
-    .addOption(new Option('--workers <n>', 'worker threads (0: none)').hideHelp())
-    .option('--debug', 'show stack traces on errors')
-    .addHelpText('after', '\nExit codes: 0 ok, 1 runtime failure, 2 usage or bad input, 3 --fail-on matched, 130 interrupted.')
-    .action(async (input: string | undefined, options) => {
-      const { send } = await import('./commands/send.js');
-      setExit(await send(input, options, io));
-    });
+    .option('--now <time>', 'the clock, as an ISO 8601 time, to rehearse a scheduled send');
+  dataFileOptions(send, 'gate.*', 'blocked').action(async (input: string | undefined, options) => {
+    const { send } = await import('./commands/send.js');
+    setExit(await send(input, options, io));
+  });
 
   program
     .command('simulate')

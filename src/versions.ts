@@ -10,3 +10,26 @@ export function versions(): Record<string, string> {
     node: process.version,
   };
 }
+
+export interface RunFigures {
+  started_at: string;
+  finished_at: string;
+  duration_ms: number;
+  rows_per_second: number;
+  peak_rss_mb: number;
+  versions: Record<string, string>;
+}
+
+/** Timing, memory and versions for a run's summary. */
+export function runFigures(started: Date, rows: number): RunFigures {
+  const finished = new Date();
+  const ms = finished.getTime() - started.getTime();
+  return {
+    started_at: started.toISOString(),
+    finished_at: finished.toISOString(),
+    duration_ms: ms,
+    rows_per_second: Math.round(rows / Math.max(0.001, ms / 1000)),
+    peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
+    versions: versions(),
+  };
+}

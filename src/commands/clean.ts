@@ -1,25 +1,26 @@
-import { mkdir, rmdir } from 'node:fs/promises';
-import { availableParallelism } from 'node:os';
-import { isAbsolute, join, relative, resolve } from 'node:path';
+import { isAbsolute, relative } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
-import { EXIT, InterruptedError, UsageError, describeFsError } from '../errors.js';
+import { InterruptedError, UsageError } from '../errors.js';
 import type { IO } from '../io.js';
 import { chooseColumns } from '../input/columns.js';
 import { openInput, type Input } from '../input/reader.js';
-import { FORMATS, type Format } from '../input/sniff.js';
+import type { Format } from '../input/sniff.js';
+import { parseDelimiter, parseFormat, type DataFileFlags } from './options.js';
 import { AtomicFile } from '../output/atomic.js';
 import { ADDED_COLUMNS, PURGE_COLUMNS, RowFormat } from '../output/rows.js';
 import { checkCountry } from '../phone.js';
 import { ChunkProcessor, Outcome, OUTCOME_REASON, type ChunkConfig, type ChunkResult } from '../pipeline/chunk.js';
-import { ChunkPool } from '../pipeline/pool.js';
+import { ChunkPool, workerCount } from '../pipeline/pool.js';
 import { processInOrder } from '../pipeline/ordered.js';
 import { WaIdSet } from '../pipeline/waid-set.js';
 import { Progress } from '../progress.js';
 import { openStore, type Store } from '../store/store.js';
 import { BLACKLIST, BLACKLIST_COLUMNS, OPTOUT, parseBlacklistEntry, type OptOutEntry } from '../store/lists.js';
 import { loadNumberList } from '../input/number-list.js';
-import { versions } from '../versions.js';
-import { newVerifier, verifySettings, type VerifySettings } from '../verify/settings.js';
+import { runFigures, type RunFigures } from '../versions.js';
+import { Outputs } from '../output/outputs.js';
+import { failOnExit, parseFailOn, type FailOn } from '../fail-on.js';
+import { newVerifier, verifySettings, type VerifyFlags, type VerifySettings } from '../verify/settings.js';
 import { STATUS, type CachedStatus, type Verifier } from '../verify/verifier.js';
 
 export const PURGE_REASONS = [
@@ -28,29 +29,10 @@ export const PURGE_REASONS = [
 ] as const;
 export type PurgeReason = (typeof PURGE_REASONS)[number];
 
-export interface CleanOptions {
+export interface CleanOptions extends DataFileFlags, VerifyFlags {
   country?: string;
   column?: string;
   optoutColumn?: string;
-  format?: string;
-  delimiter?: string;
-  outputFormat?: string;
-  outDir: string;
-  blacklist?: string;
-  store?: string;
-  failOn?: string;
-  json?: boolean;
-  quiet?: boolean;
-  workers?: string;
-  contactsUrl?: string;
-  verify?: boolean;
-  batchSize?: string;
-  rate?: string;
-  burst?: string;
-  concurrency?: string;
-  maxChecks?: string;
-  ttl?: string;
-  timeout?: string;
 }
 
 interface Settings {
@@ -58,61 +40,27 @@ interface Settings {
   format: Format | undefined;
   delimiter: string | undefined;
   outputFormat: Format | undefined;
-  failOn: Set<PurgeReason> | 'any' | undefined;
+  failOn: FailOn;
   workers: number;
   verify: VerifySettings | undefined;
-}
-
-export function parseFormat(value: string | undefined, flag: string): Format | undefined {
-  if (value === undefined) return undefined;
-  const format = value.toLowerCase() === 'ndjson' ? 'jsonl' : value.toLowerCase();
-  if (!FORMATS.includes(format as Format)) throw new UsageError(`${flag} must be one of ${FORMATS.join(', ')}; got "${value}"`);
-  return format as Format;
-}
-
-export function parseDelimiter(value: string | undefined): string | undefined {
-  if (value === undefined) return undefined;
-  const named: Record<string, string> = { '\\t': '\t', tab: '\t', comma: ',', semicolon: ';', pipe: '|' };
-  const delimiter = named[value.toLowerCase()] ?? value;
-  if (delimiter.length !== 1 || delimiter === '"' || delimiter === '\n' || delimiter === '\r') {
-    throw new UsageError(`--delimiter must be one character (or "tab"); got "${value}"`);
-  }
-  return delimiter;
-}
-
-export function parseFailOn(value: string | undefined): Set<PurgeReason> | 'any' | undefined {
-  if (value === undefined) return undefined;
-  if (value.trim().toLowerCase() === 'any') return 'any';
-  const reasons = value.split(',').map((r) => r.trim()).filter(Boolean);
-  const unknown = reasons.filter((r) => !PURGE_REASONS.includes(r as PurgeReason));
-  if (unknown.length || reasons.length === 0) {
-    throw new UsageError(`--fail-on: unknown reason ${unknown.join(', ') || '(none)'}; use "any" or some of: ${PURGE_REASONS.join(', ')}`);
-  }
-  return new Set(reasons as PurgeReason[]);
 }
 
 function settings(options: CleanOptions, env: NodeJS.ProcessEnv): Settings {
   const countryText = options.country ?? env.WA_GUARD_COUNTRY;
   const country = checkCountry(countryText);
   if (countryText && !country) throw new UsageError(`--country: "${countryText}" is not a known ISO 3166 country code (e.g. ID, BR, US)`);
-  // One worker per core: this thread only cuts chunks, orders results and writes.
-  let workers = Math.min(8, availableParallelism());
-  if (options.workers !== undefined) {
-    workers = Number(options.workers);
-    if (!Number.isInteger(workers) || workers < 0 || workers > 64) throw new UsageError(`--workers must be an integer from 0 to 64; got "${options.workers}"`);
-  }
   return {
     country,
     format: parseFormat(options.format, '--format'),
     delimiter: parseDelimiter(options.delimiter),
     outputFormat: parseFormat(options.outputFormat, '--output-format'),
-    failOn: parseFailOn(options.failOn),
-    workers,
+    failOn: parseFailOn(options.failOn, PURGE_REASONS),
+    workers: workerCount(options.workers),
     verify: verifySettings(options, env),
   };
 }
 
-export interface CleanSummary {
+export interface CleanSummary extends RunFigures {
   command: 'clean';
   ok: boolean;
   input: { path: string; format: Format; delimiter?: string; phone_columns: string[]; optout_column?: string; bytes: number };
@@ -125,12 +73,6 @@ export interface CleanSummary {
   store: { backend: string; location: string; blacklist_size: number };
   country: string | null;
   warnings: string[];
-  started_at: string;
-  finished_at: string;
-  duration_ms: number;
-  rows_per_second: number;
-  peak_rss_mb: number;
-  versions: Record<string, string>;
 }
 
 /** A consumed chunk, for the loop that writes outputs in input order. */
@@ -199,31 +141,21 @@ async function cleanInput(input: Input, config: Settings, options: CleanOptions,
     : undefined;
 
   const store = await openStore(options.store, io.env, io.cwd);
-  const outDir = resolve(io.cwd, options.outDir);
-  const paths = {
-    cleaned: join(outDir, `cleaned.${rowFormat.extension}`),
-    purged: join(outDir, `purged.${rowFormat.extension}`),
-    blacklist: join(outDir, 'blacklist.csv'),
-    summary: join(outDir, 'summary.json'),
-  };
-  let madeOutDir: string | undefined;
-  let committed = false;
-  const files: AtomicFile[] = [];
+  let outputs: Outputs | undefined;
   let progress: Progress | undefined;
   let verifier: Verifier | undefined;
   try {
-    try {
-      madeOutDir = await mkdir(outDir, { recursive: true });
-    } catch (err) {
-      throw new UsageError(describeFsError(err, 'cannot create --out-dir', options.outDir));
-    }
-    const [cleanedFile, purgedFile, blacklistFile, summaryFile] = await Promise.all(
-      [paths.cleaned, paths.purged, paths.blacklist, paths.summary].map(async (p) => {
-        const file = await AtomicFile.create(p);
-        files.push(file);
-        return file;
-      }),
-    ) as [AtomicFile, AtomicFile, AtomicFile, AtomicFile];
+    outputs = await Outputs.create(options.outDir, io.cwd);
+    const paths = {
+      cleaned: outputs.path(`cleaned.${rowFormat.extension}`),
+      purged: outputs.path(`purged.${rowFormat.extension}`),
+      blacklist: outputs.path('blacklist.csv'),
+      summary: outputs.path('summary.json'),
+    };
+    const cleanedFile = await outputs.file(`cleaned.${rowFormat.extension}`);
+    const purgedFile = await outputs.file(`purged.${rowFormat.extension}`);
+    const blacklistFile = await outputs.file('blacklist.csv');
+    const summaryFile = await outputs.file('summary.json');
 
     const inputHeader = sameCsvDialect
       ? input.headerText!
@@ -390,12 +322,10 @@ async function cleanInput(input: Input, config: Settings, options: CleanOptions,
     const blacklistSize = await exportBlacklist(store, blacklistFile);
     progress.stop();
 
-    const finished = new Date();
     const warnings: string[] = [];
     if (totals.shortRows) warnings.push(`${totals.shortRows} row(s) had fewer fields than the header; the missing fields were left empty`);
     if (fileBlacklist?.warning) warnings.push(fileBlacklist.warning);
     const phoneColumns = choice.phone.map((c) => input.columns[c]!);
-    const seconds = Math.max(0.001, (finished.getTime() - started.getTime()) / 1000);
     const summary: CleanSummary = {
       command: 'clean',
       ok: true,
@@ -432,28 +362,19 @@ async function cleanInput(input: Input, config: Settings, options: CleanOptions,
       store: { backend: store.backend, location: store.location, blacklist_size: blacklistSize },
       country: config.country ?? null,
       warnings,
-      started_at: started.toISOString(),
-      finished_at: finished.toISOString(),
-      duration_ms: finished.getTime() - started.getTime(),
-      rows_per_second: Math.round(totals.rows / seconds),
-      peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
-      versions: versions(),
+      ...runFigures(started, totals.rows),
     };
     await summaryFile.write(JSON.stringify(summary, null, 2) + '\n');
-    for (const file of files) await file.commit();
-    files.length = 0;
-    committed = true;
+    await outputs.commit();
 
     if (options.json) io.stdout.write(JSON.stringify(summary, null, 2) + '\n');
     else if (!options.quiet) io.stderr.write(humanSummary(summary, input.source, io.cwd));
-    return failOnExit(config.failOn, totals.byReason, io, Boolean(options.quiet));
+    return failOnExit(config.failOn, totals.byReason, PURGE_REASONS, 'purged', io, Boolean(options.quiet));
   } finally {
     progress?.stop();
     await verifier?.close();
-    await Promise.all(files.map((f) => f.abort()));
+    await outputs?.abort();
     await store.close();
-    // A failed run leaves nothing behind, not even the --out-dir it created.
-    if (!committed && madeOutDir) await rmdir(outDir).catch(() => undefined);
   }
 }
 
@@ -495,13 +416,6 @@ async function exportBlacklist(store: Store, file: AtomicFile): Promise<number> 
   return count;
 }
 
-function failOnExit(failOn: Settings['failOn'], byReason: Record<PurgeReason, number>, io: IO, quiet: boolean): number {
-  if (!failOn) return EXIT.OK;
-  const hits = PURGE_REASONS.filter((r) => byReason[r] > 0 && (failOn === 'any' || failOn.has(r)));
-  if (hits.length === 0) return EXIT.OK;
-  if (!quiet) io.stderr.write(`wa-guard: --fail-on: rows were purged for ${hits.map((r) => `${r} (${byReason[r]})`).join(', ')}\n`);
-  return EXIT.FAIL_ON;
-}
 
 function humanSummary(s: CleanSummary, source: string, cwd: string): string {
   const n = (value: number): string => value.toLocaleString('en-US');

@@ -1,8 +1,5 @@
-import { mkdir, rmdir } from 'node:fs/promises';
-import { availableParallelism } from 'node:os';
-import { join, resolve } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
-import { EXIT, InterruptedError, UsageError, describeFsError } from '../errors.js';
+import { InterruptedError, UsageError } from '../errors.js';
 import { BLOCK_REASONS, CATEGORIES, DAY_MS, DEFER_REASONS, gate, type Category, type Decision, type GateConfig, type Message, type RecipientState } from '../gate/gate.js';
 import { Plan } from '../gate/plan.js';
 import { loadTemplates } from '../gate/templates.js';
@@ -10,28 +7,25 @@ import type { IO } from '../io.js';
 import { chooseColumns, headerKey } from '../input/columns.js';
 import { loadNumberList } from '../input/number-list.js';
 import { openInput, type Input } from '../input/reader.js';
-import { AtomicFile } from '../output/atomic.js';
 import { RowFormat } from '../output/rows.js';
 import { checkCountry } from '../phone.js';
 import { ChunkProcessor, Outcome, OUTCOME_REASON, type ChunkConfig, type ChunkResult } from '../pipeline/chunk.js';
 import { processInOrder } from '../pipeline/ordered.js';
-import { ChunkPool } from '../pipeline/pool.js';
+import { ChunkPool, workerCount } from '../pipeline/pool.js';
 import { Progress } from '../progress.js';
 import { BLACKLIST, CAPPED, CONVERSATIONS, INBOUND, OPTOUT, parseBlacklistEntry, type OptOutEntry } from '../store/lists.js';
 import { openStore } from '../store/store.js';
-import { versions } from '../versions.js';
+import { runFigures } from '../versions.js';
+import { Outputs } from '../output/outputs.js';
+import { failOnExit, parseFailOn, type FailOn } from '../fail-on.js';
 import { STATUS, type CachedStatus } from '../verify/verifier.js';
-import { parseDelimiter, parseFormat } from './clean.js';
+import { parseDelimiter, parseFormat, type DataFileFlags } from './options.js';
 import { parseDuration } from '../verify/settings.js';
 
-export interface SendOptions {
+export interface SendOptions extends DataFileFlags {
   dryRun?: boolean;
   country?: string;
   column?: string;
-  format?: string;
-  delimiter?: string;
-  outputFormat?: string;
-  outDir: string;
   templates?: string;
   language?: string;
   category?: string;
@@ -39,12 +33,6 @@ export interface SendOptions {
   pairInterval?: string;
   mps?: string;
   now?: string;
-  blacklist?: string;
-  store?: string;
-  failOn?: string;
-  json?: boolean;
-  quiet?: boolean;
-  workers?: string;
 }
 
 const GATE_COLUMNS = ['wa_id', 'decision', 'reason', 'detail', 'not_before'];
@@ -72,7 +60,7 @@ export async function send(inputSpec: string | undefined, options: SendOptions, 
   const pairIntervalMs = options.pairInterval === undefined ? 6000 : parseDuration(options.pairInterval, '--pair-interval');
   const now = options.now === undefined ? started.getTime() : Date.parse(options.now);
   if (Number.isNaN(now)) throw new UsageError(`--now: "${options.now}" is not an ISO 8601 time`);
-  const failOn = parseGateFailOn(options.failOn);
+  const failOn = parseFailOn(options.failOn, BLOCK_REASONS);
   const config: GateConfig = {
     templates: options.templates ? await loadTemplates(options.templates, io.cwd) : undefined,
     defaultCategory: category,
@@ -87,21 +75,13 @@ export async function send(inputSpec: string | undefined, options: SendOptions, 
   }
 }
 
-function parseGateFailOn(value: string | undefined): Set<string> | 'any' | undefined {
-  if (value === undefined) return undefined;
-  if (value.trim().toLowerCase() === 'any') return 'any';
-  const reasons = value.split(',').map((r) => r.trim()).filter(Boolean);
-  const unknown = reasons.filter((r) => !(BLOCK_REASONS as readonly string[]).includes(r));
-  if (unknown.length || !reasons.length) throw new UsageError(`--fail-on: unknown reason ${unknown.join(', ') || '(none)'}; use "any" or some of: ${BLOCK_REASONS.join(', ')}`);
-  return new Set(reasons);
-}
 
 interface Run {
   config: GateConfig;
   country: ReturnType<typeof checkCountry>;
   now: number;
   mps: number;
-  failOn: Set<string> | 'any' | undefined;
+  failOn: FailOn;
   started: Date;
 }
 
@@ -126,22 +106,13 @@ async function dryRun(input: Input, options: SendOptions, io: IO, run: Run): Pro
   };
   const fileBlacklist = options.blacklist ? await loadNumberList(options.blacklist, io, run.country) : undefined;
   const store = await openStore(options.store, io.env, io.cwd);
-  const outDir = resolve(io.cwd, options.outDir);
-  const paths = { gate: join(outDir, `gate.${rowFormat.extension}`), summary: join(outDir, 'summary.json') };
-  const files: AtomicFile[] = [];
-  let madeOutDir: string | undefined;
-  let committed = false;
+  let outputs: Outputs | undefined;
   let progress: Progress | undefined;
   try {
-    try {
-      madeOutDir = await mkdir(outDir, { recursive: true });
-    } catch (err) {
-      throw new UsageError(describeFsError(err, 'cannot create --out-dir', options.outDir));
-    }
-    const gateFile = await AtomicFile.create(paths.gate);
-    files.push(gateFile);
-    const summaryFile = await AtomicFile.create(paths.summary);
-    files.push(summaryFile);
+    outputs = await Outputs.create(options.outDir, io.cwd);
+    const paths = { gate: outputs.path(`gate.${rowFormat.extension}`), summary: outputs.path('summary.json') };
+    const gateFile = await outputs.file(`gate.${rowFormat.extension}`);
+    const summaryFile = await outputs.file('summary.json');
     const header = sameCsv ? input.headerText! : stringify([input.columns], { delimiter: dialect.delimiter, record_delimiter: '' });
     await gateFile.write(rowFormat.start(header, GATE_COLUMNS));
 
@@ -194,10 +165,11 @@ async function dryRun(input: Input, options: SendOptions, io: IO, run: Run): Pro
       progress!.update(input.bytesRead(), rows);
     };
 
+    const workers = workerCount(options.workers);
     await processInOrder(
       input.chunks,
       new ChunkProcessor(chunkConfig),
-      workersFor(options.workers) > 0 ? () => new ChunkPool(chunkConfig, workersFor(options.workers)) : undefined,
+      workers > 0 ? () => new ChunkPool(chunkConfig, workers) : undefined,
       consume,
     );
     if (rows === 0) throw new UsageError(`${input.source}: no data rows`);
@@ -211,7 +183,6 @@ async function dryRun(input: Input, options: SendOptions, io: IO, run: Run): Pro
     }
     if (byReason.tier_limit) problems.push(`${byReason.tier_limit} new conversations are over the messaging limit (${config.tier} in 24h) and wait a day`);
     if (byReason.outside_care_window) problems.push(`${byReason.outside_care_window} free-form messages are outside the 24h care window: use an approved template`);
-    const finished = new Date();
     const summary = {
       command: 'send --dry-run',
       ok: true,
@@ -229,37 +200,20 @@ async function dryRun(input: Input, options: SendOptions, io: IO, run: Run): Pro
       planned: { mps: run.mps, pair_interval_s: config.pairIntervalMs / 1000, duration_s: Math.round((plan.latest - now) / 100) / 10 },
       problems,
       store: { backend: store.backend, location: store.location },
-      started_at: run.started.toISOString(),
-      finished_at: finished.toISOString(),
-      duration_ms: finished.getTime() - run.started.getTime(),
-      rows_per_second: Math.round(rows / Math.max(0.001, (finished.getTime() - run.started.getTime()) / 1000)),
-      peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
-      versions: versions(),
+      ...runFigures(run.started, rows),
     };
     await summaryFile.write(JSON.stringify(summary, null, 2) + '\n');
-    for (const file of files) await file.commit();
-    files.length = 0;
-    committed = true;
+    await outputs.commit();
     if (options.json) io.stdout.write(JSON.stringify(summary, null, 2) + '\n');
     else if (!options.quiet) io.stderr.write(human(summary));
-    if (!run.failOn) return EXIT.OK;
-    const hits = BLOCK_REASONS.filter((r) => byReason[r]! > 0 && (run.failOn === 'any' || run.failOn!.has(r)));
-    if (hits.length && !options.quiet) io.stderr.write(`wa-guard: --fail-on: rows were blocked for ${hits.map((r) => `${r} (${byReason[r]})`).join(', ')}\n`);
-    return hits.length ? EXIT.FAIL_ON : EXIT.OK;
+    return failOnExit(run.failOn, byReason, BLOCK_REASONS, 'blocked', io, Boolean(options.quiet));
   } finally {
     progress?.stop();
-    await Promise.all(files.map((f) => f.abort()));
+    await outputs?.abort();
     await store.close();
-    if (!committed && madeOutDir) await rmdir(outDir).catch(() => undefined);
   }
 }
 
-function workersFor(option: string | undefined): number {
-  if (option === undefined) return Math.min(8, availableParallelism());
-  const n = Number(option);
-  if (!Number.isInteger(n) || n < 0 || n > 64) throw new UsageError(`--workers must be an integer from 0 to 64; got "${option}"`);
-  return n;
-}
 
 /** Conversations the store saw opened outside a window in the last 24h. */
 async function countRecent(store: { scan(ns: string): AsyncIterable<[string, string]> }, now: number): Promise<number> {

@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import { availableParallelism } from 'node:os';
 import { CliError, UsageError } from '../errors.js';
 import type { ChunkConfig, ChunkResult } from './chunk.js';
 
@@ -62,4 +63,12 @@ export class ChunkPool {
   async close(): Promise<void> {
     await Promise.all(this.workers.map((w) => w.terminate()));
   }
+}
+
+/** --workers, else one per core (the main thread only cuts chunks, orders results and writes). */
+export function workerCount(option: string | undefined): number {
+  if (option === undefined) return Math.min(8, availableParallelism());
+  const n = Number(option);
+  if (!Number.isInteger(n) || n < 0 || n > 64) throw new UsageError(`--workers must be an integer from 0 to 64; got "${option}"`);
+  return n;
 }
