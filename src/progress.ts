@@ -5,13 +5,13 @@ export class Progress {
   private bar: { update(value: number, payload?: object): void; stop(): void } | undefined;
   private started = Date.now();
 
-  static async start(io: IO, quiet: boolean, totalBytes: number | undefined): Promise<Progress> {
+  static async start(label: string, io: IO, quiet: boolean, totalBytes: number | undefined): Promise<Progress> {
     const progress = new Progress();
     if (quiet || !io.stderr.isTTY || io.env.CI) return progress;
     const { default: cliProgress } = await import('cli-progress');
     const format = totalBytes
-      ? 'clean [{bar}] {percentage}% | {rows} rows | {speed} rows/s | ETA {eta_formatted}'
-      : 'clean {rows} rows | {speed} rows/s';
+      ? `${label} [{bar}] {percentage}% | {rows} rows | {speed} rows/s | ETA {eta_formatted}`
+      : `${label} {rows} rows | {speed} rows/s`;
     const bar = new cliProgress.SingleBar({
       format,
       stream: io.stderr as NodeJS.WritableStream,

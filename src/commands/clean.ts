@@ -11,11 +11,11 @@ import { ADDED_COLUMNS, PURGE_COLUMNS, RowFormat } from '../output/rows.js';
 import { checkCountry } from '../phone.js';
 import { ChunkProcessor, Outcome, OUTCOME_REASON, type ChunkConfig, type ChunkResult } from '../pipeline/chunk.js';
 import { ChunkPool, workerCount } from '../pipeline/pool.js';
-import { processInOrder } from '../pipeline/ordered.js';
+import { processInOrder, withAbort } from '../pipeline/ordered.js';
 import { WaIdSet } from '../pipeline/waid-set.js';
 import { Progress } from '../progress.js';
 import { openStore, type Store } from '../store/store.js';
-import { BLACKLIST, BLACKLIST_COLUMNS, OPTOUT, parseBlacklistEntry, type OptOutEntry } from '../store/lists.js';
+import { BLACKLIST, BLACKLIST_COLUMNS, OPTOUT, describeBlacklisted, parseBlacklistEntry, parseOptOut } from '../store/lists.js';
 import { loadNumberList } from '../input/number-list.js';
 import { runFigures, type RunFigures } from '../versions.js';
 import { Outputs } from '../output/outputs.js';
@@ -75,7 +75,7 @@ export interface CleanSummary extends RunFigures {
   warnings: string[];
 }
 
-/** A consumed chunk, for the loop that writes outputs in input order. */
+/** Running counts for the summary. */
 class Totals {
   rows = 0;
   cleaned = 0;
@@ -163,7 +163,7 @@ async function cleanInput(input: Input, config: Settings, options: CleanOptions,
     await cleanedFile.write(rowFormat.start(inputHeader, ADDED_COLUMNS));
     await purgedFile.write(rowFormat.start(inputHeader, PURGE_COLUMNS));
 
-    progress = await Progress.start(io, Boolean(options.quiet || options.json), input.size);
+    progress = await Progress.start('clean', io, Boolean(options.quiet || options.json), input.size);
     const totals = new Totals();
     // Sized for the input up front (about 80 bytes a row), so it rarely has to grow.
     const seen = new WaIdSet(Math.min(input.size ? input.size / 80 : 0, 1 << 23));
@@ -202,16 +202,14 @@ async function cleanInput(input: Input, config: Settings, options: CleanOptions,
       candidates.forEach((i, k) => {
         const waId = result.waIds[i]!;
         if (listed[k] !== undefined) {
-          const entry = parseBlacklistEntry(listed[k]!);
           reason[i] = 'blacklisted';
-          detail[i] = `on the blacklist since ${entry.first_seen.slice(0, 10)}: ${entry.reason} (${entry.source}, ${entry.strikes} strike${entry.strikes === 1 ? '' : 's'})`;
+          detail[i] = describeBlacklisted(listed[k]!);
         } else if (fileBlacklist?.has(waId)) {
           reason[i] = 'blacklisted';
           detail[i] = `listed in ${options.blacklist}`;
         } else if (optedOut[k] !== undefined) {
-          const entry = JSON.parse(optedOut[k]!) as OptOutEntry;
           reason[i] = 'opted_out';
-          detail[i] = `opted out on ${entry.at.slice(0, 10)} (${entry.source})`;
+          detail[i] = parseOptOut(optedOut[k]!).detail;
         } else if (result.optedOut[i]) {
           reason[i] = 'opted_out';
           detail[i] = `flagged in column ${optOutColumn}`;
@@ -378,27 +376,6 @@ async function cleanInput(input: Input, config: Settings, options: CleanOptions,
   }
 }
 
-/** Stops reading as soon as a signal arrives, even while waiting for stdin. */
-async function* withAbort<T>(source: AsyncGenerator<T>, signal: AbortSignal | undefined): AsyncGenerator<T> {
-  if (!signal) return yield* source;
-  const aborted = new Promise<never>((_, reject) => {
-    const fail = (): void => reject(new InterruptedError(String(signal.reason ?? 'SIGINT')));
-    if (signal.aborted) fail();
-    else signal.addEventListener('abort', fail, { once: true });
-  });
-  aborted.catch(() => undefined);
-  try {
-    while (true) {
-      const step = await Promise.race([source.next(), aborted]);
-      if (step.done) return;
-      yield step.value;
-    }
-  } finally {
-    // Not awaited: a generator blocked in a read only returns once that read ends.
-    source.return(undefined).catch(() => undefined);
-  }
-}
-
 async function exportBlacklist(store: Store, file: AtomicFile): Promise<number> {
   await file.write(stringify([BLACKLIST_COLUMNS as unknown as string[]]));
   let count = 0;
@@ -444,7 +421,7 @@ function humanSummary(s: CleanSummary, source: string, cwd: string): string {
     lines.push('  numbers not verified with WhatsApp (offline: no --contacts-url)');
   }
   lines.push(`  blacklist: ${n(s.store.blacklist_size)} numbers in the ${s.store.backend} store`);
-  if (!s.country) lines.push('  no --country given: numbers without a country code were purged as no_country_code');
+  if (s.purged_by_reason.no_country_code) lines.push('  numbers without a country code were purged as no_country_code: give --country to read them as national');
   for (const warning of s.warnings) lines.push(`  warning: ${warning}`);
   lines.push(`  summary  -> ${show(s.outputs.summary)}`);
   return lines.join('\n') + '\n';

@@ -1,5 +1,5 @@
 import { stringify } from 'csv-stringify/sync';
-import { InterruptedError, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import { BLOCK_REASONS, CATEGORIES, DAY_MS, DEFER_REASONS, gate, type Category, type Decision, type GateConfig, type Message, type RecipientState } from '../gate/gate.js';
 import { Plan } from '../gate/plan.js';
 import { loadTemplates } from '../gate/templates.js';
@@ -10,10 +10,10 @@ import { openInput, type Input } from '../input/reader.js';
 import { RowFormat } from '../output/rows.js';
 import { checkCountry } from '../phone.js';
 import { ChunkProcessor, Outcome, OUTCOME_REASON, type ChunkConfig, type ChunkResult } from '../pipeline/chunk.js';
-import { processInOrder } from '../pipeline/ordered.js';
+import { processInOrder, withAbort } from '../pipeline/ordered.js';
 import { ChunkPool, workerCount } from '../pipeline/pool.js';
 import { Progress } from '../progress.js';
-import { BLACKLIST, CAPPED, CONVERSATIONS, INBOUND, OPTOUT, parseBlacklistEntry, type OptOutEntry } from '../store/lists.js';
+import { BLACKLIST, CAPPED, CONVERSATIONS, INBOUND, OPTOUT, describeBlacklisted, parseOptOut } from '../store/lists.js';
 import { openStore } from '../store/store.js';
 import { runFigures } from '../versions.js';
 import { Outputs } from '../output/outputs.js';
@@ -123,11 +123,10 @@ async function dryRun(input: Input, options: SendOptions, io: IO, run: Run): Pro
     let rows = 0;
     const recentConversations = await countRecent(store, now);
     const plan = new Plan(now, run.mps, recentConversations, input.size ? input.size / 60 : 0);
-    progress = await Progress.start(io, Boolean(options.quiet || options.json), input.size);
+    progress = await Progress.start('send --dry-run', io, Boolean(options.quiet || options.json), input.size);
     const width = extract.length;
 
     const consume = async (result: ChunkResult): Promise<void> => {
-      if (io.signal?.aborted) throw new InterruptedError(String(io.signal.reason ?? 'SIGINT'));
       const n = result.rows;
       const messages: Message[] = [];
       const okKeys: string[] = [];
@@ -144,9 +143,9 @@ async function dryRun(input: Input, options: SendOptions, io: IO, run: Run): Pro
       for (let i = 0; i < n; i++) {
         const message = messages[i]!;
         const recipient = message.to.ok ? recipients[k++]! : {};
-        const decision: Decision = message.to.ok || result.outcome[i] !== Outcome.MALFORMED
-          ? gate(message, recipient, plan, now, config)
-          : { decision: 'block', reason: 'invalid_number', detail: result.details[i] ?? 'malformed row', opensConversation: false };
+        const decision: Decision = result.outcome[i] === Outcome.MALFORMED
+          ? { decision: 'block', reason: 'malformed_row', detail: result.details[i] ?? '', opensConversation: false }
+          : gate(message, recipient, plan, now, config);
         const at = plan.record(message, decision);
         byDecision[decision.decision]!++;
         if (decision.reason !== 'ok') byReason[decision.reason]!++;
@@ -167,7 +166,7 @@ async function dryRun(input: Input, options: SendOptions, io: IO, run: Run): Pro
 
     const workers = workerCount(options.workers);
     await processInOrder(
-      input.chunks,
+      withAbort(input.chunks, io.signal),
       new ChunkProcessor(chunkConfig),
       workers > 0 ? () => new ChunkPool(chunkConfig, workers) : undefined,
       consume,
@@ -237,7 +236,7 @@ function toMessage(cell: (k: number) => string, paramCount: number, waId: string
   while (params.length && params[params.length - 1] === '' && paramCount) params.pop(); // trailing empty param_n columns
   const to = outcome === Outcome.OK
     ? { ok: true as const, e164: '+' + waId, waId }
-    : { ok: false as const, reason: OUTCOME_REASON[outcome] === 'malformed_row' ? 'invalid_number' as const : OUTCOME_REASON[outcome] as 'missing_number', detail };
+    : { ok: false as const, reason: OUTCOME_REASON[outcome] as 'missing_number' | 'invalid_number' | 'no_country_code', detail };
   const inbound = lastInbound ? Date.parse(lastInbound) : NaN;
   return {
     to,
@@ -263,15 +262,11 @@ async function recipientStates(
   return waIds.map((waId, i) => {
     const state: RecipientState = {};
     if (listed[i] !== undefined) {
-      const e = parseBlacklistEntry(listed[i]!);
-      state.blacklisted = `on the blacklist since ${e.first_seen.slice(0, 10)}: ${e.reason} (${e.source}, ${e.strikes} strike${e.strikes === 1 ? '' : 's'})`;
+      state.blacklisted = describeBlacklisted(listed[i]!);
     } else if (inBlacklistFile?.(Number(waId))) {
       state.blacklisted = `listed in ${blacklistFile}`;
     }
-    if (optedOut[i] !== undefined) {
-      const e = JSON.parse(optedOut[i]!) as OptOutEntry;
-      state.optedOut = { scope: e.scope ?? 'all', detail: `opted out${e.scope === 'marketing' ? ' of marketing' : ''} on ${e.at.slice(0, 10)} (${e.source})` };
-    }
+    if (optedOut[i] !== undefined) state.optedOut = parseOptOut(optedOut[i]!);
     if (status[i] !== undefined) {
       const s = JSON.parse(status[i]!) as CachedStatus;
       if (s.status === 'invalid') state.notOnWhatsApp = `not on WhatsApp (checked ${s.checked_at.slice(0, 10)}, ${s.source})`;

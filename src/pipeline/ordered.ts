@@ -1,3 +1,4 @@
+import { InterruptedError } from '../errors.js';
 import type { Chunk } from '../input/split.js';
 import type { ChunkProcessor, ChunkResult } from './chunk.js';
 import type { ChunkPool } from './pool.js';
@@ -43,5 +44,26 @@ export async function processInOrder(
     while (queue.length) await consume(await queue.shift()!);
   } finally {
     await pool?.close();
+  }
+}
+
+/** Stops reading as soon as a signal arrives, even while waiting for stdin. */
+export async function* withAbort<T>(source: AsyncGenerator<T>, signal: AbortSignal | undefined): AsyncGenerator<T> {
+  if (!signal) return yield* source;
+  const aborted = new Promise<never>((_, reject) => {
+    const fail = (): void => reject(new InterruptedError(String(signal.reason ?? 'SIGINT')));
+    if (signal.aborted) fail();
+    else signal.addEventListener('abort', fail, { once: true });
+  });
+  aborted.catch(() => undefined);
+  try {
+    while (true) {
+      const step = await Promise.race([source.next(), aborted]);
+      if (step.done) return;
+      yield step.value;
+    }
+  } finally {
+    // Not awaited: a generator blocked in a read only returns once that read ends.
+    source.return(undefined).catch(() => undefined);
   }
 }

@@ -59,3 +59,15 @@ export async function addOptOuts(store: Store, items: readonly { waId: string; s
     value: JSON.stringify({ source: item.source, at, ...(item.scope ? { scope: item.scope } : {}) } satisfies OptOutEntry),
   })));
 }
+
+/** A blacklist entry as a purge or block detail. */
+export function describeBlacklisted(value: string): string {
+  const e = parseBlacklistEntry(value);
+  return `on the blacklist since ${e.first_seen.slice(0, 10)}: ${e.reason} (${e.source}, ${e.strikes} strike${e.strikes === 1 ? '' : 's'})`;
+}
+
+export function parseOptOut(value: string): { scope: 'all' | 'marketing'; detail: string } {
+  const e = JSON.parse(value) as OptOutEntry;
+  const scope = e.scope ?? 'all';
+  return { scope, detail: `opted out${scope === 'marketing' ? ' of marketing' : ''} on ${e.at.slice(0, 10)} (${e.source})` };
+}
