@@ -68,6 +68,11 @@ describe('RecordSplitter', () => {
     expect(chunks.map((c) => c.bytes.toString()).join('').split('\n')).toEqual(lines);
   });
 
+  it.each([1, 4, 1000])('names the line of an unclosed quote whatever the chunk size (%i)', (chunkBytes) => {
+    const csv = Buffer.from('a,b\n1,2\n3,"4\n5,6\n7,8\n');
+    expect(() => split('csv', csv, chunkBytes, 1)).toThrow(/line 3: a quoted field is not closed/);
+  });
+
   it('handles an empty JSON array', () => {
     expect(split('json', Buffer.from(' [ ] \n'), 10, 1).flatMap((c) => JSON.parse(`[${c.bytes}]`))).toEqual([]);
   });

@@ -5,7 +5,7 @@ import type { Readable } from 'node:stream';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { UsageError, describeFsError } from '../errors.js';
 import type { IO } from '../io.js';
-import { RecordSplitter, MAX_RECORD_BYTES, type Chunk } from './split.js';
+import { CHUNK_BYTES, RecordSplitter, MAX_RECORD_BYTES, type Chunk } from './split.js';
 import { sniff, type Format, type Sniffed } from './sniff.js';
 import { ChunkProcessor } from '../pipeline/chunk.js';
 
@@ -52,7 +52,8 @@ export async function openInput(spec: string, io: IO, options: InputOptions): Pr
     } catch (err) {
       throw new UsageError(describeFsError(err, 'cannot read', spec));
     }
-    stream = createReadStream(path, { highWaterMark: 1 << 20 });
+    // Read in chunk-sized pieces: the splitter cuts at the last record boundary of what it holds.
+    stream = createReadStream(path, { highWaterMark: CHUNK_BYTES });
   }
   let bytesRead = 0;
   const iterator = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer | string>;

@@ -12,7 +12,7 @@ export interface Chunk {
  * Target chunk size: large enough to amortize messaging a worker, small enough
  * that a chunk's strings stay out of V8's large-object space and die young.
  */
-export const CHUNK_BYTES = 64 << 10;
+export const CHUNK_BYTES = 128 << 10;
 /** A record longer than this is treated as a broken file (an unclosed quote, or not a CSV at all). */
 export const MAX_RECORD_BYTES = 4 << 20;
 
@@ -86,7 +86,9 @@ export class RecordSplitter {
       }
     } else {
       if (this.format === 'csv' && this.quoted) {
-        throw new UsageError(`${this.source}: line ${this.line}: a quoted field is not closed before the end of the file`);
+        // The broken record starts after the last complete one.
+        const line = this.line + countLines(this.pending, 0, Math.max(this.cut, 0));
+        throw new UsageError(`${this.source}: line ${line}: a quoted field is not closed before the end of the file`);
       }
       this.cut = this.pending.length;
       this.cutSkip = 0;
