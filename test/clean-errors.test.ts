@@ -19,6 +19,7 @@ describe('bad input is refused with a clear message, exit 2 and no outputs', () 
     ['a file of blank lines', '\n\n  \n', /the file is empty/],
     ['a header and no rows', 'name,phone\n', /no data rows \(only a header\)/],
     ['no phone column', 'name,email\nAni,a@x\n', /found no phone column; the headers are: "name", "email"/],
+    ['its own output', 'name,phone,phone_e164,wa_id,wa_status\nAni,0812-3456-7890,+6281234567890,6281234567890,unverified\n', /already has the columns phone_e164, wa_id, wa_status that clean adds/],
     ['binary junk', Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d]), /not a CSV or JSON file; it looks like binary data/],
     ['a gzip file', Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0x00]), /gzip archive/],
     ['an xlsx workbook', Buffer.concat([Buffer.from('PK\x03\x04', 'latin1'), Buffer.alloc(64, 0x41)]), /an \.xlsx workbook\?\): export it as CSV/],

@@ -2,7 +2,7 @@ import { isAbsolute, relative } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import { InterruptedError, UsageError } from '../errors.js';
 import type { IO } from '../io.js';
-import { chooseColumns } from '../input/columns.js';
+import { chooseColumns, refuseAddedColumns } from '../input/columns.js';
 import { openInput, type Input } from '../input/reader.js';
 import type { Format } from '../input/sniff.js';
 import { parseDelimiter, parseFormat, type DataFileFlags } from './options.js';
@@ -122,6 +122,7 @@ async function cleanInput(input: Input, config: Settings, options: CleanOptions,
     if (signal?.aborted) throw new InterruptedError(String(signal.reason ?? 'SIGINT'));
   };
   const choice = chooseColumns(input.columns, input.source, options.column, options.optoutColumn);
+  refuseAddedColumns(input.columns, [...ADDED_COLUMNS, ...PURGE_COLUMNS], input.source, 'clean');
   const outputFormat = config.outputFormat ?? input.sniffed.format;
   const sameCsvDialect = input.sniffed.format === 'csv' && outputFormat === 'csv';
   const dialect = sameCsvDialect ? input.sniffed.dialect : { delimiter: ',', bom: false, eol: '\n' as const };

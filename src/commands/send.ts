@@ -4,7 +4,7 @@ import { BLOCK_REASONS, CATEGORIES, DAY_MS, DEFER_REASONS, gate, type Category, 
 import { Plan } from '../gate/plan.js';
 import { loadTemplates } from '../gate/templates.js';
 import type { IO } from '../io.js';
-import { chooseColumns, headerKey } from '../input/columns.js';
+import { chooseColumns, headerKey, refuseAddedColumns } from '../input/columns.js';
 import { loadNumberList } from '../input/number-list.js';
 import { openInput, type Input } from '../input/reader.js';
 import { RowFormat } from '../output/rows.js';
@@ -90,6 +90,7 @@ async function dryRun(input: Input, options: SendOptions, io: IO, run: Run): Pro
   const keys = input.columns.map(headerKey);
   const to = keys.indexOf('to');
   const choice = chooseColumns(input.columns, input.source, options.column ?? (to >= 0 ? input.columns[to] : undefined));
+  refuseAddedColumns(input.columns, GATE_COLUMNS, input.source, 'send --dry-run');
   const index = (name: string): number => keys.indexOf(headerKey(name));
   const params: number[] = [];
   for (let n = 1; index(`param_${n}`) >= 0; n++) params.push(index(`param_${n}`));

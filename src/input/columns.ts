@@ -71,3 +71,14 @@ export function isOptOutFlag(value: unknown): boolean {
   if (typeof value !== 'string') return false;
   return TRUTHY.has(value.trim().toLowerCase().replace(/[\s\-_]/g, ''));
 }
+
+/** Refuses an input that already has columns a command adds (say, clean run on its own output). */
+export function refuseAddedColumns(headers: readonly string[], added: readonly string[], source: string, what: string): void {
+  const clash = added.filter((name) => headers.includes(name));
+  if (clash.length) {
+    throw new UsageError(
+      `${source}: already has the column${clash.length > 1 ? 's' : ''} ${clash.join(', ')} that ${what} adds (is it a wa-guard output?); ` +
+      'run it on the original export, or rename those columns',
+    );
+  }
+}
