@@ -116,6 +116,7 @@ function buildProgram(io: IO, setExit: (code: number) => void): Command {
     .option('--pair-interval <s>', 'seconds between messages to one user before 131056 (default 6)')
     .option('--contacts-rps <n>', '/contacts requests per second before 429 (default: no limit)')
     .option('--contacts-max <n>', 'numbers per /contacts request before 400 (default 1000)')
+    .option('--processing-first', 'answer "processing" the first time a number is checked, even for blocking "wait"')
     .option('--undeliverable <how>', '131026 as an error response (sync) or as a failed status webhook (async, default)')
     .option('--fault-reset <f>', 'share of requests whose connection is reset')
     .option('--fault-5xx <f>', 'share of requests answered 503 with no JSON body')

@@ -99,6 +99,16 @@ describe('clean with verification', () => {
     expect(sim.stats().requests.contacts).toBeLessThanOrEqual(4);
   });
 
+  it('asks again for numbers answered "processing", in later requests', async () => {
+    sim = await startSimulator({ registeredFraction: 1, processingFirst: true });
+    const dir = tempDir();
+    const result = await clean(numbersCsv(dir, 30), dir, ['--batch-size', '10']);
+    expect(result.code).toBe(0);
+    expect(result.summary.wa_status).toEqual({ valid: 30, cached: 0, unverified: 0 });
+    expect(result.summary.verification.unresolved).toBe(0);
+    expect(sim.stats().numbers_checked).toBe(60); // each number twice: "processing", then "valid"
+  });
+
   it('stops at --max-checks and leaves the rest unverified', async () => {
     sim = await startSimulator({ registeredFraction: 1 });
     const dir = tempDir();

@@ -22,6 +22,7 @@ export interface SimulateOptions {
   contactsRps?: string;
   contactsMax?: string;
   undeliverable?: string;
+  processingFirst?: boolean;
   faultReset?: string;
   fault5xx?: string;
   faultSlow?: string;
@@ -77,6 +78,7 @@ export async function worldFromOptions(options: SimulateOptions, io: IO): Promis
     contactsRps: number(options.contactsRps, '--contacts-rps', 0, 100_000),
     contactsMax: number(options.contactsMax, '--contacts-max', 1, 100_000),
     undeliverable: options.undeliverable as WorldConfig['undeliverable'] | undefined,
+    processingFirst: options.processingFirst,
     webhooksOut: options.webhooksOut ? resolve(io.cwd, options.webhooksOut) : undefined,
   };
   const faults: Partial<WorldConfig['faults']> = {

@@ -113,7 +113,7 @@ export async function startSimulator(
         stats.numbers_checked++;
         const waId = typeof input === 'string' ? toWaId(input) : undefined;
         if (waId === undefined) return { input, status: 'failed' };
-        if (!wait && (force || !world.checked.has(waId))) {
+        if ((!wait || config.processingFirst) && (force || !world.checked.has(waId))) {
           world.checked.add(waId);
           return { input, status: 'processing' };
         }

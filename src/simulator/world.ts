@@ -33,6 +33,8 @@ export interface WorldConfig {
   contactsRps: number;
   /** Most numbers in one /contacts request before 400. */
   contactsMax: number;
+  /** Answer "processing" the first time a number is checked even for blocking "wait" (as some gateways do). */
+  processingFirst: boolean;
   /** 131026 as an error response ("sync"), or as 200 then a failed status webhook ("async", as Meta does). */
   undeliverable: 'sync' | 'async';
   /** Fractions (0-1) of requests that meet each fault. */
@@ -70,6 +72,7 @@ export function defaultWorld(): WorldConfig {
     pairIntervalMs: 6000,
     contactsRps: 0,
     contactsMax: 1000,
+    processingFirst: false,
     undeliverable: 'async',
     faults: { reset: 0, serverError: 0, slow: 0, slowMs: 2000, error131000: 0, error131016: 0, error131049: 0 },
     webhooksOut: undefined,
