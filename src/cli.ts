@@ -45,8 +45,8 @@ function buildProgram(io: IO, setExit: (code: number) => void): Command {
     .command('clean')
     .summary('normalize, de-duplicate and filter a contact export')
     .description(
-      'Streams a contact export (CSV, JSON array or JSONL) through phone normalization,\n' +
-      'de-duplication, the blacklist and opt-outs, and writes cleaned.*, purged.*,\n' +
+      'Streams a contact export (CSV, JSON array or JSONL) through phone normalization, ' +
+      'de-duplication, the blacklist and opt-outs, and writes cleaned.*, purged.*, ' +
       'blacklist.csv and summary.json to --out-dir. Use - to read stdin.',
     )
     .argument('[input]', 'the export to clean: a file path, or - for stdin')
@@ -72,9 +72,9 @@ function buildProgram(io: IO, setExit: (code: number) => void): Command {
     .command('send')
     .summary('check a campaign against the compliance gate (--dry-run)')
     .description(
-      'Replays the compliance gate on a campaign file (CSV, JSON or JSONL; one message per row:\n' +
-      'to, template + language + param_1..n or params, or text; optional category, last_inbound_at, id)\n' +
-      'and says, row by row, whether each message would be sent, deferred (and until when) or\n' +
+      'Replays the compliance gate on a campaign file (CSV, JSON or JSONL; one message per row: ' +
+      'to, template + language + param_1..n or params, or text; optional category, last_inbound_at, id) ' +
+      'and says, row by row, whether each message would be sent, deferred (and until when) or ' +
       'blocked, and why. Writes gate.* and summary.json to --out-dir. Nothing is sent or stored.',
     )
     .argument('[input]', 'the campaign file: a path, or - for stdin')
@@ -97,8 +97,8 @@ function buildProgram(io: IO, setExit: (code: number) => void): Command {
     .command('simulate')
     .summary('run a local Meta API simulator for rehearsals and tests')
     .description(
-      'Serves Meta\'s /v1/contacts (On-Premises shape) and Cloud API /messages on loopback,\n' +
-      'with a scriptable world: who is on WhatsApp, opt-outs, rate limits and faults.\n' +
+      'Serves Meta\'s /v1/contacts (On-Premises shape) and Cloud API /messages on loopback, ' +
+      'with a scriptable world: who is on WhatsApp, opt-outs, rate limits and faults. ' +
       'Prints its URL on stdout and runs until Ctrl-C.',
     )
     .option('--port <n>', 'port to listen on (0: any free port)', '8090')
