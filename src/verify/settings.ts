@@ -1,17 +1,11 @@
 import { UsageError } from '../errors.js';
 import type { Store } from '../store/store.js';
 import { ContactsClient } from './client.js';
-import { Verifier } from './verifier.js';
+import { Verifier, type BatchSettings } from './verifier.js';
 
-export interface VerifySettings {
+export interface VerifySettings extends BatchSettings {
   url: URL;
   token: string;
-  batchSize: number;
-  rate: number;
-  burst: number;
-  concurrency: number;
-  maxChecks: number;
-  ttlMs: { valid: number; invalid: number };
   timeoutMs: number;
 }
 
@@ -90,13 +84,9 @@ export function verifySettings(flags: VerifyFlags, env: NodeJS.ProcessEnv): Veri
 
 export function newVerifier(settings: VerifySettings, store: Store, signal?: AbortSignal): Verifier {
   const client = new ContactsClient(settings.url, settings.token, settings.timeoutMs);
+  const { url: _url, token: _token, timeoutMs: _timeout, ...batching } = settings;
   return new Verifier(client, store, {
-    batchSize: settings.batchSize,
-    rate: settings.rate,
-    burst: settings.burst,
-    concurrency: settings.concurrency,
-    maxChecks: settings.maxChecks,
-    ttlMs: settings.ttlMs,
+    ...batching,
     attempts: 10,
     source: `contacts:${settings.url.host}`,
     signal,

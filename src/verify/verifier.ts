@@ -19,19 +19,22 @@ export type CheckOutcome =
   | { status: 'invalid' }
   | { status: 'unverified'; detail: string };
 
-export interface VerifierOptions {
+/** How numbers are batched, paced, budgeted and cached (from the command line). */
+export interface BatchSettings {
   batchSize: number;
   rate: number;
   burst: number;
   concurrency: number;
   maxChecks: number;
   ttlMs: { valid: number; invalid: number };
+}
+
+export interface VerifierOptions extends BatchSettings {
   /** Attempts per batch before its numbers are left unverified. */
   attempts: number;
   /** Where answers come from, for the cache and the blacklist (e.g. contacts:host:port). */
   source: string;
   signal?: AbortSignal;
-  now?: () => Date;
 }
 
 export interface VerifierStats {
@@ -68,23 +71,27 @@ export class Verifier {
   /** Sequence number of the open (not yet sent) batch. */
   batchSeq = 0;
   private readonly limit: ReturnType<typeof pLimit>;
-  private readonly inFlight = new Set<Promise<void>>();
   private failure: Error | undefined;
   private sent = 0;
   private firstRequestAt = 0;
   private lastRequestAt = 0;
   private readonly timers = new Set<NodeJS.Timeout>();
-  readonly stats: VerifierStats = { requests: 0, numbers_checked: 0, retries: 0, over_budget: 0, unresolved: 0, requests_per_second: 0 };
+  private readonly counts = { requests: 0, numbers_checked: 0, retries: 0, over_budget: 0, unresolved: 0 };
 
   constructor(private readonly client: ContactsClient, private readonly store: Store, private readonly options: VerifierOptions) {
     this.limit = pLimit(options.concurrency);
+  }
+
+  get stats(): VerifierStats {
+    const span = (this.lastRequestAt - this.firstRequestAt) / 1000;
+    return { ...this.counts, requests_per_second: span > 0 ? (this.counts.requests - 1) / span : 0 };
   }
 
   /** Resolves with the number's status once its batch is answered. */
   check(e164: string): Promise<CheckOutcome> {
     if (this.failure) return Promise.reject(this.failure);
     if (this.sent >= this.options.maxChecks) {
-      this.stats.over_budget++;
+      this.counts.over_budget++;
       return Promise.resolve({ status: 'unverified', detail: 'over the --max-checks budget' });
     }
     this.sent++;
@@ -104,9 +111,7 @@ export class Verifier {
     const batch = this.open;
     this.open = [];
     this.batchSeq++;
-    const job = this.limit(() => this.send(batch)).catch((err: Error) => this.fail(err));
-    this.inFlight.add(job);
-    void job.finally(() => this.inFlight.delete(job));
+    void this.limit(() => this.send(batch)).catch((err: Error) => this.fail(err));
   }
 
   private fail(err: Error): void {
@@ -139,43 +144,45 @@ export class Verifier {
       const at = Date.now();
       this.firstRequestAt ||= at;
       this.lastRequestAt = at;
-      this.stats.requests++;
+      this.counts.requests++;
       try {
         answers = await this.client.check(batch.map((w) => w.e164), this.options.signal);
         break;
       } catch (err) {
         if (err instanceof AuthError || !(err instanceof RetryableError)) throw err;
         if (attempt >= this.options.attempts) {
-          this.stats.unresolved += batch.length;
+          this.counts.unresolved += batch.length;
           for (const item of batch) item.resolve({ status: 'unverified', detail: `the /contacts endpoint kept failing: ${err.message}` });
           return;
         }
-        this.stats.retries++;
+        this.counts.retries++;
         // Exponential backoff with full jitter; the server's Retry-After wins when given.
         const delay = err.retryAfterMs ?? Math.random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt);
         await new Promise((r) => setTimeout(r, delay));
       }
     }
-    this.stats.numbers_checked += batch.length;
-    this.stats.requests_per_second = this.lastRequestAt > this.firstRequestAt
-      ? (this.stats.requests - 1) / ((this.lastRequestAt - this.firstRequestAt) / 1000) : 0;
+    this.counts.numbers_checked += batch.length;
     await this.settle(batch, answers);
   }
 
   private async settle(batch: Waiting[], answers: ContactAnswer[]): Promise<void> {
     const byInput = new Map(answers.map((a) => [a.input, a]));
-    const now = (this.options.now ?? (() => new Date()))();
+    const now = new Date();
     const checkedAt = now.toISOString();
     const cache: { key: string; value: string; ttlMs: number }[] = [];
     const invalid: string[] = [];
     const outcomes: [Waiting, CheckOutcome][] = [];
     for (const item of batch) {
       const answer = byInput.get(item.e164);
+      const remember = (entry: Pick<CachedStatus, 'status' | 'wa_id'>): void => {
+        const value: CachedStatus = { ...entry, checked_at: checkedAt, source: this.options.source };
+        cache.push({ key: item.e164, value: JSON.stringify(value), ttlMs: this.options.ttlMs[entry.status] });
+      };
       if (answer?.status === 'valid' && answer.wa_id) {
-        cache.push({ key: item.e164, value: JSON.stringify({ status: 'valid', wa_id: answer.wa_id, checked_at: checkedAt, source: this.options.source } satisfies CachedStatus), ttlMs: this.options.ttlMs.valid });
+        remember({ status: 'valid', wa_id: answer.wa_id });
         outcomes.push([item, { status: 'valid', waId: answer.wa_id }]);
       } else if (answer?.status === 'invalid') {
-        cache.push({ key: item.e164, value: JSON.stringify({ status: 'invalid', checked_at: checkedAt, source: this.options.source } satisfies CachedStatus), ttlMs: this.options.ttlMs.invalid });
+        remember({ status: 'invalid' });
         invalid.push(item.e164.slice(1));
         outcomes.push([item, { status: 'invalid' }]);
       } else if (answer?.status === 'processing' && item.attempts + 1 < PROCESSING_ATTEMPTS) {
@@ -188,7 +195,7 @@ export class Verifier {
         }, PROCESSING_RETRY_MS);
         this.timers.add(timer);
       } else {
-        this.stats.unresolved++;
+        this.counts.unresolved++;
         const why = answer ? `the endpoint answered "${answer.status}"` : 'the endpoint did not answer for it';
         outcomes.push([item, { status: 'unverified', detail: why }]);
       }
