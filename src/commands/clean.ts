@@ -136,6 +136,7 @@ async function cleanInput(input: Input, config: Settings, options: CleanOptions,
     optOut: choice.optOut,
     country: config.country,
     output: { format: outputFormat, delimiter: dialect.delimiter, eol: dialect.eol },
+    cleanedColumns: true,
   };
   const fileBlacklist = options.blacklist
     ? await loadNumberList(options.blacklist, io, config.country)

@@ -103,7 +103,8 @@ async function dryRun(input: Input, options: SendOptions, io: IO, run: Run): Pro
   const chunkConfig: ChunkConfig = {
     source: input.source, format: input.sniffed.format, delimiter: input.sniffed.dialect.delimiter,
     columns: input.columns, phone: choice.phone, optOut: undefined, country: run.country,
-    output: { format: outputFormat, delimiter: dialect.delimiter, eol: dialect.eol }, extract, extractNames,
+    output: { format: outputFormat, delimiter: dialect.delimiter, eol: dialect.eol },
+    cleanedColumns: false, extract, extractNames,
   };
   const fileBlacklist = options.blacklist ? await loadNumberList(options.blacklist, io, run.country) : undefined;
   const store = await openStore(options.store, io.env, io.cwd);

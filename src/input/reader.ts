@@ -166,7 +166,7 @@ function firstRecordKeys(format: Format, body: Buffer, ended: boolean, source: s
   // Parsing with no phone column yet still reports broken JSON with its line.
   const processor = new ChunkProcessor({
     source, format, delimiter: ',', columns: [], phone: [], optOut: undefined, country: undefined,
-    output: { format: 'json', delimiter: ',', eol: '\n' },
+    output: { format: 'json', delimiter: ',', eol: '\n' }, cleanedColumns: false,
   });
   const firstObject = processor.firstObject(chunk.bytes, chunk.startLine);
   if (firstObject === undefined) {

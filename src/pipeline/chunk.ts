@@ -22,6 +22,8 @@ export interface ChunkConfig {
   optOut: number | undefined;
   country: CountryCode | undefined;
   output: { format: Format; delimiter: string; eol: '\n' | '\r\n' };
+  /** Append clean's columns (phone_e164, wa_id, wa_status) to kept rows; send has no use for them. */
+  cleanedColumns: boolean;
   /** Columns whose values the caller needs as text (e.g. a campaign's template and params); -1 for none. */
   extract?: number[];
   /** Their names: JSON records are looked up by key, as keys vary from record to record. */
@@ -45,7 +47,7 @@ export interface ChunkResult {
    */
   text: string;
   ends: Uint32Array;
-  /** Where each row's base ends; a kept row's text goes on with its added columns (wa_status unverified). */
+  /** Where each row's base ends; with cleanedColumns, a kept row's text goes on with them (wa_status unverified). */
   baseEnds: Uint32Array;
   /** Why a row was rejected, by row index; absent for OK rows. */
   details: Record<number, string>;
@@ -59,6 +61,8 @@ export interface ChunkResult {
 interface Row {
   raw: string;
   line: number;
+  /** CSV: how many fields the record has, counted once. */
+  width?: number;
   fields?: string[];
   object?: Record<string, unknown>;
   error?: string;
@@ -139,7 +143,7 @@ export class ChunkProcessor {
         });
       }
       const waId = this.normalizeRow(row, result, i);
-      if (waId !== undefined) text += this.rowFormat.cleanedSuffix(base.length, waId, waId, 'unverified');
+      if (waId !== undefined && this.config.cleanedColumns) text += this.rowFormat.cleanedSuffix(base.length, waId, waId, 'unverified');
       result.ends[i] = text.length;
     }
     result.text = text;
@@ -148,7 +152,7 @@ export class ChunkProcessor {
 
   private fieldCount(row: Row): number {
     if (row.fields) return row.fields.length;
-    return countOf(row.raw, this.config.delimiter) + 1;
+    return (row.width ??= countOf(row.raw, this.config.delimiter) + 1);
   }
 
   private cell(row: Row, column: number): unknown {
