@@ -92,10 +92,13 @@ async function dryRun(input: Input, options: SendOptions, io: IO, run: Run): Pro
   const choice = chooseColumns(input.columns, input.source, options.column ?? (to >= 0 ? input.columns[to] : undefined));
   refuseAddedColumns(input.columns, GATE_COLUMNS, input.source, 'send --dry-run');
   const index = (name: string): number => keys.indexOf(headerKey(name));
-  const params: number[] = [];
-  for (let n = 1; index(`param_${n}`) >= 0; n++) params.push(index(`param_${n}`));
-  const extract = [...FIELDS.map(index), ...params];
-  const extractNames = extract.map((c, k) => (c >= 0 ? input.columns[c]! : FIELDS[k] ?? ''));
+  const column = (name: string): { index: number; name: string } => {
+    const c = index(name);
+    return { index: c, name: c >= 0 ? input.columns[c]! : name };
+  };
+  const paramColumns: string[] = [];
+  for (let n = 1; index(`param_${n}`) >= 0; n++) paramColumns.push(`param_${n}`);
+  const extract = [...FIELDS, ...paramColumns].map(column);
   const outputFormat = parseFormat(options.outputFormat, '--output-format') ?? input.sniffed.format;
   const sameCsv = input.sniffed.format === 'csv' && outputFormat === 'csv';
   const dialect = sameCsv ? input.sniffed.dialect : { delimiter: ',', bom: false, eol: '\n' as const };
@@ -104,7 +107,7 @@ async function dryRun(input: Input, options: SendOptions, io: IO, run: Run): Pro
     source: input.source, format: input.sniffed.format, delimiter: input.sniffed.dialect.delimiter,
     columns: input.columns, phone: choice.phone, optOut: undefined, country: run.country,
     output: { format: outputFormat, delimiter: dialect.delimiter, eol: dialect.eol },
-    cleanedColumns: false, extract, extractNames,
+    cleanedColumns: false, extract,
   };
   const fileBlacklist = options.blacklist ? await loadNumberList(options.blacklist, io, run.country) : undefined;
   const store = await openStore(options.store, io.env, io.cwd);
@@ -137,7 +140,7 @@ async function dryRun(input: Input, options: SendOptions, io: IO, run: Run): Pro
         const outcome = result.outcome[i]!;
         const waId = outcome === Outcome.OK ? String(result.waIds[i]) : '';
         if (waId) okKeys.push(waId);
-        messages.push(toMessage(cell, params.length, waId, outcome, result.details[i] ?? '', options.language ?? 'en_US'));
+        messages.push(toMessage(cell, paramColumns.length, waId, outcome, result.details[i] ?? '', options.language ?? 'en_US'));
       }
       const recipients = await recipientStates(store, okKeys, fileBlacklist?.has.bind(fileBlacklist), options.blacklist);
       const suffixes: string[][] = [];

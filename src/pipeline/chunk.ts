@@ -24,10 +24,12 @@ export interface ChunkConfig {
   output: { format: Format; delimiter: string; eol: '\n' | '\r\n' };
   /** Append clean's columns (phone_e164, wa_id, wa_status) to kept rows; send has no use for them. */
   cleanedColumns: boolean;
-  /** Columns whose values the caller needs as text (e.g. a campaign's template and params); -1 for none. */
-  extract?: number[];
-  /** Their names: JSON records are looked up by key, as keys vary from record to record. */
-  extractNames?: string[];
+  /**
+   * Columns whose values the caller needs as text (e.g. a campaign's template
+   * and params): CSV rows by index (-1: not in the header), JSON records by
+   * name, as their keys vary from record to record.
+   */
+  extract?: { index: number; name: string }[];
 }
 
 export interface ChunkResult {
@@ -137,10 +139,9 @@ export class ChunkProcessor {
       result.baseEnds[i] = text.length;
       if (this.config.optOut !== undefined && isOptOutFlag(this.cell(row, this.config.optOut))) result.optedOut[i] = 1;
       if (extract) {
-        extract.forEach((c, k) => {
-          const value = row.object ? row.object[this.config.extractNames![k]!] : c < 0 ? '' : this.cell(row, c);
-          result.extracted.push(cellText(value));
-        });
+        for (const { index, name } of extract) {
+          result.extracted.push(cellText(row.object ? row.object[name] : index < 0 ? '' : this.cell(row, index)));
+        }
       }
       const waId = this.normalizeRow(row, result, i);
       if (waId !== undefined && this.config.cleanedColumns) text += this.rowFormat.cleanedSuffix(base.length, waId, waId, 'unverified');
