@@ -5,7 +5,7 @@ import type { Readable } from 'node:stream';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { UsageError, describeFsError } from '../errors.js';
 import type { IO } from '../io.js';
-import { CHUNK_BYTES, RecordSplitter, MAX_RECORD_BYTES, type Chunk } from './split.js';
+import { CHUNK_BYTES, RecordSplitter, type Chunk } from './split.js';
 import { sniff, type Format, type Sniffed } from './sniff.js';
 import { ChunkProcessor } from '../pipeline/chunk.js';
 
@@ -133,7 +133,7 @@ async function readHeader(
   if (sniffed.format !== 'csv') {
     return { sniffed, columns: firstRecordKeys(sniffed.format, body, ended, source), headerText: undefined, body, startLine: 1, ended };
   }
-  const end = csvRecordEnd(body);
+  const end = sniffed.headerEnd;
   if (end < 0 && !ended) throw new UsageError(`${source}: line 1: the header is longer than ${HEAD_BYTES >> 10} KiB; is this a CSV file?`);
   const headerText = (end < 0 ? body : body.subarray(0, end)).toString('utf8').replace(/\r$/, '');
   let columns: string[];
@@ -143,18 +143,6 @@ async function readHeader(
     throw new UsageError(`${source}: line 1: the header is not valid CSV: ${(err as Error).message.replace(/ at line \d+/, '')}`);
   }
   return { sniffed, columns, headerText, body: end < 0 ? Buffer.alloc(0) : body.subarray(end + 1), startLine: 2, ended };
-}
-
-/** Index of the newline that ends the first CSV record, or -1. */
-function csvRecordEnd(buf: Buffer): number {
-  let quoted = false;
-  const limit = Math.min(buf.length, MAX_RECORD_BYTES);
-  for (let i = 0; i < limit; i++) {
-    const c = buf[i];
-    if (c === 0x22) quoted = !quoted;
-    else if (c === 0x0a && !quoted) return i;
-  }
-  return -1;
 }
 
 /** The keys of the first JSON record, which name the columns of CSV output and the phone field. */

@@ -16,6 +16,8 @@ export interface Sniffed {
   dialect: Dialect;
   /** Bytes to skip at the start (the BOM). */
   skip: number;
+  /** CSV: where the header's newline is in the head, after `skip`; -1 when the head holds no whole record. */
+  headerEnd: number;
 }
 
 const DELIMITERS = [',', ';', '\t', '|'];
@@ -47,15 +49,15 @@ function binaryKind(head: Buffer): string | undefined {
   return undefined;
 }
 
-/** The first record's text: up to the first newline outside double quotes. */
-function firstLine(text: string): string {
+/** Index of the newline that ends the first CSV record (outside double quotes), or -1. */
+function firstRecordEnd(buf: Buffer): number {
   let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (c === '"') quoted = !quoted;
-    else if (c === '\n' && !quoted) return text.slice(0, i);
+  for (let i = 0; i < buf.length; i++) {
+    const c = buf[i];
+    if (c === 0x22) quoted = !quoted;
+    else if (c === 0x0a && !quoted) return i;
   }
-  return text;
+  return -1;
 }
 
 function countOutsideQuotes(line: string, char: string): number {
@@ -81,7 +83,8 @@ export function sniff(
   const skip = bom ? 3 : 0;
   const binary = binaryKind(head.subarray(skip));
   if (binary) throw new UsageError(`${source}: not a CSV or JSON file; it looks like ${binary}`);
-  const text = head.subarray(skip).toString('utf8');
+  const body = head.subarray(skip);
+  const text = body.toString('utf8');
   const firstChar = text.trimStart()[0];
   if (firstChar === undefined) throw new UsageError(`${source}: the file is empty`);
 
@@ -89,7 +92,8 @@ export function sniff(
     ?? (options.name ? formatFromName(options.name) : undefined)
     ?? (firstChar === '[' ? 'json' : firstChar === '{' ? 'jsonl' : 'csv');
 
-  const header = firstLine(text);
+  const headerEnd = firstRecordEnd(body);
+  const header = (headerEnd < 0 ? body : body.subarray(0, headerEnd)).toString('utf8');
   const eol = header.endsWith('\r') ? '\r\n' : '\n';
   let delimiter = options.delimiter ?? ',';
   if (format === 'csv' && options.delimiter === undefined) {
@@ -102,5 +106,5 @@ export function sniff(
       }
     }
   }
-  return { format, dialect: { delimiter, bom, eol }, skip };
+  return { format, dialect: { delimiter, bom, eol }, skip, headerEnd };
 }
