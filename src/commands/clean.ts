@@ -9,9 +9,9 @@ import { parseDelimiter, parseFormat, type DataFileFlags } from './options.js';
 import { AtomicFile } from '../output/atomic.js';
 import { ADDED_COLUMNS, PURGE_COLUMNS, RowFormat } from '../output/rows.js';
 import { checkCountry } from '../phone.js';
-import { ChunkProcessor, Outcome, OUTCOME_REASON, type ChunkConfig, type ChunkResult } from '../pipeline/chunk.js';
-import { ChunkPool, workerCount } from '../pipeline/pool.js';
-import { processInOrder, withAbort } from '../pipeline/ordered.js';
+import { Outcome, OUTCOME_REASON, type ChunkConfig, type ChunkResult } from '../pipeline/chunk.js';
+import { workerCount } from '../pipeline/pool.js';
+import { processInOrder } from '../pipeline/ordered.js';
 import { WaIdSet } from '../pipeline/waid-set.js';
 import { Progress } from '../progress.js';
 import { openStore, type Store } from '../store/store.js';
@@ -124,9 +124,7 @@ async function cleanInput(input: Input, config: Settings, options: CleanOptions,
   const choice = chooseColumns(input.columns, input.source, options.column, options.optoutColumn);
   refuseAddedColumns(input.columns, [...ADDED_COLUMNS, ...PURGE_COLUMNS], input.source, 'clean');
   const outputFormat = config.outputFormat ?? input.sniffed.format;
-  const sameCsvDialect = input.sniffed.format === 'csv' && outputFormat === 'csv';
-  const dialect = sameCsvDialect ? input.sniffed.dialect : { delimiter: ',', bom: false, eol: '\n' as const };
-  const rowFormat = new RowFormat(outputFormat, dialect);
+  const rowFormat = RowFormat.forInput(input, outputFormat);
   const chunkConfig: ChunkConfig = {
     source: input.source,
     format: input.sniffed.format,
@@ -135,7 +133,7 @@ async function cleanInput(input: Input, config: Settings, options: CleanOptions,
     phone: choice.phone,
     optOut: choice.optOut,
     country: config.country,
-    output: { format: outputFormat, delimiter: dialect.delimiter, eol: dialect.eol },
+    output: rowFormat.output,
     cleanedColumns: true,
   };
   const fileBlacklist = options.blacklist
@@ -159,11 +157,8 @@ async function cleanInput(input: Input, config: Settings, options: CleanOptions,
     const blacklistFile = await outputs.file('blacklist.csv');
     const summaryFile = await outputs.file('summary.json');
 
-    const inputHeader = sameCsvDialect
-      ? input.headerText!
-      : stringify([input.columns], { delimiter: dialect.delimiter, record_delimiter: '' });
-    await cleanedFile.write(rowFormat.start(inputHeader, ADDED_COLUMNS));
-    await purgedFile.write(rowFormat.start(inputHeader, PURGE_COLUMNS));
+    await cleanedFile.write(rowFormat.start(ADDED_COLUMNS));
+    await purgedFile.write(rowFormat.start(PURGE_COLUMNS));
 
     progress = await Progress.start('clean', io, Boolean(options.quiet || options.json), input.size);
     const totals = new Totals();
@@ -305,12 +300,7 @@ async function cleanInput(input: Input, config: Settings, options: CleanOptions,
       while (waiting.length > (verifier ? MAX_WAITING_CHUNKS : 0)) await emit(waiting.shift()!);
     };
 
-    await processInOrder(
-      withAbort(input.chunks, signal),
-      new ChunkProcessor(chunkConfig),
-      config.workers > 0 ? () => new ChunkPool(chunkConfig, config.workers) : undefined,
-      consume,
-    );
+    await processInOrder(input.chunks, chunkConfig, config.workers, signal, consume);
     while (waiting.length) await emit(waiting.shift()!);
     checkAbort();
     if (totals.rows === 0) {

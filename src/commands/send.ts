@@ -9,9 +9,9 @@ import { loadNumberList } from '../input/number-list.js';
 import { openInput, type Input } from '../input/reader.js';
 import { RowFormat } from '../output/rows.js';
 import { checkCountry } from '../phone.js';
-import { ChunkProcessor, Outcome, OUTCOME_REASON, type ChunkConfig, type ChunkResult } from '../pipeline/chunk.js';
-import { processInOrder, withAbort } from '../pipeline/ordered.js';
-import { ChunkPool, workerCount } from '../pipeline/pool.js';
+import { Outcome, OUTCOME_REASON, type ChunkConfig, type ChunkResult } from '../pipeline/chunk.js';
+import { processInOrder } from '../pipeline/ordered.js';
+import { workerCount } from '../pipeline/pool.js';
 import { Progress } from '../progress.js';
 import { BLACKLIST, CAPPED, CONVERSATIONS, INBOUND, OPTOUT, describeBlacklisted, parseOptOut } from '../store/lists.js';
 import { openStore } from '../store/store.js';
@@ -100,13 +100,11 @@ async function dryRun(input: Input, options: SendOptions, io: IO, run: Run): Pro
   for (let n = 1; index(`param_${n}`) >= 0; n++) paramColumns.push(`param_${n}`);
   const extract = [...FIELDS, ...paramColumns].map(column);
   const outputFormat = parseFormat(options.outputFormat, '--output-format') ?? input.sniffed.format;
-  const sameCsv = input.sniffed.format === 'csv' && outputFormat === 'csv';
-  const dialect = sameCsv ? input.sniffed.dialect : { delimiter: ',', bom: false, eol: '\n' as const };
-  const rowFormat = new RowFormat(outputFormat, dialect);
+  const rowFormat = RowFormat.forInput(input, outputFormat);
   const chunkConfig: ChunkConfig = {
     source: input.source, format: input.sniffed.format, delimiter: input.sniffed.dialect.delimiter,
     columns: input.columns, phone: choice.phone, optOut: undefined, country: run.country,
-    output: { format: outputFormat, delimiter: dialect.delimiter, eol: dialect.eol },
+    output: rowFormat.output,
     cleanedColumns: false, extract,
   };
   const fileBlacklist = options.blacklist ? await loadNumberList(options.blacklist, io, run.country) : undefined;
@@ -118,8 +116,7 @@ async function dryRun(input: Input, options: SendOptions, io: IO, run: Run): Pro
     const paths = { gate: outputs.path(`gate.${rowFormat.extension}`), summary: outputs.path('summary.json') };
     const gateFile = await outputs.file(`gate.${rowFormat.extension}`);
     const summaryFile = await outputs.file('summary.json');
-    const header = sameCsv ? input.headerText! : stringify([input.columns], { delimiter: dialect.delimiter, record_delimiter: '' });
-    await gateFile.write(rowFormat.start(header, GATE_COLUMNS));
+    await gateFile.write(rowFormat.start(GATE_COLUMNS));
 
     // The store is only read: a dry run changes nothing.
     const byDecision: Counts = { send: 0, defer: 0, block: 0 };
@@ -169,13 +166,7 @@ async function dryRun(input: Input, options: SendOptions, io: IO, run: Run): Pro
       progress!.update(input.bytesRead(), rows);
     };
 
-    const workers = workerCount(options.workers);
-    await processInOrder(
-      withAbort(input.chunks, io.signal),
-      new ChunkProcessor(chunkConfig),
-      workers > 0 ? () => new ChunkPool(chunkConfig, workers) : undefined,
-      consume,
-    );
+    await processInOrder(input.chunks, chunkConfig, workerCount(options.workers), io.signal, consume);
     if (rows === 0) throw new UsageError(`${input.source}: no data rows`);
     await gateFile.write(rowFormat.end(rows));
     progress.stop();

@@ -10,18 +10,39 @@ export const PURGE_COLUMNS = ['purge_reason', 'purge_detail'] as const;
  * JSON bases are objects missing their closing brace.
  */
 export class RowFormat {
+  /** The input's own header line (CSV output), written before the added columns. */
+  private inputHeader = '';
+
   constructor(readonly format: Format, readonly dialect: Dialect) {}
+
+  /**
+   * Output in `format` for rows of `input`: CSV from CSV keeps the input's
+   * dialect (delimiter, BOM, line ends) and its header line as written.
+   */
+  static forInput(input: { sniffed: { format: Format; dialect: Dialect }; columns: string[]; headerText?: string }, format: Format): RowFormat {
+    const same = input.sniffed.format === 'csv' && format === 'csv';
+    const rowFormat = new RowFormat(format, same ? input.sniffed.dialect : { delimiter: ',', bom: false, eol: '\n' });
+    rowFormat.inputHeader = same
+      ? input.headerText!
+      : stringify([input.columns], { delimiter: rowFormat.dialect.delimiter, record_delimiter: '' });
+    return rowFormat;
+  }
+
+  /** What a ChunkConfig needs to know of the output. */
+  get output(): { format: Format; delimiter: string; eol: Dialect['eol'] } {
+    return { format: this.format, delimiter: this.dialect.delimiter, eol: this.dialect.eol };
+  }
 
   get extension(): string {
     return this.format;
   }
 
   /** File start: BOM and header for CSV, '[' for a JSON array. */
-  start(inputHeader: string, added: readonly string[]): string {
+  start(added: readonly string[]): string {
     if (this.format === 'json') return '[';
     if (this.format === 'jsonl') return '';
     const { delimiter, eol, bom } = this.dialect;
-    return (bom ? '\ufeff' : '') + inputHeader + delimiter + stringify([added], { delimiter, record_delimiter: eol });
+    return (bom ? '\ufeff' : '') + this.inputHeader + delimiter + stringify([added], { delimiter, record_delimiter: eol });
   }
 
   end(rows: number): string {

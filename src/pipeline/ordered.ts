@@ -1,23 +1,28 @@
 import { InterruptedError } from '../errors.js';
 import type { Chunk } from '../input/split.js';
-import type { ChunkProcessor, ChunkResult } from './chunk.js';
-import type { ChunkPool } from './pool.js';
+import { ChunkProcessor, type ChunkConfig, type ChunkResult } from './chunk.js';
+import { ChunkPool } from './pool.js';
 
 /** Chunks each worker may hold: one being processed, one waiting, so it never idles. */
 const PER_WORKER = 2;
 
 /**
- * Processes chunks on worker threads (or on this thread when there are none,
- * or when the input is a single chunk) and hands the results to `consume`
- * strictly in input order. The pool is started only once a second chunk shows
- * the input is worth it, and stopped before this returns.
+ * Processes chunks on `workers` worker threads (or on this thread when there
+ * are none, or when the input is a single chunk) and hands the results to
+ * `consume` strictly in input order. The pool is started only once a second
+ * chunk shows the input is worth it, and stopped before this returns. A signal
+ * stops the reading at once, even while it waits for stdin.
  */
 export async function processInOrder(
-  chunks: AsyncIterable<Chunk>,
-  processor: ChunkProcessor,
-  startPool: (() => ChunkPool) | undefined,
+  source: AsyncGenerator<Chunk>,
+  config: ChunkConfig,
+  workers: number,
+  signal: AbortSignal | undefined,
   consume: (result: ChunkResult) => Promise<void>,
 ): Promise<void> {
+  const chunks = withAbort(source, signal);
+  const processor = new ChunkProcessor(config);
+  const startPool = workers > 0 ? (): ChunkPool => new ChunkPool(config, workers) : undefined;
   let pool: ChunkPool | undefined;
   let held: Chunk | undefined; // the first chunk, kept until we know whether a second follows
   const queue: Promise<ChunkResult>[] = [];
@@ -48,7 +53,7 @@ export async function processInOrder(
 }
 
 /** Stops reading as soon as a signal arrives, even while waiting for stdin. */
-export async function* withAbort<T>(source: AsyncGenerator<T>, signal: AbortSignal | undefined): AsyncGenerator<T> {
+async function* withAbort<T>(source: AsyncGenerator<T>, signal: AbortSignal | undefined): AsyncGenerator<T> {
   if (!signal) return yield* source;
   const aborted = new Promise<never>((_, reject) => {
     const fail = (): void => reject(new InterruptedError(String(signal.reason ?? 'SIGINT')));
