@@ -1,7 +1,7 @@
 import { UsageError } from '../errors.js';
 
 /** Header names that hold a phone number, compared with case, spaces, '-', '_' and '.' removed. */
-const PHONE_NAMES = [
+export const PHONE_NAMES = [
   'phone', 'mobile', 'whatsapp', 'msisdn', 'tel', 'cell',
   'phonenumber', 'mobilephone', 'phone1value', 'telephone', 'cellphone', 'mobilenumber',
   'whatsappnumber', 'waid', 'cellular', 'handphone', 'hp', 'telefone', 'telefono', 'celular',

@@ -5,11 +5,12 @@ import { parse } from 'csv-parse';
 import type { CountryCode } from 'libphonenumber-js';
 import { UsageError, describeFsError } from '../errors.js';
 import type { IO } from '../io.js';
-import { headerKey } from './columns.js';
+import { PHONE_NAMES, headerKey } from './columns.js';
 import { normalizePhone } from '../phone.js';
 import { WaIdSet } from '../pipeline/waid-set.js';
 
-const NUMBER_NAMES = ['phone', 'number', 'waid', 'mobile', 'msisdn', 'whatsapp', 'phonenumber', 'tel', 'cell', 'e164', 'phonee164'];
+/** Phone header names, and a few more that a list of numbers uses. */
+const NUMBER_NAMES = [...PHONE_NAMES, 'number', 'e164', 'phonee164'];
 
 export interface NumberList {
   has(waId: number): boolean;

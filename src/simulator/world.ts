@@ -1,4 +1,4 @@
-import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
+import { normalizePhone } from '../phone.js';
 
 export type ContactsMode = 'truthful' | 'always-valid';
 
@@ -79,12 +79,10 @@ export function defaultWorld(): WorldConfig {
   };
 }
 
-/** Digits of a number written in any format, read as international when there is no '+'. */
+/** The wa_id of a number written in any format, read as international even without '+' (as Meta does). */
 export function toWaId(input: string): string | undefined {
-  const text = String(input).trim();
-  if (!/^\+?[\d\s\-().]+$/.test(text)) return undefined;
-  const parsed = parsePhoneNumberFromString('+' + text.replace(/\D/g, ''));
-  return parsed?.isValid() ? parsed.number.slice(1) : undefined;
+  const normalized = normalizePhone('+' + String(input).trim().replace(/^\+/, ''));
+  return normalized.ok ? normalized.waId : undefined;
 }
 
 /**

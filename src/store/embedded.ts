@@ -208,11 +208,6 @@ export class EmbeddedStore implements Store {
     }
   }
 
-  async count(namespace: string): Promise<number> {
-    let live = 0;
-    for await (const _ of this.scan(namespace)) live++;
-    return live;
-  }
 
   async takeToken(bucket: string, rate: number, burst: number): Promise<number> {
     const { wait, tat } = gcra(this.buckets.get(bucket), performance.now(), rate, burst);

@@ -114,11 +114,6 @@ export class RedisStore implements Store {
     } while (cursor !== '0');
   }
 
-  async count(namespace: string): Promise<number> {
-    let count = 0;
-    for await (const _ of this.scan(namespace)) count++;
-    return count;
-  }
 
   async takeToken(bucket: string, rate: number, burst: number): Promise<number> {
     const interval = 1_000_000 / rate;

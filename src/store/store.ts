@@ -23,7 +23,6 @@ export interface Store {
   delete(namespace: string, keys: readonly string[]): Promise<void>;
   /** Every live entry of a namespace, in no particular order. */
   scan(namespace: string): AsyncIterable<[key: string, value: string]>;
-  count(namespace: string): Promise<number>;
   /**
    * Books the next slot in the named token bucket (`rate` per second, `burst`
    * at most at once) and resolves with the milliseconds until it (0: now).
@@ -31,6 +30,13 @@ export interface Store {
    */
   takeToken(bucket: string, rate: number, burst: number): Promise<number>;
   close(): Promise<void>;
+}
+
+/** Live entries in a namespace. */
+export async function countEntries(store: Store, namespace: string): Promise<number> {
+  let count = 0;
+  for await (const _ of store.scan(namespace)) count++;
+  return count;
 }
 
 export function defaultStorePath(env: NodeJS.ProcessEnv): string {
