@@ -146,16 +146,11 @@ async function cleanInput(input: Input, config: Settings, options: CleanOptions,
   let verifier: Verifier | undefined;
   try {
     outputs = await Outputs.create(options.outDir, io.cwd);
-    const paths = {
-      cleaned: outputs.path(`cleaned.${rowFormat.extension}`),
-      purged: outputs.path(`purged.${rowFormat.extension}`),
-      blacklist: outputs.path('blacklist.csv'),
-      summary: outputs.path('summary.json'),
-    };
     const cleanedFile = await outputs.file(`cleaned.${rowFormat.extension}`);
     const purgedFile = await outputs.file(`purged.${rowFormat.extension}`);
     const blacklistFile = await outputs.file('blacklist.csv');
     const summaryFile = await outputs.file('summary.json');
+    const paths = { cleaned: cleanedFile.path, purged: purgedFile.path, blacklist: blacklistFile.path, summary: summaryFile.path };
 
     await cleanedFile.write(rowFormat.start(ADDED_COLUMNS));
     await purgedFile.write(rowFormat.start(PURGE_COLUMNS));

@@ -113,9 +113,9 @@ async function dryRun(input: Input, options: SendOptions, io: IO, run: Run): Pro
   let progress: Progress | undefined;
   try {
     outputs = await Outputs.create(options.outDir, io.cwd);
-    const paths = { gate: outputs.path(`gate.${rowFormat.extension}`), summary: outputs.path('summary.json') };
     const gateFile = await outputs.file(`gate.${rowFormat.extension}`);
     const summaryFile = await outputs.file('summary.json');
+    const paths = { gate: gateFile.path, summary: summaryFile.path };
     await gateFile.write(rowFormat.start(GATE_COLUMNS));
 
     // The store is only read: a dry run changes nothing.

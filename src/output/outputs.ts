@@ -25,12 +25,8 @@ export class Outputs {
     return outputs;
   }
 
-  path(name: string): string {
-    return join(this.dir, name);
-  }
-
   async file(name: string): Promise<AtomicFile> {
-    const file = await AtomicFile.create(this.path(name));
+    const file = await AtomicFile.create(join(this.dir, name));
     this.files.push(file);
     return file;
   }
