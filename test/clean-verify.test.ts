@@ -46,7 +46,7 @@ describe('clean with verification', () => {
     expect(purged['6']!.purge_reason).toBe('not_on_whatsapp');
     expect(purged['15']!.purge_reason).toBe('not_on_whatsapp');
     expect(readCsv(join(first.out, 'blacklist.csv')).map((r) => [r.wa_id, r.reason, r.strikes])).toEqual([
-      ['5511987654321', 'contacts_invalid', '1'], ['447400123456', 'contacts_invalid', '1'],
+      ['447400123456', 'contacts_invalid', '1'], ['5511987654321', 'contacts_invalid', '1'], // sorted by number
     ]);
     expect(first.summary.wa_status).toEqual({ valid: 14, cached: 0, unverified: 0 });
 

@@ -61,8 +61,8 @@ describe('send --dry-run', () => {
     await addOptOuts(store, [{ waId: '447400123456', source: 'webhook:STOP' }], at);
     await store.set('status', [{ key: '+6281122334455', value: JSON.stringify({ status: 'invalid', checked_at: at.toISOString(), source: 'contacts:x' }) }]);
     await store.set(INBOUND, [{ key: '6287812345678', value: '2026-11-24T10:00:00Z' }]);
+    const before = await snapshot(store);
     await store.close();
-    const before = statSync(join(dir, 'store', 'store.jsonl')).size;
 
     const { code, out } = await dryRun(dir, ['--json']);
     expect(code).toBe(0);
@@ -73,7 +73,9 @@ describe('send --dry-run', () => {
     expect(byId['15']).toMatchObject({ decision: 'block', reason: 'not_on_whatsapp' });
     expect(byId['6']).toMatchObject({ decision: 'send', reason: 'ok' }); // the store knows the user wrote at 10:00
     // A dry run writes nothing to the store.
-    expect(statSync(join(dir, 'store', 'store.jsonl')).size).toBe(before);
+    const after = await EmbeddedStore.open(join(dir, 'store'));
+    expect(await snapshot(after)).toEqual(before);
+    await after.close();
   });
 
   it('defers new conversations over the tier, counting those the store saw in the last 24h', async () => {
@@ -151,3 +153,13 @@ describe('send --dry-run', () => {
   });
 });
 
+
+/** Every entry of every list a send reads or writes. */
+async function snapshot(store: { scan(ns: string): AsyncIterable<[string, string]> }): Promise<Record<string, [string, string][]>> {
+  const out: Record<string, [string, string][]> = {};
+  for (const ns of ['blacklist', 'optout', 'status', 'inbound', 'capped', 'conversations', 'strikes', 'journal']) {
+    out[ns] = [];
+    for await (const entry of store.scan(ns)) out[ns]!.push(entry);
+  }
+  return out;
+}

@@ -1,11 +1,14 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { expect, it } from 'vitest';
+import { ROOT } from './helpers.js';
 import { countEntries, type Store } from '../dist/store/store.js';
 
 /**
  * The behaviour every store backend must have. `open` returns a fresh store
  * over the same state each time it is called (after the previous one closed).
  */
-export function storeContract(open: () => Promise<Store>): void {
+export function storeContract(open: () => Promise<Store>, spec: () => string): void {
   const withStore = async (fn: (store: Store) => Promise<void>): Promise<void> => {
     const store = await open();
     try {
@@ -97,6 +100,64 @@ export function storeContract(open: () => Promise<Store>): void {
       expect(got[0]).toBe('v0');
       expect(got[19_999]).toBe('v19999');
       expect(await countEntries(store, 'status')).toBe(20_000);
+    });
+  });
+
+  it('claims a key only where it is absent or expired', async () => {
+    await withStore(async (store) => {
+      expect(await store.claim('journal', [{ key: 'a', value: '1' }, { key: 'b', value: '2', ttlMs: 30 }])).toEqual([true, true]);
+      expect(await store.claim('journal', [{ key: 'a', value: 'x' }, { key: 'c', value: '3' }])).toEqual([false, true]);
+      expect(await store.get('journal', ['a', 'c'])).toEqual(['1', '3']);
+      await new Promise((r) => setTimeout(r, 60));
+      expect(await store.claim('journal', [{ key: 'b', value: 'again' }])).toEqual([true]);
+      expect(await store.get('journal', ['b'])).toEqual(['again']);
+    });
+  });
+
+  it('reads, decides and writes in one transaction, across namespaces', async () => {
+    await withStore(async (store) => {
+      await store.set('status', [{ key: 'k', value: 'old' }]);
+      const result = await store.transact([{ namespace: 'status', key: 'k' }, { namespace: 'blacklist', key: 'k' }], (values) => ({
+        writes: [
+          { namespace: 'status', key: 'k', value: `${values[0]}+new` },
+          { namespace: 'blacklist', key: 'k', value: 'listed', ttlMs: 60_000 },
+          { namespace: 'optout', key: 'gone' },
+        ],
+        result: values,
+      }));
+      expect(result).toEqual(['old', undefined]);
+      expect(await store.get('status', ['k'])).toEqual(['old+new']);
+      expect(await store.get('blacklist', ['k'])).toEqual(['listed']);
+      // a decision that throws writes nothing
+      await expect(store.transact([], () => { throw new Error('no'); })).rejects.toThrow();
+      expect(await store.get('status', ['k'])).toEqual(['old+new']);
+    });
+  });
+
+  it('clears one namespace and says how many entries it held', async () => {
+    await withStore(async (store) => {
+      await store.set('status', [{ key: 'a', value: '1' }, { key: 'b', value: '2' }]);
+      await store.set('blacklist', [{ key: 'a', value: 'kept' }]);
+      expect(await store.clear('status')).toBe(2);
+      expect(await countEntries(store, 'status')).toBe(0);
+      expect(await store.get('blacklist', ['a'])).toEqual(['kept']);
+    });
+  });
+
+  it('loses no update when three processes change one counter at once', async () => {
+    const times = 150;
+    const runs = [1, 2, 3].map(() => new Promise<number>((resolve, reject) => {
+      const child = spawn(process.execPath, [join(ROOT, 'test', 'store-counter.mjs'), spec(), String(times)], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let err = '';
+      child.stderr.on('data', (b) => { err += b; });
+      child.on('error', reject);
+      child.on('close', (code) => (code === 0 ? resolve(code) : reject(new Error(`counter exited ${code}: ${err}`))));
+    }));
+    await Promise.all(runs);
+    await withStore(async (store) => {
+      expect(await store.get('counter', ['n'])).toEqual([String(3 * times)]);
+      // every claim was won by exactly one process
+      expect(await store.get('counter', ['claims'])).toEqual([String(times / 10)]);
     });
   });
 }

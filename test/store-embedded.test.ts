@@ -1,51 +1,82 @@
-import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { EmbeddedStore } from '../dist/store/embedded.js';
 import { storeContract } from './store-contract.js';
-import { tempDir } from './helpers.js';
+import { FIXTURES, runCli, tempDir } from './helpers.js';
 
 describe('embedded store', () => {
   let dir = '';
   beforeEach(() => { dir = tempDir(); });
 
-  storeContract(() => EmbeddedStore.open(dir));
+  storeContract(() => EmbeddedStore.open(dir), () => dir);
 
-  it('recovers from a write cut short by a crash', async () => {
+  it('imports a store.jsonl of the old format once, and keeps it as a backup', async () => {
+    const future = Date.now() + 3_600_000;
+    writeFileSync(join(dir, 'store.jsonl'), [
+      JSON.stringify(['blacklist', '6281234567890', '{"reason":"contacts_invalid","source":"contacts:x","first_seen":"2026-01-01T00:00:00.000Z","last_seen":"2026-01-01T00:00:00.000Z","strikes":1}', 0]),
+      JSON.stringify(['optout', '447400123456', '{"source":"webhook:STOP","at":"2026-01-02T00:00:00.000Z"}', 0]),
+      JSON.stringify(['status', '+5511987654321', 'live', future]),
+      JSON.stringify(['status', '+5511900000000', 'expired', 1]),
+      JSON.stringify(['optout', 'deleted', 'x', 0]),
+      JSON.stringify(['optout', 'deleted']),
+      'not json',
+      '["blacklist","torn","1",0', // a write cut short by a crash
+    ].join('\n'));
     const store = await EmbeddedStore.open(dir);
-    await store.set('blacklist', [{ key: 'a', value: '1' }]);
+    expect(await store.get('blacklist', ['6281234567890', 'torn'])).toEqual([expect.stringContaining('contacts_invalid'), undefined]);
+    expect(await store.get('optout', ['447400123456', 'deleted'])).toEqual([expect.stringContaining('STOP'), undefined]);
+    expect(await store.get('status', ['+5511987654321', '+5511900000000'])).toEqual(['live', undefined]);
+    await store.delete('blacklist', ['6281234567890']);
     await store.close();
-    appendFileSync(join(dir, 'store.jsonl'), '["blacklist","b","2",0'); // torn: no closing bracket, no newline
-    const reopened = await EmbeddedStore.open(dir);
-    expect(await reopened.get('blacklist', ['a', 'b'])).toEqual(['1', undefined]);
-    await reopened.set('blacklist', [{ key: 'c', value: '3' }]);
-    await reopened.close();
+    expect(existsSync(join(dir, 'store.jsonl'))).toBe(false);
+    expect(existsSync(join(dir, 'store.jsonl.imported'))).toBe(true);
+    // a backup copied back by hand is not imported twice
+    writeFileSync(join(dir, 'store.jsonl'), JSON.stringify(['blacklist', '6281234567890', 'again', 0]) + '\n');
     const again = await EmbeddedStore.open(dir);
-    expect(await again.get('blacklist', ['a', 'c'])).toEqual(['1', '3']);
+    expect(await again.get('blacklist', ['6281234567890'])).toEqual([undefined]);
     await again.close();
   });
 
-  it('refuses a second writer, and takes over a lock left by a dead process', async () => {
-    const store = await EmbeddedStore.open(dir);
-    await expect(EmbeddedStore.open(dir)).rejects.toThrow(/in use by another wa-guard process \(pid \d+\).*redis/);
-    await store.close();
-    writeFileSync(join(dir, 'lock'), '999999999'); // no such process
-    const next = await EmbeddedStore.open(dir);
-    await next.close();
+  it('lets a second opener read and write while the first has it open', async () => {
+    const first = await EmbeddedStore.open(dir);
+    const second = await EmbeddedStore.open(dir);
+    await first.set('blacklist', [{ key: 'a', value: '1' }]);
+    expect(await second.get('blacklist', ['a'])).toEqual(['1']);
+    await second.set('optout', [{ key: 'b', value: '2' }]);
+    expect(await first.get('optout', ['b'])).toEqual(['2']);
+    await second.close();
+    await first.close();
   });
 
-  it('compacts a log full of overwritten records when it opens', async () => {
+  it('refuses a store written by a newer wa-guard', async () => {
     const store = await EmbeddedStore.open(dir);
-    for (let round = 0; round < 5; round++) {
-      await store.set('status', Array.from({ length: 5_000 }, (_, i) => ({ key: String(i), value: `r${round}` })));
-    }
+    await store.set('meta', [{ key: 'format', value: '99' }]);
     await store.close();
-    const before = readFileSync(join(dir, 'store.jsonl'), 'utf8').split('\n').length;
-    const reopened = await EmbeddedStore.open(dir);
-    expect(await reopened.get('status', ['0', '4999'])).toEqual(['r4', 'r4']);
-    await reopened.close();
-    const after = readFileSync(join(dir, 'store.jsonl'), 'utf8').split('\n').length;
-    expect(before).toBeGreaterThan(25_000);
-    expect(after).toBeLessThan(5_100);
+    await expect(EmbeddedStore.open(dir)).rejects.toThrow(/written by a newer wa-guard \(format 99; this one reads 1\): upgrade/);
+  });
+
+  it('a damaged data file or an unusable directory is one clear line, exit 1', async () => {
+    writeFileSync(join(dir, 'wa-guard.mdb'), 'this is not an LMDB file '.repeat(400));
+    const damaged = await runCli(['clean', join(FIXTURES, 'contacts.csv'), '-c', 'ID', '-o', join(dir, 'out'), '--store', dir]);
+    expect(damaged.code).toBe(1);
+    expect(damaged.stderr).toMatch(/^wa-guard: store .*: the data file wa-guard.mdb is damaged or not a wa-guard store/m);
+    expect(damaged.stderr).not.toMatch(/\n\s+at /);
+    expect(existsSync(join(dir, 'out'))).toBe(false);
+
+    // a real store cut short (a copy that did not finish, a full disk)
+    const other = join(dir, 'other');
+    const store = await EmbeddedStore.open(other);
+    await store.set('blacklist', Array.from({ length: 5000 }, (_, i) => ({ key: String(i), value: 'x'.repeat(100) })));
+    await store.close();
+    truncateSync(join(other, 'wa-guard.mdb'), statSync(join(other, 'wa-guard.mdb')).size >> 1);
+    const truncated = await runCli(['clean', join(FIXTURES, 'contacts.csv'), '-c', 'ID', '-o', join(dir, 'out'), '--store', other]);
+    expect(truncated.code).toBe(1);
+    expect(truncated.stderr).toMatch(/damaged or not a wa-guard store \(the file is shorter than its own index says: truncated\)/);
+
+    writeFileSync(join(dir, 'a-file'), '');
+    const blocked = await runCli(['clean', join(FIXTURES, 'contacts.csv'), '-c', 'ID', '-o', join(dir, 'out'), '--store', join(dir, 'a-file', 'store')]);
+    expect(blocked.code).toBe(1);
+    expect(blocked.stderr).toMatch(/store .*a-file\/store: a file is in the way/);
   });
 });

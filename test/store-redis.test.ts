@@ -17,7 +17,7 @@ describe.skipIf(!base)('Redis store', () => {
     await redis.quit();
   });
 
-  storeContract(() => RedisStore.open(url));
+  storeContract(() => RedisStore.open(url), () => url);
 
   it('keeps keys under the wa-guard: prefix, with TTLs as expirations', async () => {
     const store = await RedisStore.open(url);

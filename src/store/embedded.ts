@@ -1,237 +1,350 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, renameSync, fstatSync, ftruncateSync, writeFileSync, writeSync, unlinkSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readSync, renameSync, statfsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
+import type { Database, RootDatabase } from 'lmdb';
 import { CliError, describeFsError } from '../errors.js';
-import type { Store, StoreEntry } from './store.js';
+import type { Store, StoreEntry, StoreKey, StoreWrite } from './store.js';
 import { gcra } from './rate.js';
 
-const LOG = 'store.jsonl';
-const LOCK = 'lock';
-const READ_BYTES = 1 << 20;
+/** The data file inside the store directory (LMDB adds `wa-guard.mdb-lock` beside it). */
+const DATA = 'wa-guard.mdb';
+/** Today's format; a store written by a newer wa-guard says a higher one. */
+const FORMAT = 1;
+/** The old single-process format, imported once on first open and kept as a backup. */
+const LEGACY_LOG = 'store.jsonl';
+/** The status cache may lose its last answers in a power cut (they are asked again); every other list is synced on commit. */
+const BATCHED = new Set(['status']);
+/** Filesystems where LMDB's lock file cannot be trusted (statfs magic numbers: NFS, SMB/CIFS, SMB2, AFS, Ceph, Lustre). */
+const NETWORK_FS = new Set([0x6969, 0x517b, 0xff534d42, 0xfe534d42, 0x5346414f, 0x00c36400, 0x0bd00bd0]);
+const PAGE = 1000;
+/** LMDB's data file: a meta page at the start of each of the first two pages (after a 24-byte page header). */
+const LMDB_MAGIC = 0xbeefc0de;
+const META = 24;
+const META_BYTES = META + 136;
 
-/** [value, expiresAt ms or 0] */
-type Entry = [string, number];
-/** One line of the log: set [ns, key, value, expiresAt] or delete [ns, key]. */
-type LogRecord = [string, string, string, number] | [string, string];
+/** What LMDB holds per key: the value, or the value and its expiry (ms since the epoch). */
+type Stored = string | [string, number];
 
 /**
- * The zero-set-up store: an append-only log of JSON lines in a directory, read
- * into memory at open. A torn last line (a crash mid-write) is cut off on the
- * next open; the log is compacted through a temp file and an atomic rename when
- * dead records outnumber live ones. A lock file keeps two processes from
- * writing at once (use Redis to share state between processes).
+ * The zero-set-up store: an LMDB database in a directory (through the `lmdb`
+ * package, whose prebuilt binaries come inside registry packages). Several
+ * processes read and write it at once; a transaction is atomic across them;
+ * nothing is loaded into memory at open, so a store of millions of entries
+ * opens in milliseconds. One LMDB sub-database per namespace.
  */
 export class EmbeddedStore implements Store {
   readonly backend = 'embedded';
-  private readonly data = new Map<string, Map<string, Entry>>();
-  private fd = -1;
-  private records = 0;
+  private readonly dbs = new Map<string, Database<Stored, string>>();
   private closed = false;
-  /** Token buckets live in memory: only this process can use this store. */
-  private readonly buckets = new Map<string, number>();
 
-  private constructor(readonly location: string, private readonly now: () => number) {}
+  private constructor(readonly location: string, private readonly root: RootDatabase<Stored, string>) {}
 
-  static async open(dir: string, now: () => number = Date.now): Promise<EmbeddedStore> {
-    const store = new EmbeddedStore(dir, now);
+  static async open(dir: string): Promise<EmbeddedStore> {
     try {
       mkdirSync(dir, { recursive: true });
     } catch (err) {
       throw new CliError(describeFsError(err, 'store', dir));
     }
-    store.lock();
+    refuseNetworkFs(dir);
+    checkDataFile(join(dir, DATA));
+    const { open } = await import('lmdb'); // loaded only when a command needs the store
+    let root: RootDatabase<Stored, string>;
     try {
-      store.load();
-      if (store.records > 10_000 && store.records > 2 * store.size()) store.compact();
+      root = open<Stored, string>({ path: join(dir, DATA), maxDbs: 64, encoding: 'msgpack' });
     } catch (err) {
-      store.unlock();
-      throw err instanceof CliError ? err : new CliError(describeFsError(err, 'store', dir));
+      throw storeError(err, dir, 'open');
+    }
+    const store = new EmbeddedStore(dir, root);
+    try {
+      store.checkFormat();
+      store.importLegacyLog();
+    } catch (err) {
+      await root.close().catch(() => undefined);
+      throw err instanceof CliError ? err : storeError(err, dir, 'open');
     }
     return store;
   }
 
-  private lock(): void {
-    const path = join(this.location, LOCK);
-    for (let attempt = 0; attempt < 2; attempt++) {
-      try {
-        writeFileSync(path, String(process.pid), { flag: 'wx' });
-        return;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new CliError(describeFsError(err, 'store', this.location));
-        const owner = Number(readFileSync(path, 'utf8'));
-        if (owner && isAlive(owner)) {
-          throw new CliError(
-            `store ${this.location} is in use by another wa-guard process (pid ${owner}); wait for it, or share state between processes with --store redis://…`,
-          );
-        }
-        unlinkSync(path); // left behind by a process that died
-      }
+  private checkFormat(): void {
+    const meta = this.db('meta');
+    const format = meta.get('format');
+    const found = typeof format === 'string' ? Number(format) : undefined;
+    if (found !== undefined && !(found <= FORMAT)) {
+      throw new CliError(`store ${this.location} was written by a newer wa-guard (format ${format}; this one reads ${FORMAT}): upgrade wa-guard`);
     }
-    throw new CliError(`store ${this.location}: could not take the lock`);
+    if (found === undefined) this.root.transactionSync(() => { if (meta.get('format') === undefined) meta.putSync('format', String(FORMAT)); });
   }
 
-  private unlock(): void {
-    try { unlinkSync(join(this.location, LOCK)); } catch { /* already gone */ }
-  }
-
-  private load(): void {
-    const path = join(this.location, LOG);
-    this.fd = openSync(path, 'a+');
-    const size = fstatSync(this.fd).size;
-    const buffer = Buffer.allocUnsafe(READ_BYTES);
-    let position = 0;
-    const decoder = new StringDecoder('utf8');
-    let carry = '';
-    let good = 0; // end of the last complete line
-    while (position < size) {
-      const read = readSync(this.fd, buffer, 0, READ_BYTES, position);
-      if (read === 0) break;
-      position += read;
-      const text = carry + decoder.write(buffer.subarray(0, read));
-      const lines = text.split('\n');
-      carry = lines.pop()!;
-      for (const line of lines) {
-        good += Buffer.byteLength(line) + 1;
-        if (line !== '') this.apply(line);
-      }
-    }
-    if (carry !== '') {
-      // The last write was cut short: drop it so the next append starts on a fresh line.
-      ftruncateSync(this.fd, good);
-    }
-  }
-
-  private apply(line: string): void {
-    let record: LogRecord;
+  /**
+   * Imports a store.jsonl of the old format once (in one transaction, so a
+   * second process opening at the same time waits and finds it done), then
+   * renames it store.jsonl.imported as a backup.
+   */
+  private importLegacyLog(): void {
+    const path = join(this.location, LEGACY_LOG);
+    if (!existsSync(path)) return;
+    const meta = this.db('meta');
+    const now = Date.now();
+    this.root.transactionSync(() => {
+      if (meta.get('legacy_imported') !== undefined) return;
+      readLegacyLog(path, (ns, key, value, expires) => {
+        const db = this.db(ns);
+        if (value === undefined) db.removeSync(key);
+        else if (expires === 0) db.putSync(key, value);
+        else if (expires > now) db.putSync(key, [value, expires]);
+      });
+      meta.putSync('legacy_imported', new Date(now).toISOString());
+    });
     try {
-      record = JSON.parse(line) as LogRecord;
-    } catch {
-      return; // a damaged line in the middle: skip it, keep the rest
+      renameSync(path, `${path}.imported`);
+    } catch { /* another process renamed it first */ }
+  }
+
+  private db(namespace: string): Database<Stored, string> {
+    let db = this.dbs.get(namespace);
+    if (!db) {
+      if (this.closed) throw new CliError('the store is closed');
+      db = this.root.openDB<Stored, string>(namespace, { encoding: 'msgpack' });
+      this.dbs.set(namespace, db);
     }
-    this.records++;
-    const [ns, key] = record;
-    if (record.length === 4) {
-      if (record[3] !== 0 && record[3] <= this.now()) this.namespace(ns).delete(key);
-      else this.namespace(ns).set(key, [record[2], record[3]]);
-    } else {
-      this.data.get(ns)?.delete(key);
+    return db;
+  }
+
+  private async write<T>(what: string, durable: boolean, action: () => T): Promise<T> {
+    try {
+      const result = await this.root.transaction(action);
+      if (durable) await this.root.flushed;
+      return result;
+    } catch (err) {
+      throw err instanceof CliError ? err : storeError(err, this.location, what);
     }
   }
 
-  private compact(): void {
-    const tmp = join(this.location, `${LOG}.${process.pid}.tmp`);
-    const out = openSync(tmp, 'w');
-    let batch: string[] = [];
-    let records = 0;
-    for (const [ns, entries] of this.data) {
-      for (const [key, [value, expires]] of entries) {
-        batch.push(JSON.stringify([ns, key, value, expires]));
-        records++;
-        if (batch.length >= 10_000) {
-          writeSync(out, batch.join('\n') + '\n');
-          batch = [];
-        }
-      }
+  private async flush(): Promise<void> {
+    try {
+      await this.root.flushed;
+    } catch (err) {
+      throw storeError(err, this.location, 'sync');
     }
-    if (batch.length) writeSync(out, batch.join('\n') + '\n');
-    fsyncSync(out);
-    closeSync(out);
-    renameSync(tmp, join(this.location, LOG));
-    closeSync(this.fd);
-    this.fd = openSync(join(this.location, LOG), 'a+');
-    this.records = records;
   }
 
-  private namespace(ns: string): Map<string, Entry> {
-    let map = this.data.get(ns);
-    if (!map) {
-      map = new Map();
-      this.data.set(ns, map);
+  private read<T>(action: () => T): T {
+    try {
+      return action();
+    } catch (err) {
+      throw storeError(err, this.location, 'read');
     }
-    return map;
-  }
-
-  private size(): number {
-    let total = 0;
-    for (const map of this.data.values()) total += map.size;
-    return total;
-  }
-
-  private append(lines: string[]): void {
-    if (this.closed) throw new CliError('the store is closed');
-    if (lines.length === 0) return;
-    writeSync(this.fd, lines.join('\n') + '\n');
-    this.records += lines.length;
   }
 
   async get(namespace: string, keys: readonly string[]): Promise<(string | undefined)[]> {
-    const map = this.data.get(namespace);
-    if (!map) return keys.map(() => undefined);
-    const now = this.now();
-    return keys.map((key) => {
-      const entry = map.get(key);
-      if (!entry) return undefined;
-      if (entry[1] !== 0 && entry[1] <= now) {
-        map.delete(key);
-        return undefined;
-      }
-      return entry[0];
-    });
+    const db = this.db(namespace);
+    const now = Date.now();
+    return this.read(() => keys.map((key) => live(db.get(key), now)));
   }
 
   async set(namespace: string, entries: readonly StoreEntry[]): Promise<void> {
-    const map = this.namespace(namespace);
-    const now = this.now();
-    const lines = entries.map(({ key, value, ttlMs }) => {
-      const expires = ttlMs === undefined ? 0 : now + Math.max(1, ttlMs);
-      map.set(key, [value, expires]);
-      return JSON.stringify([namespace, key, value, expires]);
+    if (entries.length === 0) return;
+    const db = this.db(namespace);
+    const now = Date.now();
+    await this.write('write', !BATCHED.has(namespace), () => {
+      for (const { key, value, ttlMs } of entries) db.putSync(key, stored(value, ttlMs, now));
     });
-    this.append(lines);
   }
 
   async delete(namespace: string, keys: readonly string[]): Promise<void> {
-    const map = this.data.get(namespace);
-    const lines: string[] = [];
-    for (const key of keys) {
-      if (map?.delete(key)) lines.push(JSON.stringify([namespace, key]));
-    }
-    this.append(lines);
+    if (keys.length === 0) return;
+    const db = this.db(namespace);
+    await this.write('delete', true, () => {
+      for (const key of keys) db.removeSync(key);
+    });
   }
 
   async *scan(namespace: string): AsyncIterable<[string, string]> {
-    const map = this.data.get(namespace);
-    if (!map) return;
-    const now = this.now();
-    for (const [key, [value, expires]] of map) {
-      if (expires === 0 || expires > now) yield [key, value];
+    const db = this.db(namespace);
+    let after: string | undefined;
+    for (;;) {
+      // Pages, each read in one go: a cursor must not stay open across the caller's awaits.
+      const now = Date.now();
+      const page = this.read(() => [...db.getRange({ ...(after === undefined ? {} : { start: after }), limit: PAGE + 1 })]);
+      let yielded = 0;
+      for (const { key, value } of page) {
+        if (key === after) continue;
+        after = key;
+        yielded++;
+        const v = live(value, now);
+        if (v !== undefined) yield [key, v];
+      }
+      if (yielded === 0) return;
     }
   }
 
+  async clear(namespace: string): Promise<number> {
+    const db = this.db(namespace);
+    return this.write('clear', true, () => {
+      let count = 0;
+      const now = Date.now();
+      for (const { key, value } of db.getRange()) {
+        if (live(value, now) !== undefined) count++;
+        db.removeSync(key);
+      }
+      return count;
+    });
+  }
+
+  async claim(namespace: string, entries: readonly StoreEntry[]): Promise<boolean[]> {
+    const db = this.db(namespace);
+    return this.write('claim', !BATCHED.has(namespace), () => {
+      const now = Date.now();
+      return entries.map(({ key, value, ttlMs }) => {
+        if (live(db.get(key), now) !== undefined) return false;
+        db.putSync(key, stored(value, ttlMs, now));
+        return true;
+      });
+    });
+  }
+
+  async transact<T>(reads: readonly StoreKey[], decide: (values: (string | undefined)[]) => { writes: StoreWrite[]; result: T }): Promise<T> {
+    let durable = false;
+    const result = await this.write('transaction', false, () => {
+      const now = Date.now();
+      const { writes, result } = decide(reads.map(({ namespace, key }) => live(this.db(namespace).get(key), now)));
+      for (const w of writes) {
+        const db = this.db(w.namespace);
+        if (w.value === undefined) db.removeSync(w.key);
+        else db.putSync(w.key, stored(w.value, w.ttlMs, now));
+        durable ||= !BATCHED.has(w.namespace);
+      }
+      return result;
+    });
+    if (durable) await this.flush();
+    return result;
+  }
 
   async takeToken(bucket: string, rate: number, burst: number): Promise<number> {
-    const { wait, tat } = gcra(this.buckets.get(bucket), performance.now(), rate, burst);
-    this.buckets.set(bucket, tat);
-    return wait;
+    const db = this.db('rate');
+    // GCRA on the wall clock, which every process on this machine shares; the state needs no sync to disk.
+    const slot = await this.write('rate limit', false, () => {
+      const now = Date.now();
+      const before = live(db.get(bucket), now);
+      const { wait, tat } = gcra(before === undefined ? undefined : Number(before), now, rate, burst);
+      db.putSync(bucket, [String(tat), Math.ceil(tat) + 60_000]);
+      return now + wait;
+    });
+    return Math.max(0, slot - Date.now());
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     try {
-      fsyncSync(this.fd);
-    } finally {
-      closeSync(this.fd);
-      this.unlock();
+      await this.root.flushed;
+      await this.root.close();
+    } catch (err) {
+      throw storeError(err, this.location, 'close');
     }
   }
 }
 
-function isAlive(pid: number): boolean {
+function stored(value: string, ttlMs: number | undefined, now: number): Stored {
+  return ttlMs === undefined ? value : [value, now + Math.max(1, ttlMs)];
+}
+
+function live(entry: Stored | undefined, now: number): string | undefined {
+  if (entry === undefined || typeof entry === 'string') return entry;
+  if (!Array.isArray(entry) || typeof entry[0] !== 'string') return undefined; // not ours: ignore rather than trust it
+  return entry[1] > now ? entry[0] : undefined;
+}
+
+/**
+ * LMDB trusts its data file and crashes the process on a damaged one, so the
+ * two meta pages are checked first: LMDB's magic number, and a file long
+ * enough for the last page each says is in use (a truncated copy is not).
+ */
+function checkDataFile(path: string): void {
+  let fd: number;
   try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    fd = openSync(path, 'r');
+  } catch {
+    return; // a new store, or an error the open reports better
+  }
+  try {
+    const size = fstatSync(fd).size;
+    if (size === 0) return;
+    const damaged = (why: string): CliError => new CliError(`store ${dirname(path)}: the data file ${DATA} is damaged or not a wa-guard store (${why}); move it aside to start afresh, or restore a backup`);
+    const head = Buffer.alloc(META_BYTES);
+    const readMeta = (at: number): { pageSize: number; lastPage: bigint } | undefined => {
+      if (readSync(fd, head, 0, META_BYTES, at) < META_BYTES || head.readUInt32LE(META + 0) !== LMDB_MAGIC) return undefined;
+      return { pageSize: head.readUInt32LE(META + 24), lastPage: head.readBigUInt64LE(META + 120) };
+    };
+    const first = readMeta(0);
+    if (!first || first.pageSize < 512 || first.pageSize > 65536 || (first.pageSize & (first.pageSize - 1)) !== 0) throw damaged('no LMDB header');
+    const second = readMeta(first.pageSize);
+    if (!second) throw damaged('its second meta page is unreadable');
+    for (const meta of [first, second]) {
+      if ((meta.lastPage + 1n) * BigInt(first.pageSize) > BigInt(size)) throw damaged('the file is shorter than its own index says: truncated');
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function refuseNetworkFs(dir: string): void {
+  let type: number;
+  try {
+    type = statfsSync(dir).type;
+  } catch {
+    return;
+  }
+  if (NETWORK_FS.has(type >>> 0)) {
+    throw new CliError(`store ${dir} is on a network filesystem, where the embedded store's locking is not safe: use a local directory, or --store redis://…`);
+  }
+}
+
+/** An LMDB or file-system failure as one line naming the store. */
+function storeError(err: unknown, dir: string, what: string): CliError {
+  const text = String((err as Error)?.message ?? err);
+  const code = (err as NodeJS.ErrnoException)?.code;
+  if (code && /^E[A-Z]+$/.test(code)) return new CliError(describeFsError(err, 'store', dir), 1, { cause: err });
+  if (/ENOSPC|No space left|MDB_MAP_FULL/i.test(text)) return new CliError(`store ${dir}: no space left on device (${what} failed; the store is unchanged)`, 1, { cause: err });
+  if (/EACCES|EPERM|Permission denied/i.test(text)) return new CliError(`store ${dir}: permission denied`, 1, { cause: err });
+  if (/EROFS|Read-only file system/i.test(text)) return new CliError(`store ${dir}: read-only file system`, 1, { cause: err });
+  if (/MDB_INVALID|MDB_CORRUPTED|MDB_VERSION_MISMATCH|MDB_PAGE_NOTFOUND|MDB_BAD/i.test(text)) {
+    return new CliError(`store ${dir}: the data file ${DATA} is damaged or not a wa-guard store (${text.split('\n')[0]}); move it aside to start afresh, or restore a backup`, 1, { cause: err });
+  }
+  return new CliError(`store ${dir}: ${what} failed: ${text.split('\n')[0]}`, 1, { cause: err });
+}
+
+/**
+ * Reads the old store.jsonl (one JSON array a line: [ns, key, value, expiresAt]
+ * to set, [ns, key] to delete). A torn last line and damaged lines are skipped.
+ */
+function readLegacyLog(path: string, apply: (ns: string, key: string, value: string | undefined, expires: number) => void): void {
+  const fd = openSync(path, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    const buffer = Buffer.allocUnsafe(1 << 20);
+    const decoder = new StringDecoder('utf8');
+    let position = 0;
+    let carry = '';
+    while (position < size) {
+      const read = readSync(fd, buffer, 0, buffer.length, position);
+      if (read === 0) break;
+      position += read;
+      const lines = (carry + decoder.write(buffer.subarray(0, read))).split('\n');
+      carry = lines.pop()!;
+      for (const line of lines) {
+        let record: unknown;
+        try {
+          record = JSON.parse(line);
+        } catch {
+          continue;
+        }
+        if (!Array.isArray(record) || typeof record[0] !== 'string' || typeof record[1] !== 'string') continue;
+        if (record.length === 4 && typeof record[2] === 'string' && typeof record[3] === 'number') apply(record[0], record[1], record[2], record[3]);
+        else if (record.length === 2) apply(record[0], record[1], undefined, 0);
+      }
+    }
+  } finally {
+    closeSync(fd);
   }
 }

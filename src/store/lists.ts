@@ -1,8 +1,10 @@
-import type { Store } from './store.js';
+import type { Store, StoreWrite } from './store.js';
 
 /** Namespaces of the store that hold per-number lists, keyed by wa_id. */
 export const BLACKLIST = 'blacklist';
 export const OPTOUT = 'optout';
+/** wa_id -> strikes recorded below the blacklist threshold (131026 answers). */
+export const STRIKES = 'strikes';
 /** wa_id -> ISO time of the user's last message (opens the 24h care window); fed by ingest. */
 export const INBOUND = 'inbound';
 /** wa_id -> ISO time Meta last answered 131049 (per-user marketing cap). */
@@ -16,34 +18,129 @@ export interface BlacklistEntry {
   first_seen: string;
   last_seen: string;
   strikes: number;
+  /** When the entry lapses and the number may be tried again (ISO); none: never. */
+  expires?: string;
 }
 
 export const BLACKLIST_COLUMNS = ['wa_id', 'reason', 'source', 'first_seen', 'last_seen', 'strikes'] as const;
 
+/** A stored entry, checked: a damaged value still blacklists (the safe side) with what can be read. */
 export function parseBlacklistEntry(value: string): BlacklistEntry {
-  return JSON.parse(value) as BlacklistEntry;
+  let e: Partial<BlacklistEntry> = {};
+  try {
+    const parsed: unknown = JSON.parse(value);
+    if (parsed && typeof parsed === 'object') e = parsed as Partial<BlacklistEntry>;
+  } catch { /* keep the defaults */ }
+  const text = (v: unknown, fallback: string): string => (typeof v === 'string' ? v : fallback);
+  return {
+    reason: text(e.reason, 'unknown'),
+    source: text(e.source, 'unknown'),
+    first_seen: text(e.first_seen, ''),
+    last_seen: text(e.last_seen, text(e.first_seen, '')),
+    strikes: Number.isInteger(e.strikes) && e.strikes! > 0 ? e.strikes! : 1,
+    ...(typeof e.expires === 'string' ? { expires: e.expires } : {}),
+  };
 }
 
-/** Adds numbers to the blacklist; a number already there gets one more strike. */
-export async function addToBlacklist(
-  store: Store,
-  items: readonly { waId: string; reason: string; source: string }[],
-  now: Date,
-): Promise<void> {
-  const existing = await store.get(BLACKLIST, items.map((item) => item.waId));
+export interface BlacklistItem {
+  waId: string;
+  reason: string;
+  source: string;
+  /** The entry lapses after this long (e.g. 131026: the user may install WhatsApp later). */
+  ttlMs?: number;
+}
+
+/** The write that puts a number on the blacklist, given what was there (one more strike if it was). */
+export function blacklistWrite(before: string | undefined, item: BlacklistItem, now: Date): StoreWrite {
+  const old = before === undefined ? undefined : parseBlacklistEntry(before);
   const at = now.toISOString();
-  await store.set(BLACKLIST, items.map((item, i) => {
-    const before = existing[i] === undefined ? undefined : parseBlacklistEntry(existing[i]!);
-    const entry: BlacklistEntry = {
-      reason: item.reason,
-      source: item.source,
-      first_seen: before?.first_seen ?? at,
-      last_seen: at,
-      strikes: (before?.strikes ?? 0) + 1,
-    };
-    return { key: item.waId, value: JSON.stringify(entry) };
+  const entry: BlacklistEntry = {
+    reason: item.reason,
+    source: item.source,
+    first_seen: old?.first_seen || at,
+    last_seen: at,
+    strikes: (old?.strikes ?? 0) + 1,
+    ...(item.ttlMs === undefined ? {} : { expires: new Date(now.getTime() + item.ttlMs).toISOString() }),
+  };
+  return { namespace: BLACKLIST, key: item.waId, value: JSON.stringify(entry), ...(item.ttlMs === undefined ? {} : { ttlMs: item.ttlMs }) };
+}
+
+/** Adds numbers to the blacklist in one transaction; a number already there gets one more strike. */
+export async function addToBlacklist(store: Store, items: readonly BlacklistItem[], now: Date): Promise<void> {
+  if (items.length === 0) return;
+  await store.transact(items.map((item) => ({ namespace: BLACKLIST, key: item.waId })), (before) => ({
+    writes: items.map((item, i) => blacklistWrite(before[i], item, now)),
+    result: undefined,
   }));
 }
+
+interface StrikeEntry {
+  strikes: number;
+  first_seen: string;
+  last_seen: string;
+}
+
+/**
+ * Records a strike per number (e.g. a 131026 answer) and blacklists those that
+ * reach `threshold`, in one transaction; resolves with the numbers blacklisted now.
+ */
+export async function recordStrikes(store: Store, items: readonly BlacklistItem[], threshold: number, now: Date): Promise<string[]> {
+  if (items.length === 0) return [];
+  const reads = items.flatMap((item) => [{ namespace: STRIKES, key: item.waId }, { namespace: BLACKLIST, key: item.waId }]);
+  return store.transact(reads, (values) => {
+    const writes: StoreWrite[] = [];
+    const listed: string[] = [];
+    const at = now.toISOString();
+    const counted = new Map<string, StrikeEntry>();
+    items.forEach((item, i) => {
+      let strikes = counted.get(item.waId);
+      if (!strikes) {
+        let old: Partial<StrikeEntry> = {};
+        try { old = JSON.parse(values[2 * i] ?? '{}') as Partial<StrikeEntry>; } catch { /* start again */ }
+        strikes = { strikes: Number.isInteger(old.strikes) ? old.strikes! : 0, first_seen: old.first_seen ?? at, last_seen: at };
+        counted.set(item.waId, strikes);
+      }
+      strikes.strikes++;
+      if (strikes.strikes >= threshold) {
+        writes.push(blacklistWrite(values[2 * i + 1], item, now));
+        listed.push(item.waId);
+      }
+    });
+    for (const [waId, entry] of counted) {
+      writes.push(entry.strikes >= threshold
+        ? { namespace: STRIKES, key: waId }
+        : { namespace: STRIKES, key: waId, value: JSON.stringify(entry) });
+    }
+    return { writes, result: listed };
+  });
+}
+
+/**
+ * Lifts blacklist entries that later evidence contradicts (a delivery, a
+ * reply): only entries that say the number was undeliverable, never a
+ * user's or an operator's own entry. Resolves with the numbers lifted.
+ */
+export async function liftUndeliverable(store: Store, waIds: readonly string[]): Promise<string[]> {
+  if (waIds.length === 0) return [];
+  const reads = waIds.flatMap((waId) => [{ namespace: BLACKLIST, key: waId }, { namespace: STRIKES, key: waId }]);
+  return store.transact(reads, (values) => {
+    const writes: StoreWrite[] = [];
+    const lifted: string[] = [];
+    waIds.forEach((waId, i) => {
+      const entry = values[2 * i];
+      if (values[2 * i + 1] !== undefined) writes.push({ namespace: STRIKES, key: waId });
+      if (entry !== undefined && UNDELIVERABLE_REASONS.has(parseBlacklistEntry(entry).reason)) {
+        writes.push({ namespace: BLACKLIST, key: waId });
+        lifted.push(waId);
+      }
+    });
+    return { writes, result: lifted };
+  });
+}
+
+/** Blacklist reasons that mean "could not reach the number", which a delivery disproves. */
+export const UNDELIVERABLE_REASON = 'undeliverable (131026)';
+export const UNDELIVERABLE_REASONS = new Set([UNDELIVERABLE_REASON, 'contacts_invalid']);
 
 export interface OptOutEntry {
   source: string;
@@ -52,22 +149,28 @@ export interface OptOutEntry {
   scope?: 'all' | 'marketing';
 }
 
+export function optOutWrite(item: { waId: string; source: string; scope?: 'all' | 'marketing' }, now: Date): StoreWrite {
+  const value: OptOutEntry = { source: item.source, at: now.toISOString(), ...(item.scope ? { scope: item.scope } : {}) };
+  return { namespace: OPTOUT, key: item.waId, value: JSON.stringify(value) };
+}
+
 export async function addOptOuts(store: Store, items: readonly { waId: string; source: string; scope?: 'all' | 'marketing' }[], now: Date): Promise<void> {
-  const at = now.toISOString();
-  await store.set(OPTOUT, items.map((item) => ({
-    key: item.waId,
-    value: JSON.stringify({ source: item.source, at, ...(item.scope ? { scope: item.scope } : {}) } satisfies OptOutEntry),
-  })));
+  if (items.length === 0) return;
+  await store.transact([], () => ({ writes: items.map((item) => optOutWrite(item, now)), result: undefined }));
 }
 
 /** A blacklist entry as a purge or block detail. */
 export function describeBlacklisted(value: string): string {
   const e = parseBlacklistEntry(value);
-  return `on the blacklist since ${e.first_seen.slice(0, 10)}: ${e.reason} (${e.source}, ${e.strikes} strike${e.strikes === 1 ? '' : 's'})`;
+  const until = e.expires ? `, until ${e.expires.slice(0, 10)}` : '';
+  return `on the blacklist since ${e.first_seen.slice(0, 10)}: ${e.reason} (${e.source}, ${e.strikes} strike${e.strikes === 1 ? '' : 's'}${until})`;
 }
 
-export function parseOptOut(value: string): { scope: 'all' | 'marketing'; detail: string } {
-  const e = JSON.parse(value) as OptOutEntry;
-  const scope = e.scope ?? 'all';
-  return { scope, detail: `opted out${scope === 'marketing' ? ' of marketing' : ''} on ${e.at.slice(0, 10)} (${e.source})` };
+export function parseOptOut(value: string): { scope: 'all' | 'marketing'; detail: string; source: string; at: string } {
+  let e: Partial<OptOutEntry> = {};
+  try { e = JSON.parse(value) as Partial<OptOutEntry>; } catch { /* a damaged entry still opts out, of everything */ }
+  const scope = e.scope === 'marketing' ? 'marketing' : 'all';
+  const at = typeof e.at === 'string' ? e.at : '';
+  const source = typeof e.source === 'string' ? e.source : 'unknown';
+  return { scope, source, at, detail: `opted out${scope === 'marketing' ? ' of marketing' : ''} on ${at.slice(0, 10)} (${source})` };
 }

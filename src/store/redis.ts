@@ -1,10 +1,13 @@
 import { Redis } from 'ioredis';
 import { CliError } from '../errors.js';
-import { redactUrl, type Store, type StoreEntry } from './store.js';
+import { redactUrl, type Store, type StoreEntry, type StoreKey, type StoreWrite } from './store.js';
 
 const PREFIX = 'wa-guard:';
 const BATCH = 1000;
 const CONNECT_TIMEOUT_MS = 5000;
+const COMMAND_TIMEOUT_MS = 10_000;
+/** Optimistic transactions retried this often when other processes keep changing the same keys. */
+const TRANSACT_ATTEMPTS = 100;
 
 /**
  * GCRA on the Redis server's clock (see rate.ts), so every process sharing the
@@ -33,6 +36,10 @@ type RedisWithToken = Redis & { waGuardTakeToken(key: string, interval: number, 
 export class RedisStore implements Store {
   readonly backend = 'redis';
 
+  /** WATCH belongs to a connection: transactions get their own, one at a time. */
+  private txConnection: Redis | undefined;
+  private txQueue: Promise<unknown> = Promise.resolve();
+
   private constructor(private readonly redis: RedisWithToken, readonly location: string) {}
 
   static async open(url: string): Promise<RedisStore> {
@@ -42,6 +49,7 @@ export class RedisStore implements Store {
       connectTimeout: CONNECT_TIMEOUT_MS,
       maxRetriesPerRequest: 2,
       enableOfflineQueue: false,
+      commandTimeout: COMMAND_TIMEOUT_MS,
       // Give up quickly: a cron job should fail with a clear message, not hang.
       retryStrategy: (attempt) => (attempt > 3 ? null : attempt * 200),
     }) as RedisWithToken;
@@ -115,6 +123,78 @@ export class RedisStore implements Store {
   }
 
 
+  async clear(namespace: string): Promise<number> {
+    let count = 0;
+    const keys: string[] = [];
+    for await (const [key] of this.scan(namespace)) keys.push(key);
+    for (let at = 0; at < keys.length; at += BATCH) {
+      const slice = keys.slice(at, at + BATCH).map((k) => this.key(namespace, k));
+      count += await this.run('delete', () => this.redis.del(...slice));
+    }
+    return count;
+  }
+
+  async claim(namespace: string, entries: readonly StoreEntry[]): Promise<boolean[]> {
+    const taken: boolean[] = [];
+    for (let at = 0; at < entries.length; at += BATCH) {
+      const pipeline = this.redis.pipeline();
+      for (const { key, value, ttlMs } of entries.slice(at, at + BATCH)) {
+        if (ttlMs === undefined) pipeline.set(this.key(namespace, key), value, 'NX');
+        else pipeline.set(this.key(namespace, key), value, 'PX', Math.max(1, Math.round(ttlMs)), 'NX');
+      }
+      await this.run('claim', async () => {
+        for (const [err, reply] of (await pipeline.exec()) ?? []) {
+          if (err) throw err;
+          taken.push(reply === 'OK');
+        }
+      });
+    }
+    return taken;
+  }
+
+  async transact<T>(reads: readonly StoreKey[], decide: (values: (string | undefined)[]) => { writes: StoreWrite[]; result: T }): Promise<T> {
+    const attempt = async (): Promise<T> => {
+      const conn = await this.transactions();
+      const keys = reads.map((r) => this.key(r.namespace, r.key));
+      for (let i = 0; i < TRANSACT_ATTEMPTS; i++) {
+        if (keys.length) await conn.watch(...keys);
+        const values = keys.length ? await conn.mget(...keys) : [];
+        let decided: { writes: StoreWrite[]; result: T };
+        try {
+          decided = decide(values.map((v) => v ?? undefined));
+        } catch (err) {
+          await conn.unwatch();
+          throw err;
+        }
+        const multi = conn.multi();
+        for (const w of decided.writes) {
+          const key = this.key(w.namespace, w.key);
+          if (w.value === undefined) multi.del(key);
+          else if (w.ttlMs === undefined) multi.set(key, w.value);
+          else multi.set(key, w.value, 'PX', Math.max(1, Math.round(w.ttlMs)));
+        }
+        const replies = await multi.exec();
+        if (replies === null) continue; // another process changed a watched key: read again
+        for (const [err] of replies) if (err) throw err;
+        return decided.result;
+      }
+      throw new Error('other processes kept changing the same keys');
+    };
+    const run = this.txQueue.then(attempt, attempt);
+    this.txQueue = run.catch(() => undefined);
+    return this.run('transaction', () => run);
+  }
+
+  private async transactions(): Promise<Redis> {
+    if (!this.txConnection) {
+      const conn = this.redis.duplicate();
+      conn.on('error', () => undefined);
+      if (conn.status === 'wait') await conn.connect();
+      this.txConnection = conn;
+    }
+    return this.txConnection;
+  }
+
   async takeToken(bucket: string, rate: number, burst: number): Promise<number> {
     const interval = 1_000_000 / rate;
     const tolerance = interval * (Math.max(1, burst) - 1);
@@ -123,6 +203,7 @@ export class RedisStore implements Store {
   }
 
   async close(): Promise<void> {
+    await this.txConnection?.quit().catch(() => this.txConnection?.disconnect());
     await this.redis.quit().catch(() => this.redis.disconnect());
   }
 }

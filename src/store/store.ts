@@ -9,24 +9,52 @@ export interface StoreEntry {
   ttlMs?: number;
 }
 
+/** One write of a transaction: a set, or a delete when `value` is undefined. */
+export interface StoreWrite {
+  namespace: string;
+  key: string;
+  value?: string;
+  ttlMs?: number;
+}
+
+export interface StoreKey {
+  namespace: string;
+  key: string;
+}
+
 /**
- * The state wa-guard keeps between runs (blacklist, opt-outs, and later the
- * status cache and send journal): string values under keys, grouped in
- * namespaces. Every method takes a batch so a network backend can pipeline it.
+ * The state wa-guard keeps between runs (blacklist, opt-outs, status cache,
+ * send journal): string values under keys, grouped in namespaces. Every method
+ * takes a batch so a network backend can pipeline it. Several processes may
+ * use one store at once: `claim` and `transact` are atomic across them.
  */
 export interface Store {
   /** Where the state lives, for messages and the summary (never includes credentials). */
   readonly location: string;
   readonly backend: 'embedded' | 'redis';
   get(namespace: string, keys: readonly string[]): Promise<(string | undefined)[]>;
+  /** Durable when it resolves (the status cache may be batched). */
   set(namespace: string, entries: readonly StoreEntry[]): Promise<void>;
   delete(namespace: string, keys: readonly string[]): Promise<void>;
   /** Every live entry of a namespace, in no particular order. */
   scan(namespace: string): AsyncIterable<[key: string, value: string]>;
+  /** Removes every entry of a namespace; resolves with how many there were. */
+  clear(namespace: string): Promise<number>;
+  /**
+   * Sets each entry only where its key is absent (or expired), atomically per
+   * key across processes; resolves with true where this call took the key.
+   */
+  claim(namespace: string, entries: readonly StoreEntry[]): Promise<boolean[]>;
+  /**
+   * Read-modify-write in one transaction: `decide` sees the current values of
+   * `reads` and returns the writes to make; no other process changes those
+   * keys in between (it may be called again if one tried). Resolves with its result.
+   */
+  transact<T>(reads: readonly StoreKey[], decide: (values: (string | undefined)[]) => { writes: StoreWrite[]; result: T }): Promise<T>;
   /**
    * Books the next slot in the named token bucket (`rate` per second, `burst`
    * at most at once) and resolves with the milliseconds until it (0: now).
-   * With Redis the bucket is shared by every process.
+   * The bucket is shared by every process using the store.
    */
   takeToken(bucket: string, rate: number, burst: number): Promise<number>;
   close(): Promise<void>;
@@ -58,7 +86,7 @@ export async function openStore(spec: string | undefined, env: NodeJS.ProcessEnv
   return EmbeddedStore.open(resolve(cwd, target));
 }
 
-/** Hides a password in a URL before it reaches a message or a log. */
+/** Hides a password in a URL before it reaches a message or a log (the password may itself hold '@'). */
 export function redactUrl(url: string): string {
-  return url.replace(/\/\/([^/@]*)@/, (_, auth: string) => `//${auth.includes(':') ? auth.split(':')[0] + ':***' : '***'}@`);
+  return url.replace(/\/\/([^/]*)@/, (_, auth: string) => `//${auth.includes(':') ? auth.split(':')[0] + ':***' : '***'}@`);
 }

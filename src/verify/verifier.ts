@@ -1,7 +1,7 @@
 import pLimit from 'p-limit';
 import type { Store } from '../store/store.js';
 import { acquireToken } from '../store/rate.js';
-import { addToBlacklist } from '../store/lists.js';
+import { BLACKLIST, blacklistWrite } from '../store/lists.js';
 import { AuthError, RetryableError, type ContactAnswer, type ContactsClient } from './client.js';
 
 export const STATUS = 'status';
@@ -201,10 +201,15 @@ export class Verifier {
       }
     }
     // Persist before reporting: a run killed now must not have to pay for these again.
-    await this.store.set(STATUS, cache);
-    if (invalid.length) {
-      await addToBlacklist(this.store, invalid.map((waId) => ({ waId, reason: 'contacts_invalid', source: this.options.source })), now);
-    }
+    // The cache entries and the blacklist entries of invalid numbers go in one
+    // transaction, so a crash cannot leave one without the other.
+    await this.store.transact(invalid.map((waId) => ({ namespace: BLACKLIST, key: waId })), (before) => ({
+      writes: [
+        ...cache.map((c) => ({ namespace: STATUS, ...c })),
+        ...invalid.map((waId, i) => blacklistWrite(before[i], { waId, reason: 'contacts_invalid', source: this.options.source }, now)),
+      ],
+      result: undefined,
+    }));
     for (const [item, outcome] of outcomes) item.resolve(outcome);
   }
 
