@@ -26,7 +26,7 @@ function dataFileOptions(command: Command, outputs: string, verb: string): Comma
     .option('-q, --quiet', 'print nothing but errors')
     .addOption(new Option('--workers <n>', 'worker threads for parsing and normalization (0: none)').hideHelp())
     .option('--debug', 'show stack traces on errors')
-    .addHelpText('after', '\nExit codes: 0 ok, 1 runtime failure, 2 usage or bad input, 3 --fail-on matched, 130 interrupted.');
+    .addHelpText('after', '\nExit codes: 0 ok, 1 runtime failure, 2 usage or bad input, 3 --fail-on matched, 4 campaign stopped by Meta, 130 interrupted (Ctrl-C), 143 terminated (SIGTERM).');
 }
 
 function buildProgram(io: IO, setExit: (code: number) => void): Command {
@@ -93,6 +93,34 @@ function buildProgram(io: IO, setExit: (code: number) => void): Command {
     setExit(await send(input, options, io));
   });
 
+  for (const [list, what, verbs] of [
+    ['blacklist', 'numbers never to keep or message', 'add|remove|list|import|export'],
+    ['optout', 'users who opted out (scope: all, or marketing only)', 'add|remove|list|import|export'],
+    ['cache', 'the status cache of /contacts answers', 'list|forget|clear|export'],
+  ] as const) {
+    const command = program
+      .command(list)
+      .summary(`see and correct ${what}`)
+      .description(`See and correct ${what}, in the store (--store). Numbers in any format, normalized as clean does.`)
+      .argument('<verb>', verbs)
+      .argument('[args...]', list === 'cache' ? 'numbers (forget), or a file or - (export)' : 'numbers (add, remove), a file or - (import, export)')
+      .option('--store <dir|url>', 'state store: a directory, or redis://host:port/db (env WA_GUARD_STORE)')
+      .option('-c, --country <CC>', 'default country for national numbers (env WA_GUARD_COUNTRY)')
+      .option('--reason <text>', list === 'cache' ? 'list: only this status' : 'add, import: the reason recorded; list: only entries whose reason contains it')
+      .option('--source <text>', 'list: only entries whose source contains it')
+      .option('--since <date>', 'list: only entries seen since this date')
+      .option('--json', 'JSON on stdout (list, export: one object a line)')
+      .option('-q, --quiet', 'print nothing but errors')
+      .option('--debug', 'show stack traces on errors');
+    if (list === 'optout') command.option('--scope <scope>', 'add, import: all (default) or marketing');
+    if (list !== 'cache') command.option('--column <name>', 'import: the phone column (default: detected from the header)');
+    command.addHelpText('after', `\nExamples:\n  wa-guard ${list} list${list === 'cache' ? ' --reason invalid' : ' --since 2026-11-01'}\n  wa-guard ${list} ${list === 'cache' ? 'forget' : 'remove'} +6281234567890\n  wa-guard ${list} export ${list}.csv`);
+    command.action(async (verb: string, args: string[], options) => {
+      const { listCommand } = await import('./commands/lists.js');
+      setExit(await listCommand(list, verb, args, options, io));
+    });
+  }
+
   program
     .command('simulate')
     .summary('run a local Meta API simulator for rehearsals and tests')
@@ -149,7 +177,8 @@ export async function run(argv: string[], io: IO): Promise<number> {
     return exitCode;
   } catch (err) {
     if (err instanceof CommanderError) {
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return EXIT.OK;
+      // Help (--help, `help CMD`) and --version end with commander's exit code 0.
+      if (err.exitCode === 0) return EXIT.OK;
       return EXIT.USAGE;
     }
     if (err instanceof CliError) {

@@ -103,7 +103,7 @@ describe('the command line', () => {
     const help = await runCli(['clean', '--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/--country <CC>/);
-    expect(help.stdout).toMatch(/Exit codes: 0 ok, 1 runtime failure, 2 usage or bad input, 3 --fail-on matched, 130 interrupted/);
+    expect(help.stdout).toMatch(/Exit codes: 0 ok, 1 runtime failure, 2 usage or bad input, 3 --fail-on matched, 4 campaign stopped by Meta, 130 interrupted \(Ctrl-C\), 143 terminated/);
     const none = await runCli([]);
     expect(none.code).toBe(2);
     expect(none.stderr).toMatch(/Usage: wa-guard/);

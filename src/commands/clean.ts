@@ -21,7 +21,7 @@ import { runFigures, type RunFigures } from '../versions.js';
 import { Outputs } from '../output/outputs.js';
 import { failOnExit, parseFailOn, type FailOn } from '../fail-on.js';
 import { newVerifier, verifySettings, type VerifyFlags, type VerifySettings } from '../verify/settings.js';
-import { STATUS, type CachedStatus, type Verifier } from '../verify/verifier.js';
+import { STATUS, parseCachedStatus, type Verifier } from '../verify/verifier.js';
 
 export const PURGE_REASONS = [
   'missing_number', 'invalid_number', 'no_country_code', 'malformed_row', 'duplicate', 'blacklisted', 'opted_out',
@@ -217,9 +217,9 @@ async function cleanInput(input: Input, config: Settings, options: CleanOptions,
       const e164 = kept.map((i) => '+' + d.result.waIds[i]);
       const cached = await store.get(STATUS, e164);
       kept.forEach((i, k) => {
-        if (cached[k] !== undefined) {
+        const hit = cached[k] === undefined ? undefined : parseCachedStatus(cached[k]!);
+        if (hit) {
           verification.cacheHits++;
-          const hit = JSON.parse(cached[k]!) as CachedStatus;
           if (hit.status === 'valid') {
             d.status[i] = 'cached';
             d.waId[i] = hit.wa_id;

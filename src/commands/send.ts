@@ -18,7 +18,7 @@ import { openStore } from '../store/store.js';
 import { runFigures } from '../versions.js';
 import { Outputs } from '../output/outputs.js';
 import { failOnExit, parseFailOn, type FailOn } from '../fail-on.js';
-import { STATUS, type CachedStatus } from '../verify/verifier.js';
+import { STATUS, parseCachedStatus } from '../verify/verifier.js';
 import { parseDelimiter, parseFormat, type DataFileFlags } from './options.js';
 import { parseDuration } from '../verify/settings.js';
 
@@ -263,8 +263,8 @@ async function recipientStates(
       state.blacklisted = `listed in ${blacklistFile}`;
     }
     if (optedOut[i] !== undefined) state.optedOut = parseOptOut(optedOut[i]!);
-    if (status[i] !== undefined) {
-      const s = JSON.parse(status[i]!) as CachedStatus;
+    const s = status[i] === undefined ? undefined : parseCachedStatus(status[i]!);
+    if (s) {
       if (s.status === 'invalid') state.notOnWhatsApp = `not on WhatsApp (checked ${s.checked_at.slice(0, 10)}, ${s.source})`;
     }
     if (inbound[i] !== undefined) state.lastInboundAt = Date.parse(inbound[i]!);

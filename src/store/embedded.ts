@@ -1,5 +1,5 @@
 import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readSync, renameSync, statfsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import type { Database, RootDatabase } from 'lmdb';
 import { CliError, describeFsError } from '../errors.js';
@@ -46,7 +46,15 @@ export class EmbeddedStore implements Store {
       throw new CliError(describeFsError(err, 'store', dir));
     }
     refuseNetworkFs(dir);
-    checkDataFile(join(dir, DATA));
+    // Another process may be extending the file right now: a mismatch must persist to count.
+    for (let attempt = 1; ; attempt++) {
+      const damage = checkDataFile(join(dir, DATA));
+      if (damage === undefined) break;
+      if (attempt === 5) {
+        throw new CliError(`store ${dir}: the data file ${DATA} is damaged or not a wa-guard store (${damage}); move it aside to start afresh, or restore a backup`);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
     const { open } = await import('lmdb'); // loaded only when a command needs the store
     let root: RootDatabase<Stored, string>;
     try {
@@ -205,9 +213,11 @@ export class EmbeddedStore implements Store {
 
   async transact<T>(reads: readonly StoreKey[], decide: (values: (string | undefined)[]) => { writes: StoreWrite[]; result: T }): Promise<T> {
     let durable = false;
+    // Sub-databases are opened before the transaction: opening one inside it reads from a stale snapshot.
+    const dbs = reads.map(({ namespace }) => this.db(namespace));
     const result = await this.write('transaction', false, () => {
       const now = Date.now();
-      const { writes, result } = decide(reads.map(({ namespace, key }) => live(this.db(namespace).get(key), now)));
+      const { writes, result } = decide(reads.map(({ key }, i) => live(dbs[i]!.get(key), now)));
       for (const w of writes) {
         const db = this.db(w.namespace);
         if (w.value === undefined) db.removeSync(w.key);
@@ -260,29 +270,29 @@ function live(entry: Stored | undefined, now: number): string | undefined {
  * two meta pages are checked first: LMDB's magic number, and a file long
  * enough for the last page each says is in use (a truncated copy is not).
  */
-function checkDataFile(path: string): void {
+function checkDataFile(path: string): string | undefined {
   let fd: number;
   try {
     fd = openSync(path, 'r');
   } catch {
-    return; // a new store, or an error the open reports better
+    return undefined; // a new store, or an error the open reports better
   }
   try {
     const size = fstatSync(fd).size;
-    if (size === 0) return;
-    const damaged = (why: string): CliError => new CliError(`store ${dirname(path)}: the data file ${DATA} is damaged or not a wa-guard store (${why}); move it aside to start afresh, or restore a backup`);
+    if (size === 0) return undefined;
     const head = Buffer.alloc(META_BYTES);
     const readMeta = (at: number): { pageSize: number; lastPage: bigint } | undefined => {
       if (readSync(fd, head, 0, META_BYTES, at) < META_BYTES || head.readUInt32LE(META + 0) !== LMDB_MAGIC) return undefined;
       return { pageSize: head.readUInt32LE(META + 24), lastPage: head.readBigUInt64LE(META + 120) };
     };
     const first = readMeta(0);
-    if (!first || first.pageSize < 512 || first.pageSize > 65536 || (first.pageSize & (first.pageSize - 1)) !== 0) throw damaged('no LMDB header');
+    if (!first || first.pageSize < 512 || first.pageSize > 65536 || (first.pageSize & (first.pageSize - 1)) !== 0) return 'no LMDB header';
     const second = readMeta(first.pageSize);
-    if (!second) throw damaged('its second meta page is unreadable');
+    if (!second) return 'its second meta page is unreadable';
     for (const meta of [first, second]) {
-      if ((meta.lastPage + 1n) * BigInt(first.pageSize) > BigInt(size)) throw damaged('the file is shorter than its own index says: truncated');
+      if ((meta.lastPage + 1n) * BigInt(first.pageSize) > BigInt(size)) return 'the file is shorter than its own index says: truncated';
     }
+    return undefined;
   } finally {
     closeSync(fd);
   }

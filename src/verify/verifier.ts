@@ -14,6 +14,21 @@ export interface CachedStatus {
   source: string;
 }
 
+/** A cache entry, checked: anything else (a damaged or foreign value) is a cache miss, asked again. */
+export function parseCachedStatus(value: string): CachedStatus | undefined {
+  let v: Partial<CachedStatus>;
+  try {
+    v = JSON.parse(value) as Partial<CachedStatus>;
+  } catch {
+    return undefined;
+  }
+  if (!v || typeof v.checked_at !== 'string') return undefined;
+  const source = typeof v.source === 'string' ? v.source : 'unknown';
+  if (v.status === 'valid' && typeof v.wa_id === 'string' && /^\d{1,15}$/.test(v.wa_id)) return { status: 'valid', wa_id: v.wa_id, checked_at: v.checked_at, source };
+  if (v.status === 'invalid') return { status: 'invalid', checked_at: v.checked_at, source };
+  return undefined;
+}
+
 export type CheckOutcome =
   | { status: 'valid'; waId: string }
   | { status: 'invalid' }

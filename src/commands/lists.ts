@@ -1,0 +1,224 @@
+import { resolve } from 'node:path';
+import { stringify } from 'csv-stringify/sync';
+import { UsageError } from '../errors.js';
+import type { IO } from '../io.js';
+import { chooseColumns } from '../input/columns.js';
+import { openInput } from '../input/reader.js';
+import { AtomicFile } from '../output/atomic.js';
+import { checkCountry, normalizePhone } from '../phone.js';
+import { Outcome, type ChunkResult } from '../pipeline/chunk.js';
+import { processInOrder } from '../pipeline/ordered.js';
+import { BLACKLIST, BLACKLIST_COLUMNS, OPTOUT, blacklistWrite, optOutWrite, parseBlacklistEntry, parseOptOut } from '../store/lists.js';
+import { openStore, type Store } from '../store/store.js';
+import { STATUS, parseCachedStatus } from '../verify/verifier.js';
+
+export type ListName = 'blacklist' | 'optout' | 'cache';
+
+export interface ListFlags {
+  store?: string;
+  country?: string;
+  reason?: string;
+  scope?: string;
+  source?: string;
+  since?: string;
+  column?: string;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+/** The columns each list exports, after wa_id. */
+const COLUMNS: Record<ListName, readonly string[]> = {
+  blacklist: BLACKLIST_COLUMNS,
+  optout: ['wa_id', 'scope', 'source', 'at'],
+  cache: ['e164', 'status', 'wa_id', 'checked_at', 'source'],
+};
+const NAMESPACE: Record<ListName, string> = { blacklist: BLACKLIST, optout: OPTOUT, cache: STATUS };
+/** How many rows `list` prints before it says how many more there are. */
+const LIST_LIMIT = 200;
+
+/** A row as a JSON object; counts stay numbers. */
+function record(columns: readonly string[], r: string[]): Record<string, string | number> {
+  return Object.fromEntries(columns.map((c, i) => [c, c === 'strikes' ? Number(r[i]) : r[i]!]));
+}
+
+/** One entry as a row of COLUMNS[list]. */
+function row(list: ListName, key: string, value: string): string[] {
+  if (list === 'blacklist') {
+    const e = parseBlacklistEntry(value);
+    return [key, e.reason, e.source, e.first_seen, e.last_seen, String(e.strikes)];
+  }
+  if (list === 'optout') {
+    const e = parseOptOut(value);
+    return [key, e.scope, e.source, e.at];
+  }
+  const e = parseCachedStatus(value);
+  return [key, e?.status ?? 'damaged', e?.wa_id ?? '', e?.checked_at ?? '', e?.source ?? ''];
+}
+
+/** `wa-guard blacklist|optout|cache VERB …`: see and correct what the store holds. */
+export async function listCommand(list: ListName, verb: string, args: string[], flags: ListFlags, io: IO): Promise<number> {
+  const country = checkCountry(flags.country ?? io.env.WA_GUARD_COUNTRY);
+  if ((flags.country ?? io.env.WA_GUARD_COUNTRY) && !country) throw new UsageError(`--country: "${flags.country ?? io.env.WA_GUARD_COUNTRY}" is not a known ISO 3166 country code`);
+  const scope = flags.scope ?? 'all';
+  if (list === 'optout' && scope !== 'all' && scope !== 'marketing') throw new UsageError(`--scope must be all or marketing; got "${scope}"`);
+  const since = flags.since === undefined ? undefined : Date.parse(flags.since);
+  if (since !== undefined && Number.isNaN(since)) throw new UsageError(`--since: "${flags.since}" is not a date like 2026-11-01`);
+
+  /** Numbers from the command line, all read before the store is touched: one bad number changes nothing. */
+  const numbers = (): string[] => {
+    if (args.length === 0) throw new UsageError(`${list} ${verb}: give one or more numbers`);
+    return args.map((raw) => {
+      const n = normalizePhone(raw, country);
+      if (!n.ok) throw new UsageError(`${list} ${verb}: "${raw}" is not a phone number we can read: ${n.detail}`);
+      return n.waId;
+    });
+  };
+  const say = (text: string): void => {
+    if (!flags.quiet && !flags.json) io.stderr.write(text + '\n');
+  };
+
+  const store = await openStore(flags.store, io.env, io.cwd);
+  try {
+    const ns = NAMESPACE[list];
+    switch (`${list === 'cache' ? 'cache' : 'list'} ${verb}`) {
+      case 'list add': {
+        const waIds = numbers();
+        const now = new Date();
+        const reason = flags.reason ?? 'added by hand';
+        await store.transact(waIds.map((key) => ({ namespace: ns, key })), (before) => ({
+          writes: waIds.map((waId, i) => list === 'blacklist'
+            ? blacklistWrite(before[i], { waId, reason, source: 'manual' }, now)
+            : optOutWrite({ waId, source: 'manual', scope: scope as 'all' | 'marketing' }, now)),
+          result: undefined,
+        }));
+        say(`${list}: added ${waIds.length} number${waIds.length === 1 ? '' : 's'} (${store.backend} store ${store.location})`);
+        if (flags.json) io.stdout.write(JSON.stringify({ added: waIds }) + '\n');
+        return 0;
+      }
+      case 'list remove':
+      case 'cache forget': {
+        const waIds = numbers();
+        const keys = list === 'cache' ? waIds.map((w) => '+' + w) : waIds;
+        const present = (await store.get(ns, keys)).map((v) => v !== undefined);
+        await store.delete(ns, keys);
+        const removed = keys.filter((_, i) => present[i]);
+        const missing = keys.filter((_, i) => !present[i]);
+        say(`${list}: removed ${removed.length}${missing.length ? `; not there: ${missing.join(', ')}` : ''}`);
+        if (flags.json) io.stdout.write(JSON.stringify({ removed, not_found: missing }) + '\n');
+        return 0;
+      }
+      case 'cache clear': {
+        const count = await store.clear(ns);
+        say(`cache: cleared ${count} entr${count === 1 ? 'y' : 'ies'}`);
+        if (flags.json) io.stdout.write(JSON.stringify({ cleared: count }) + '\n');
+        return 0;
+      }
+      case 'list list':
+      case 'cache list':
+        return await show(list, store, { reason: flags.reason, source: flags.source, since }, Boolean(flags.json), io);
+      case 'list export':
+      case 'cache export':
+        return await exportList(list, store, args[0] ?? '-', Boolean(flags.json), io);
+      case 'list import': {
+        if (args.length !== 1) throw new UsageError(`${list} import: give one file (CSV, JSON or JSONL), or - for stdin`);
+        const { added, unreadable, rows } = await importList(list, store, args[0]!, { ...flags, scope }, country, io);
+        say(`${list}: ${added} number${added === 1 ? '' : 's'} imported from ${rows} row${rows === 1 ? '' : 's'}${unreadable ? `; ${unreadable} row(s) without a readable number were skipped` : ''}`);
+        if (flags.json) io.stdout.write(JSON.stringify({ imported: added, rows, skipped: unreadable }) + '\n');
+        return 0;
+      }
+      default:
+        throw new UsageError(`${list}: unknown command "${verb}"; use ${list === 'cache' ? 'list, forget, clear or export' : 'add, remove, list, import or export'}`);
+    }
+  } finally {
+    await store.close();
+  }
+}
+
+async function show(list: ListName, store: Store, filter: { reason?: string; source?: string; since?: number }, json: boolean, io: IO): Promise<number> {
+  const columns = COLUMNS[list];
+  const reasonAt = columns.indexOf(list === 'cache' ? 'status' : list === 'optout' ? 'scope' : 'reason');
+  const sourceAt = columns.indexOf('source');
+  const timeAt = columns.indexOf(list === 'blacklist' ? 'last_seen' : list === 'optout' ? 'at' : 'checked_at');
+  const rows: string[][] = [];
+  const byReason = new Map<string, number>();
+  let total = 0;
+  for await (const [key, value] of store.scan(NAMESPACE[list])) {
+    const r = row(list, key, value);
+    if (filter.reason !== undefined && !r[reasonAt]!.toLowerCase().includes(filter.reason.toLowerCase())) continue;
+    if (filter.source !== undefined && !r[sourceAt]!.toLowerCase().includes(filter.source.toLowerCase())) continue;
+    if (filter.since !== undefined && !(Date.parse(r[timeAt]!) >= filter.since)) continue;
+    total++;
+    byReason.set(r[reasonAt]!, (byReason.get(r[reasonAt]!) ?? 0) + 1);
+    if (json || rows.length < LIST_LIMIT) rows.push(r);
+  }
+  if (json) {
+    io.stdout.write(JSON.stringify({ total, by: Object.fromEntries(byReason), entries: rows.map((r) => record(columns, r)) }, null, 2) + '\n');
+    return 0;
+  }
+  const widths = columns.map((c, i) => Math.min(40, Math.max(c.length, ...rows.map((r) => r[i]!.length))));
+  const line = (cells: readonly string[]): string => cells.map((c, i) => c.slice(0, 40).padEnd(widths[i]!)).join('  ').trimEnd();
+  const out = [line(columns), ...rows.map(line)];
+  if (total > rows.length) out.push(`… and ${total - rows.length} more (export them with: wa-guard ${list} export)`);
+  out.push(`${total} entr${total === 1 ? 'y' : 'ies'}${byReason.size ? ': ' + [...byReason].map(([r, n]) => `${r} ${n}`).join(', ') : ''}`);
+  io.stdout.write(out.join('\n') + '\n');
+  return 0;
+}
+
+async function exportList(list: ListName, store: Store, target: string, json: boolean, io: IO): Promise<number> {
+  const columns = COLUMNS[list];
+  const file = target === '-' ? undefined : await AtomicFile.create(resolve(io.cwd, target));
+  const write = (text: string): Promise<void> | boolean => (file ? file.write(text) : io.stdout.write(text));
+  try {
+    if (!json) await write(stringify([columns as string[]]));
+    let batch: string[][] = [];
+    const flush = async (): Promise<void> => {
+      await write(json ? batch.map((r) => JSON.stringify(record(columns, r)) + '\n').join('') : stringify(batch));
+      batch = [];
+    };
+    for await (const [key, value] of store.scan(NAMESPACE[list])) {
+      batch.push(row(list, key, value));
+      if (batch.length === 10_000) await flush();
+    }
+    if (batch.length) await flush();
+    await file?.commit();
+  } finally {
+    await file?.abort();
+  }
+  return 0;
+}
+
+/** Reads any export (CSV, JSON, JSONL; the phone column found as clean finds it) into the list. */
+async function importList(list: ListName, store: Store, spec: string, flags: ListFlags, country: ReturnType<typeof checkCountry>, io: IO): Promise<{ added: number; unreadable: number; rows: number }> {
+  const input = await openInput(spec, io, {});
+  try {
+    const choice = chooseColumns(input.columns, input.source, flags.column);
+    const now = new Date();
+    const source = `import:${input.path ? input.path.split('/').pop() : 'stdin'}`;
+    let added = 0;
+    let unreadable = 0;
+    let rows = 0;
+    await processInOrder(input.chunks, {
+      source: input.source, format: input.sniffed.format, delimiter: input.sniffed.dialect.delimiter,
+      columns: input.columns, phone: choice.phone, optOut: undefined, country,
+      output: { format: 'jsonl', delimiter: ',', eol: '\n' }, cleanedColumns: false,
+    }, 0, io.signal, async (result: ChunkResult) => {
+      rows += result.rows;
+      const waIds = new Set<string>();
+      for (let i = 0; i < result.rows; i++) {
+        if (result.outcome[i] === Outcome.OK) waIds.add(String(result.waIds[i]));
+        else unreadable++;
+      }
+      const keys = [...waIds];
+      await store.transact(keys.map((key) => ({ namespace: NAMESPACE[list], key })), (before) => ({
+        writes: keys.map((waId, i) => list === 'blacklist'
+          ? blacklistWrite(before[i], { waId, reason: flags.reason ?? 'imported', source }, now)
+          : optOutWrite({ waId, source, scope: flags.scope as 'all' | 'marketing' }, now)),
+        result: undefined,
+      }));
+      added += keys.length;
+    });
+    return { added, unreadable, rows };
+  } finally {
+    input.close();
+  }
+}
