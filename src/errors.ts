@@ -4,6 +4,8 @@ export const EXIT = {
   FAILURE: 1,
   USAGE: 2,
   FAIL_ON: 3,
+  /** Meta stopped the campaign (account, token or template): fix it and run again to resume. */
+  STOPPED: 4,
   INTERRUPTED: 130,
   TERMINATED: 143,
 } as const;

@@ -139,13 +139,18 @@ describe('send --dry-run', () => {
     ]);
   });
 
-  it('--fail-on exits 3 for blocked rows; live sending is refused for now', async () => {
+  it('--fail-on exits 3 for blocked rows; a live send without a token or sender is a usage error before anything is read', async () => {
     const dir = tempDir();
     expect((await dryRun(dir, ['--fail-on', 'unknown_template', '-q'])).code).toBe(3);
     expect((await dryRun(tempDir(), ['--fail-on', 'opted_out', '-q'])).code).toBe(0);
-    const live = await runCli(['send', campaign]);
-    expect(live.code).toBe(2);
-    expect(live.stderr).toMatch(/live sending is not available yet: run with --dry-run/);
+    const noToken = await runCli(['send', campaign, '-o', join(dir, 'live')]);
+    expect(noToken.code).toBe(2);
+    expect(noToken.stderr).toMatch(/sending needs an access token: set WA_GUARD_TOKEN/);
+    const noSender = await runCli(['send', campaign, '-o', join(dir, 'live')], { env: { WA_GUARD_TOKEN: 'secret-token\r\n' } });
+    expect(noSender.code).toBe(2);
+    expect(noSender.stderr).toMatch(/give --phone-number-id ID or set WA_GUARD_PHONE_NUMBER_ID/);
+    expect(noSender.stderr).not.toMatch(/secret-token/);
+    expect(files(join(dir, 'live'))).toEqual([]);
     const badTier = await runCli(['send', campaign, '--dry-run', '--tier', '300']);
     expect(badTier.code).toBe(2);
     expect(badTier.stderr).toMatch(/--tier must be one of/);

@@ -1,5 +1,5 @@
 import { stringify } from 'csv-stringify/sync';
-import { UsageError } from '../errors.js';
+import { CliError, EXIT, InterruptedError, UsageError } from '../errors.js';
 import { BLOCK_REASONS, CATEGORIES, DAY_MS, DEFER_REASONS, gate, type Category, type Decision, type GateConfig, type Message, type RecipientState } from '../gate/gate.js';
 import { Plan } from '../gate/plan.js';
 import { loadTemplates } from '../gate/templates.js';
@@ -14,40 +14,96 @@ import { processInOrder } from '../pipeline/ordered.js';
 import { workerCount } from '../pipeline/pool.js';
 import { Progress } from '../progress.js';
 import { BLACKLIST, CAPPED, CONVERSATIONS, INBOUND, OPTOUT, describeBlacklisted, parseOptOut } from '../store/lists.js';
-import { openStore } from '../store/store.js';
+import { openStore, type Store } from '../store/store.js';
 import { runFigures } from '../versions.js';
 import { Outputs } from '../output/outputs.js';
 import { failOnExit, parseFailOn, type FailOn } from '../fail-on.js';
 import { STATUS, parseCachedStatus } from '../verify/verifier.js';
 import { parseDelimiter, parseFormat, type DataFileFlags } from './options.js';
 import { parseDuration } from '../verify/settings.js';
+import { MessagesClient } from '../send/client.js';
+import { fileCampaignId, journalKey, JOURNAL, parseJournalEntry } from '../send/journal.js';
+import { Sender, journalOutcome, type Job, type RowOutcome } from '../send/sender.js';
+import { fetchTemplates } from '../send/templates-api.js';
 
 export interface SendOptions extends DataFileFlags {
   dryRun?: boolean;
   country?: string;
   column?: string;
   templates?: string;
+  wabaId?: string;
   language?: string;
   category?: string;
   tier?: string;
   pairInterval?: string;
   mps?: string;
   now?: string;
+  apiUrl?: string;
+  apiVersion?: string;
+  phoneNumberId?: string;
+  campaignId?: string;
+  concurrency?: string;
+  maxAttempts?: string;
+  strikes?: string;
+  undeliverableTtl?: string;
+  resendUnknown?: boolean;
+  timeout?: string;
 }
 
-const GATE_COLUMNS = ['wa_id', 'decision', 'reason', 'detail', 'not_before'];
+/** A column wa-guard adds to each row; JSON writes empty `nullable` values as null and `number` values as numbers. */
+interface Added { name: string; kind: 'text' | 'nullable' | 'number' }
+const GATE_COLUMNS: Added[] = [
+  { name: 'wa_id', kind: 'text' }, { name: 'decision', kind: 'text' }, { name: 'reason', kind: 'text' },
+  { name: 'detail', kind: 'text' }, { name: 'not_before', kind: 'nullable' },
+];
+const RESULT_COLUMNS: Added[] = [
+  { name: 'status', kind: 'text' }, { name: 'wamid', kind: 'nullable' }, { name: 'error_code', kind: 'number' },
+  { name: 'error_title', kind: 'nullable' }, { name: 'attempts', kind: 'number' }, { name: 'sent_at', kind: 'nullable' },
+  { name: 'not_before', kind: 'nullable' }, { name: 'reason', kind: 'text' },
+];
+const STATUSES = ['sent', 'failed', 'blocked', 'deferred', 'unknown'] as const;
 const TIERS: Record<string, number> = { '250': 250, '1000': 1000, '2000': 2000, '10000': 10_000, '100000': 100_000, unlimited: Infinity };
 /** Campaign columns besides the recipient, found by name (case and separators ignored). */
 const FIELDS = ['template', 'language', 'params', 'text', 'category', 'last_inbound_at', 'id'] as const;
+const ID_FIELD = FIELDS.indexOf('id');
+/** Decided chunks whose messages may still be in flight, before they are written in order. */
+const MAX_WAITING_CHUNKS = 16;
+/** How long to wait for a row another process is sending before reporting it as unknown. */
+const BUSY_WAIT_MS = 40_000;
 
 type Counts = Record<string, number>;
 
-export async function send(inputSpec: string | undefined, options: SendOptions, io: IO): Promise<number> {
-  const started = new Date();
-  if (!options.dryRun) {
-    throw new UsageError('live sending is not available yet: run with --dry-run to see what would be sent, deferred or blocked');
-  }
-  if (!inputSpec) throw new UsageError('missing input: give a campaign file, or - to read stdin');
+/** Everything `send` needs, parsed from the flags and environment before any input is read. */
+interface Settings {
+  config: GateConfig;
+  templateWarning: string | undefined;
+  country: ReturnType<typeof checkCountry>;
+  now: number;
+  mps: number;
+  failOn: FailOn;
+  started: Date;
+  live: LiveSettings | undefined;
+}
+
+interface LiveSettings {
+  client: MessagesClient;
+  phoneNumberId: string;
+  campaignId: string | undefined;
+  concurrency: number;
+  maxAttempts: number;
+  strikes: number;
+  undeliverableTtlMs: number;
+  resendUnknown: boolean;
+}
+
+function count(value: string | undefined, flag: string, fallback: number, min: number, max: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < min || n > max) throw new UsageError(`${flag} must be a number from ${min} to ${max}; got "${value}"`);
+  return n;
+}
+
+async function settings(options: SendOptions, io: IO, started: Date): Promise<Settings> {
   const countryText = options.country ?? io.env.WA_GUARD_COUNTRY;
   const country = checkCountry(countryText);
   if (countryText && !country) throw new UsageError(`--country: "${countryText}" is not a known ISO 3166 country code`);
@@ -55,42 +111,116 @@ export async function send(inputSpec: string | undefined, options: SendOptions, 
   if (tier === undefined) throw new UsageError(`--tier must be one of ${Object.keys(TIERS).join(', ')}; got "${options.tier}"`);
   const category = options.category?.toLowerCase() as Category | undefined;
   if (category !== undefined && !CATEGORIES.includes(category)) throw new UsageError(`--category must be one of ${CATEGORIES.join(', ')}`);
-  const mps = Number(options.mps ?? 80);
-  if (!Number.isFinite(mps) || mps <= 0 || mps > 10_000) throw new UsageError(`--mps must be a number from 1 to 10000; got "${options.mps}"`);
+  const mps = count(options.mps, '--mps', 80, 1, 10_000);
   const pairIntervalMs = options.pairInterval === undefined ? 6000 : parseDuration(options.pairInterval, '--pair-interval');
+  if (!options.dryRun && options.now !== undefined) throw new UsageError('--now is for rehearsals: use it with --dry-run');
   const now = options.now === undefined ? started.getTime() : Date.parse(options.now);
   if (Number.isNaN(now)) throw new UsageError(`--now: "${options.now}" is not an ISO 8601 time`);
-  const failOn = parseFailOn(options.failOn, BLOCK_REASONS);
-  const config: GateConfig = {
-    templates: options.templates ? await loadTemplates(options.templates, io.cwd) : undefined,
-    defaultCategory: category,
-    tier,
-    pairIntervalMs,
+  const failOn = parseFailOn(options.failOn, [...BLOCK_REASONS, 'failed', 'unknown']);
+  const timeoutMs = options.timeout === undefined ? 30_000 : parseDuration(options.timeout, '--timeout');
+
+  let live: LiveSettings | undefined;
+  let token = '';
+  let apiUrl: URL | undefined;
+  const apiVersion = options.apiVersion ?? 'v21.0';
+  if (!options.dryRun) {
+    token = readToken(io.env);
+    const phoneNumberId = (options.phoneNumberId ?? io.env.WA_GUARD_PHONE_NUMBER_ID ?? '').trim();
+    if (!/^\d{1,30}$/.test(phoneNumberId)) {
+      throw new UsageError(phoneNumberId ? `--phone-number-id must be digits; got "${phoneNumberId}"` : 'sending needs the sender: give --phone-number-id ID or set WA_GUARD_PHONE_NUMBER_ID');
+    }
+    apiUrl = parseApiUrl(options.apiUrl ?? io.env.WA_GUARD_API_URL ?? 'https://graph.facebook.com');
+    if (!/^v\d+(\.\d+)?$/.test(apiVersion)) throw new UsageError(`--api-version must look like v21.0; got "${apiVersion}"`);
+    const concurrency = count(options.concurrency, '--concurrency', 16, 1, 256);
+    live = {
+      client: new MessagesClient({ apiUrl, version: apiVersion, phoneNumberId, token, timeoutMs, connections: concurrency }),
+      phoneNumberId,
+      campaignId: options.campaignId,
+      concurrency,
+      maxAttempts: count(options.maxAttempts, '--max-attempts', 5, 1, 100),
+      strikes: count(options.strikes, '--strikes', 1, 1, 100),
+      undeliverableTtlMs: options.undeliverableTtl === undefined ? 90 * DAY_MS : parseDuration(options.undeliverableTtl, '--undeliverable-ttl'),
+      resendUnknown: Boolean(options.resendUnknown),
+    };
+    if (options.campaignId !== undefined && !/^[\w.-]{1,64}$/.test(options.campaignId)) {
+      throw new UsageError('--campaign-id: 1 to 64 letters, digits, dots, dashes or underscores');
+    }
+  }
+  if (options.templates && options.wabaId) throw new UsageError('give --templates FILE or --waba-id ID, not both');
+  let templates: GateConfig['templates'];
+  if (options.templates) templates = await loadTemplates(options.templates, io.cwd);
+  else if (options.wabaId) {
+    if (!live) throw new UsageError('--waba-id fetches templates for a live send; with --dry-run give --templates FILE');
+    templates = await fetchTemplates(apiUrl!, apiVersion, options.wabaId, token, timeoutMs);
+  }
+  return {
+    config: { templates, defaultCategory: category, tier, pairIntervalMs },
+    templateWarning: templates ? undefined : 'template checks were skipped: give --templates FILE or --waba-id ID so unknown, unapproved or mismatched templates are caught before sending',
+    country, now, mps, failOn, started, live,
   };
-  const input = await openInput(inputSpec, io, { format: parseFormat(options.format, '--format'), delimiter: parseDelimiter(options.delimiter) });
+}
+
+/** The token, only from the environment; a trailing CR/LF (a CRLF file) is trimmed, other whitespace refused. */
+function readToken(env: NodeJS.ProcessEnv): string {
+  const token = (env.WA_GUARD_TOKEN ?? '').replace(/[\r\n]+$/, '').trim();
+  if (!token) throw new UsageError('sending needs an access token: set WA_GUARD_TOKEN (never pass it as an argument)');
+  if (/[\s\u0000-\u001f]/.test(token)) throw new UsageError('WA_GUARD_TOKEN holds spaces or control characters: check how it was set');
+  return token;
+}
+
+function parseApiUrl(spec: string): URL {
+  let url: URL;
   try {
-    return await dryRun(input, options, io, { config, country, now, mps, failOn, started });
+    url = new URL(spec);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('not http(s)');
+  } catch {
+    throw new UsageError(`--api-url: "${spec}" is not an http(s) URL`);
+  }
+  if (url.username || url.password) throw new UsageError('--api-url must not hold credentials; put the token in WA_GUARD_TOKEN');
+  return url;
+}
+
+export async function send(inputSpec: string | undefined, options: SendOptions, io: IO): Promise<number> {
+  const started = new Date();
+  if (!inputSpec) throw new UsageError('missing input: give a campaign file, or - to read stdin');
+  const run = await settings(options, io, started);
+  try {
+    const input = await openInput(inputSpec, io, { format: parseFormat(options.format, '--format'), delimiter: parseDelimiter(options.delimiter) });
+    try {
+      if (run.live && !run.live.campaignId) {
+        if (!input.path) throw new UsageError('sending from stdin needs --campaign-id ID, so a re-run can resume it');
+        run.live.campaignId = await fileCampaignId(input.path);
+      }
+      return await campaign(input, options, io, run);
+    } finally {
+      input.close();
+    }
   } finally {
-    input.close();
+    await run.live?.client.close();
   }
 }
 
-
-interface Run {
-  config: GateConfig;
-  country: ReturnType<typeof checkCountry>;
-  now: number;
-  mps: number;
-  failOn: FailOn;
-  started: Date;
+/** The gate's decision for each row of a chunk, and the message it is about. */
+interface Gated {
+  result: ChunkResult;
+  messages: Message[];
+  decisions: Decision[];
+  /** When the plan puts each row (ms), for defers. */
+  at: (number | undefined)[];
+  /** Live: the wa_id the status cache learned, where it did. */
+  recipientWaId?: (string | undefined)[];
 }
 
-async function dryRun(input: Input, options: SendOptions, io: IO, run: Run): Promise<number> {
-  const { config, now } = run;
+/** A row of the results file: a delivery's outcome, or the gate's block. */
+type ResultRow = Omit<RowOutcome, 'status'> & { status: (typeof STATUSES)[number] };
+
+async function campaign(input: Input, options: SendOptions, io: IO, run: Settings): Promise<number> {
+  const { config, now, live } = run;
   const keys = input.columns.map(headerKey);
   const to = keys.indexOf('to');
   const choice = chooseColumns(input.columns, input.source, options.column ?? (to >= 0 ? input.columns[to] : undefined));
-  refuseAddedColumns(input.columns, GATE_COLUMNS, input.source, 'send --dry-run');
+  const added = live ? RESULT_COLUMNS : GATE_COLUMNS;
+  refuseAddedColumns(input.columns, added.map((c) => c.name), input.source, live ? 'send' : 'send --dry-run');
   const index = (name: string): number => keys.indexOf(headerKey(name));
   const column = (name: string): { index: number; name: string } => {
     const c = index(name);
@@ -111,24 +241,29 @@ async function dryRun(input: Input, options: SendOptions, io: IO, run: Run): Pro
   const store = await openStore(options.store, io.env, io.cwd);
   let outputs: Outputs | undefined;
   let progress: Progress | undefined;
+  const sender = live ? new Sender(live.client, store, { ...live, mps: run.mps, pairIntervalMs: config.pairIntervalMs }) : undefined;
+  const onSignal = (): void => { if (sender) sender.interrupted = true; };
+  io.signal?.addEventListener('abort', onSignal);
   try {
     outputs = await Outputs.create(options.outDir, io.cwd);
-    const gateFile = await outputs.file(`gate.${rowFormat.extension}`);
+    const dataFile = await outputs.file(`${live ? 'results' : 'gate'}.${rowFormat.extension}`);
     const summaryFile = await outputs.file('summary.json');
-    const paths = { gate: gateFile.path, summary: summaryFile.path };
-    await gateFile.write(rowFormat.start(GATE_COLUMNS));
+    await dataFile.write(rowFormat.start(added.map((c) => c.name)));
 
-    // The store is only read: a dry run changes nothing.
     const byDecision: Counts = { send: 0, defer: 0, block: 0 };
     const byReason: Counts = Object.fromEntries([...BLOCK_REASONS, ...DEFER_REASONS].map((r) => [r, 0]));
+    const byStatus: Counts = Object.fromEntries(STATUSES.map((s) => [s, 0]));
+    const byCode: Counts = {};
     const byTemplate = new Map<string, { rows: number; blocked: Counts }>();
     let rows = 0;
+    let written = 0;
     const recentConversations = await countRecent(store, now);
     const plan = new Plan(now, run.mps, recentConversations, input.size ? input.size / 60 : 0);
-    progress = await Progress.start('send --dry-run', io, Boolean(options.quiet || options.json), input.size);
+    progress = await Progress.start(live ? 'send' : 'send --dry-run', io, Boolean(options.quiet || options.json), input.size);
     const width = extract.length;
 
-    const consume = async (result: ChunkResult): Promise<void> => {
+    /** The gate, row by row, exactly as a dry run decides. */
+    const decide = async (result: ChunkResult): Promise<Gated> => {
       const n = result.rows;
       const messages: Message[] = [];
       const okKeys: string[] = [];
@@ -140,15 +275,17 @@ async function dryRun(input: Input, options: SendOptions, io: IO, run: Run): Pro
         messages.push(toMessage(cell, paramColumns.length, waId, outcome, result.details[i] ?? '', options.language ?? 'en_US'));
       }
       const recipients = await recipientStates(store, okKeys, fileBlacklist?.has.bind(fileBlacklist), options.blacklist);
-      const suffixes: string[][] = [];
+      const decisions: Decision[] = [];
+      const at: (number | undefined)[] = [];
       let k = 0;
       for (let i = 0; i < n; i++) {
         const message = messages[i]!;
         const recipient = message.to.ok ? recipients[k++]! : {};
         const decision: Decision = result.outcome[i] === Outcome.MALFORMED
           ? { decision: 'block', reason: 'malformed_row', detail: result.details[i] ?? '', opensConversation: false }
-          : gate(message, recipient, plan, now, config);
-        const at = plan.record(message, decision);
+          : gate(message, recipient, plan, live ? Date.now() : now, config);
+        at.push(plan.record(message, decision));
+        decisions.push(decision);
         byDecision[decision.decision]!++;
         if (decision.reason !== 'ok') byReason[decision.reason]!++;
         if (message.template) {
@@ -158,17 +295,87 @@ async function dryRun(input: Input, options: SendOptions, io: IO, run: Run): Pro
           if (decision.decision === 'block') t.blocked[decision.reason] = (t.blocked[decision.reason] ?? 0) + 1;
           byTemplate.set(key, t);
         }
-        const notBefore = decision.notBefore ?? (decision.decision === 'defer' ? at : undefined);
-        suffixes.push([message.to.ok ? message.to.waId : '', decision.decision, decision.reason, oneLine(decision.detail), notBefore === undefined ? '' : new Date(notBefore).toISOString()]);
       }
-      rows += n;
-      await gateFile.write(render(result, suffixes, rowFormat, rows - n));
-      progress!.update(input.bytesRead(), rows);
+      return { result, messages, decisions, at };
     };
 
-    await processInOrder(input.chunks, chunkConfig, workerCount(options.workers), io.signal, consume);
-    if (rows === 0) throw new UsageError(`${input.source}: no data rows`);
-    await gateFile.write(rowFormat.end(rows));
+    const write = async (g: Gated, suffixes: string[][]): Promise<void> => {
+      await dataFile.write(render(g.result, suffixes, added, rowFormat, written));
+      written += g.result.rows;
+      progress!.update(input.bytesRead(), written);
+    };
+
+    /** Dry run: the decision is the output. */
+    const dryRows = (g: Gated): string[][] => g.decisions.map((d, i) => {
+      const message = g.messages[i]!;
+      const notBefore = d.notBefore ?? (d.decision === 'defer' ? g.at[i] : undefined);
+      return [message.to.ok ? message.to.waId : '', d.decision, d.reason, oneLine(d.detail), notBefore === undefined ? '' : new Date(notBefore).toISOString()];
+    });
+
+    /** Live: what the gate lets through is delivered; the rest is reported as blocked or deferred. */
+    const liveRows = async (g: Gated, firstRow: number): Promise<string[][]> => {
+      const outcomes: Promise<ResultRow>[] = g.decisions.map((d, i) => {
+        const message = g.messages[i]!;
+        if (d.decision === 'block') return Promise.resolve({ status: 'blocked', attempts: 0, reason: `${d.reason}: ${oneLine(d.detail)}` });
+        // Spacing to one user (pair_rate) is kept while sending; other defers wait for their time.
+        if (d.decision === 'defer' && d.reason !== 'pair_rate') {
+          return Promise.resolve({ status: 'deferred', attempts: 0, not_before: new Date(d.notBefore ?? Date.now()).toISOString(), reason: `${d.reason}: ${oneLine(d.detail)}` });
+        }
+        const id = g.result.extracted[i * width + ID_FIELD] || String(firstRow + i + 1);
+        const job: Job = {
+          key: journalKey(live!.campaignId!, id),
+          waId: message.to.ok ? message.to.waId : '',
+          body: messageBody(message, g.recipientWaId?.[i]),
+          ...(message.template ? { template: `${message.template.name} (${message.template.language})` } : {}),
+        };
+        return sender!.deliver(job).then(async (o) => (o.busy ? waitForOther(store, job.key, o) : o));
+      });
+      const settled = await Promise.all(outcomes);
+      const opened: string[] = [];
+      const suffixes = settled.map((o, i) => {
+        const status = o.status;
+        byStatus[status]!++;
+        if (o.code !== undefined) byCode[o.code] = (byCode[o.code] ?? 0) + 1;
+        if (status === 'sent' && g.decisions[i]!.opensConversation && g.messages[i]!.to.ok) opened.push((g.messages[i]!.to as { waId: string }).waId);
+        return [status, o.wamid ?? '', o.code === undefined ? '' : String(o.code), o.title ?? '', String(o.attempts), o.sent_at ?? '', o.not_before ?? '', o.reason ?? ''];
+      });
+      // Conversations opened outside a care window count toward the messaging limit for 24h.
+      if (opened.length) await store.set(CONVERSATIONS, opened.map((waId) => ({ key: waId, value: new Date().toISOString(), ttlMs: DAY_MS })));
+      return suffixes;
+    };
+
+    const waiting: Promise<void>[] = [];
+    const consume = async (result: ChunkResult): Promise<void> => {
+      const g = await decide(result);
+      if (!live) return write(g, dryRows(g));
+      const firstRow = rows;
+      rows += result.rows;
+      g.recipientWaId = await cachedWaIds(store, g);
+      const suffixes = liveRows(g, firstRow);
+      const previous = waiting.length ? waiting[waiting.length - 1]! : Promise.resolve();
+      // Sends of later chunks start while earlier ones finish; rows are written strictly in order.
+      const done = previous.then(async () => write(g, await suffixes));
+      done.catch(() => undefined);
+      waiting.push(done);
+      while (waiting.length > MAX_WAITING_CHUNKS) await waiting.shift();
+    };
+
+    let interrupted: InterruptedError | undefined;
+    try {
+      await processInOrder(input.chunks, chunkConfig, workerCount(options.workers), io.signal, consume);
+    } catch (err) {
+      // A live send that is interrupted still finishes what is in flight and writes what it has.
+      if (!(live && err instanceof InterruptedError)) throw err;
+      interrupted = err;
+    }
+    if (live) {
+      sender!.interrupted ||= Boolean(interrupted);
+      for (const done of waiting) await done;
+    } else {
+      rows = written;
+    }
+    if (rows === 0 && !interrupted) throw new UsageError(`${input.source}: no data rows`);
+    await dataFile.write(rowFormat.end(written));
     progress.stop();
 
     const problems: string[] = [];
@@ -178,15 +385,35 @@ async function dryRun(input: Input, options: SendOptions, io: IO, run: Run): Pro
     }
     if (byReason.tier_limit) problems.push(`${byReason.tier_limit} new conversations are over the messaging limit (${config.tier} in 24h) and wait a day`);
     if (byReason.outside_care_window) problems.push(`${byReason.outside_care_window} free-form messages are outside the 24h care window: use an approved template`);
+    if (run.templateWarning) problems.push(run.templateWarning);
+    for (const [template, stop] of sender?.stoppedTemplates ?? []) problems.push(`Meta refused template ${template}: ${stop.code} ${stop.title}${stop.hint ? `: ${stop.hint}` : ''}`);
+    if (sender && byStatus.unknown) problems.push(`${byStatus.unknown} messages have no clear answer (they may have been sent); they are not re-sent unless you run again with --resend-unknown`);
+
     const summary = {
-      command: 'send --dry-run',
-      ok: true,
+      command: live ? 'send' : 'send --dry-run',
+      ok: !sender?.stopped && !interrupted,
       input: { path: input.path ?? '-', format: input.sniffed.format, recipient_column: input.columns[choice.phone[0]!] },
-      outputs: paths,
-      now: new Date(now).toISOString(),
-      rows,
+      outputs: { [live ? 'results' : 'gate']: dataFile.path, summary: summaryFile.path },
+      ...(live ? { campaign_id: live.campaignId, endpoint: live.client.url } : { now: new Date(now).toISOString() }),
+      rows: written,
       decisions: byDecision,
       reasons: byReason,
+      ...(sender ? {
+        statuses: byStatus,
+        error_codes: byCode,
+        sending: {
+          requests: sender.stats.requests,
+          achieved_mps: Math.round(sender.achievedMps * 10) / 10,
+          retries: sender.stats.retries,
+          slow_downs: sender.stats.slow_downs,
+          strikes: sender.stats.strikes,
+          blacklisted: sender.stats.blacklisted,
+          opted_out: sender.stats.opted_out,
+          capped: sender.stats.capped,
+        },
+        ...(sender.stopped ? { stopped: sender.stopped } : {}),
+        ...(interrupted ? { interrupted: String(io.signal?.reason ?? 'SIGINT') } : {}),
+      } : {}),
       conversations: {
         new_outside_window: plan.conversations() - recentConversations,
         already_in_last_24h: recentConversations,
@@ -195,20 +422,70 @@ async function dryRun(input: Input, options: SendOptions, io: IO, run: Run): Pro
       planned: { mps: run.mps, pair_interval_s: config.pairIntervalMs / 1000, duration_s: Math.round((plan.latest - now) / 100) / 10 },
       problems,
       store: { backend: store.backend, location: store.location },
-      ...runFigures(run.started, rows),
+      ...runFigures(run.started, written),
     };
     await summaryFile.write(JSON.stringify(summary, null, 2) + '\n');
     await outputs.commit();
     if (options.json) io.stdout.write(JSON.stringify(summary, null, 2) + '\n');
     else if (!options.quiet) io.stderr.write(human(summary));
-    return failOnExit(run.failOn, byReason, BLOCK_REASONS, 'blocked', io, Boolean(options.quiet));
+    const resume = `run the same command again to resume (campaign id ${live?.campaignId})`;
+    if (sender?.stopped) {
+      const s = sender.stopped;
+      throw new CliError(`Meta stopped the campaign: ${s.code} ${s.title}${s.hint ? `: ${s.hint}` : ''}; ${byStatus.sent} sent, the rest not attempted; ${resume}`, EXIT.STOPPED);
+    }
+    if (interrupted) throw new CliError(`${interrupted.message}: in-flight messages finished and the results were written; ${resume}`, interrupted.exitCode);
+    if (sender?.stoppedTemplates.size) {
+      throw new CliError(`Meta refused ${sender.stoppedTemplates.size} template(s): their rows were not sent (see problems in the summary); fix them and run again to resume`, EXIT.STOPPED);
+    }
+    return failOnExit(run.failOn, { ...byReason, failed: byStatus.failed ?? 0, unknown: byStatus.unknown ?? 0 }, [...BLOCK_REASONS, 'failed', 'unknown'], live ? 'blocked, failed or unknown' : 'blocked', io, Boolean(options.quiet));
   } finally {
+    io.signal?.removeEventListener('abort', onSignal);
     progress?.stop();
     await outputs?.abort();
     await store.close();
   }
 }
 
+/** A row another process is sending: ask the journal again until it says how it ended. */
+async function waitForOther(store: Store, key: string, outcome: RowOutcome): Promise<RowOutcome> {
+  const until = Date.now() + BUSY_WAIT_MS;
+  while (Date.now() < until) {
+    await new Promise((r) => setTimeout(r, 250));
+    const [value] = await store.get(JOURNAL, [key]);
+    if (value === undefined) return { status: 'deferred', attempts: 0, reason: 'not sent: another process released it; run again' };
+    const entry = parseJournalEntry(value);
+    if (entry.status !== 'inflight') return journalOutcome(entry, Date.now());
+  }
+  return { ...outcome, busy: false };
+}
+
+/** The wa_id the status cache learned for each row's number (Meta's own form, e.g. Mexico's 521…). */
+async function cachedWaIds(store: Store, g: Gated): Promise<(string | undefined)[]> {
+  const rows = g.decisions.map((d, i) => (d.decision !== 'block' && g.messages[i]!.to.ok ? i : -1)).filter((i) => i >= 0);
+  const values = await store.get(STATUS, rows.map((i) => (g.messages[i]!.to as { e164: string }).e164));
+  const waIds: (string | undefined)[] = [];
+  rows.forEach((i, k) => {
+    const s = values[k] === undefined ? undefined : parseCachedStatus(values[k]!);
+    if (s?.status === 'valid') waIds[i] = s.wa_id;
+  });
+  return waIds;
+}
+
+/** The Cloud API body for a row: `to` always with its `+`, so Meta never guesses a country. */
+function messageBody(message: Message, cachedWaId: string | undefined): Record<string, unknown> {
+  const to = '+' + (cachedWaId ?? (message.to as { waId: string }).waId);
+  if (message.template) {
+    const { name, language, params } = message.template;
+    return {
+      messaging_product: 'whatsapp', recipient_type: 'individual', to, type: 'template',
+      template: {
+        name, language: { code: language },
+        ...(params.length ? { components: [{ type: 'body', parameters: params.map((text) => ({ type: 'text', text })) }] } : {}),
+      },
+    };
+  }
+  return { messaging_product: 'whatsapp', recipient_type: 'individual', to, type: 'text', text: { preview_url: false, body: message.text } };
+}
 
 /** Conversations the store saw opened outside a window in the last 24h. */
 async function countRecent(store: { scan(ns: string): AsyncIterable<[string, string]> }, now: number): Promise<number> {
@@ -264,9 +541,7 @@ async function recipientStates(
     }
     if (optedOut[i] !== undefined) state.optedOut = parseOptOut(optedOut[i]!);
     const s = status[i] === undefined ? undefined : parseCachedStatus(status[i]!);
-    if (s) {
-      if (s.status === 'invalid') state.notOnWhatsApp = `not on WhatsApp (checked ${s.checked_at.slice(0, 10)}, ${s.source})`;
-    }
+    if (s?.status === 'invalid') state.notOnWhatsApp = `not on WhatsApp (checked ${s.checked_at.slice(0, 10)}, ${s.source})`;
     if (inbound[i] !== undefined) state.lastInboundAt = Date.parse(inbound[i]!);
     if (capped[i] !== undefined) state.cappedAt = Date.parse(capped[i]!);
     if (conversation[i] !== undefined) state.conversationAt = Date.parse(conversation[i]!);
@@ -278,8 +553,8 @@ function oneLine(text: string): string {
   return text.replace(/[\r\n]+/g, ' ');
 }
 
-/** The chunk's rows with the gate's columns added, in the output format. */
-function render(result: ChunkResult, suffixes: string[][], rowFormat: RowFormat, firstIndex: number): string {
+/** The chunk's rows with the added columns, in the output format. */
+function render(result: ChunkResult, suffixes: string[][], added: Added[], rowFormat: RowFormat, firstIndex: number): string {
   const { text, ends, baseEnds } = result;
   let out = '';
   if (rowFormat.format === 'csv') {
@@ -293,26 +568,38 @@ function render(result: ChunkResult, suffixes: string[][], rowFormat: RowFormat,
   }
   for (let i = 0; i < result.rows; i++) {
     const base = text.slice(i === 0 ? 0 : ends[i - 1], baseEnds[i]);
-    const [waId, decision, reason, detail, notBefore] = suffixes[i]!;
-    const fields = `"wa_id":${JSON.stringify(waId)},"decision":"${decision}","reason":"${reason}","detail":${JSON.stringify(detail)},"not_before":${notBefore ? JSON.stringify(notBefore) : 'null'}}`;
+    const values = suffixes[i]!;
+    const fields = added.map((c, k) => {
+      const v = values[k]!;
+      const json = c.kind === 'text' ? JSON.stringify(v) : v === '' ? 'null' : c.kind === 'number' ? String(Number(v)) : JSON.stringify(v);
+      return `${JSON.stringify(c.name)}:${json}`;
+    }).join(',');
     const lead = rowFormat.format === 'json' ? rowFormat.lead(firstIndex + i) : '';
-    out += lead + base + (base.length > 1 ? ',' : '') + fields + (rowFormat.format === 'jsonl' ? '\n' : '');
+    out += lead + base + (base.length > 1 ? ',' : '') + fields + '}' + (rowFormat.format === 'jsonl' ? '\n' : '');
   }
   return out;
 }
 
-function human(s: { rows: number; decisions: Counts; reasons: Counts; conversations: { new_outside_window: number; already_in_last_24h: number; tier: number | string }; planned: { duration_s: number; mps: number }; problems: string[]; outputs: { gate: string }; duration_ms: number }): string {
+function human(s: {
+  command: string; rows: number; decisions: Counts; reasons: Counts; statuses?: Counts; error_codes?: Counts;
+  sending?: Record<string, number>; conversations: { new_outside_window: number; already_in_last_24h: number; tier: number | string };
+  planned: { duration_s: number; mps: number }; problems: string[]; outputs: Record<string, string>; duration_ms: number;
+}): string {
   const n = (v: number): string => v.toLocaleString('en-US');
-  const lines = [
-    `wa-guard send --dry-run: ${n(s.rows)} messages in ${(s.duration_ms / 1000).toFixed(2)} s`,
-    `  send     ${n(s.decisions.send!).padStart(10)}`,
-    `  defer    ${n(s.decisions.defer!).padStart(10)}`,
-    `  block    ${n(s.decisions.block!).padStart(10)}`,
-  ];
+  const lines = [`wa-guard ${s.command}: ${n(s.rows)} messages in ${(s.duration_ms / 1000).toFixed(2)} s`];
+  if (s.statuses) {
+    for (const status of STATUSES) lines.push(`  ${status.padEnd(9)}${n(s.statuses[status] ?? 0).padStart(10)}`);
+    const codes = Object.entries(s.error_codes ?? {});
+    if (codes.length) lines.push(`  error codes: ${codes.map(([code, count]) => `${code} ×${n(count)}`).join(', ')}`);
+    const x = s.sending!;
+    lines.push(`  ${n(x.requests!)} requests, ${x.achieved_mps} msg/s, ${n(x.retries!)} retries, ${n(x.slow_downs!)} slow-downs; ${n(x.strikes!)} strikes, ${n(x.blacklisted!)} blacklisted, ${n(x.opted_out!)} opted out`);
+  } else {
+    lines.push(`  send     ${n(s.decisions.send!).padStart(10)}`, `  defer    ${n(s.decisions.defer!).padStart(10)}`, `  block    ${n(s.decisions.block!).padStart(10)}`);
+  }
   for (const [reason, count] of Object.entries(s.reasons)) if (count) lines.push(`    ${reason.padEnd(26)}${n(count).padStart(8)}`);
   lines.push(`  new conversations outside a care window: ${n(s.conversations.new_outside_window)} (+${n(s.conversations.already_in_last_24h)} in the last 24h; tier ${s.conversations.tier})`);
-  lines.push(`  planned duration at ${s.planned.mps} msg/s: ${s.planned.duration_s} s`);
+  if (!s.statuses) lines.push(`  planned duration at ${s.planned.mps} msg/s: ${s.planned.duration_s} s`);
   for (const problem of s.problems) lines.push(`  problem: ${problem}`);
-  lines.push(`  decisions -> ${s.outputs.gate}`);
+  lines.push(`  ${s.statuses ? 'results' : 'decisions'} -> ${s.outputs.results ?? s.outputs.gate}`);
   return lines.join('\n') + '\n';
 }

@@ -30,6 +30,8 @@ export interface SimulateOptions {
   error131000?: string;
   error131016?: string;
   error131049?: string;
+  faultResetAfter?: string;
+  errorFor?: string;
   webhooksOut?: string;
 }
 
@@ -38,6 +40,17 @@ function number(value: string | undefined, flag: string, min: number, max: numbe
   const n = Number(value);
   if (!Number.isFinite(n) || n < min || n > max) throw new UsageError(`${flag} must be a number from ${min} to ${max}; got "${value}"`);
   return n;
+}
+
+/** --error-for "+6281234567890=131048,+447400123456=190". */
+function errorsFor(value: string): Record<string, number> {
+  const errors: Record<string, number> = {};
+  for (const part of value.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const [number, code] = part.split('=');
+    if (!number || !/^\d+$/.test(code ?? '')) throw new UsageError(`--error-for: "${part}" is not NUMBER=CODE`);
+    errors[number] = Number(code);
+  }
+  return errors;
 }
 
 const list = (value: string | undefined): string[] | undefined => value?.split(',').map((s) => s.trim()).filter(Boolean);
@@ -79,6 +92,7 @@ export async function worldFromOptions(options: SimulateOptions, io: IO): Promis
     contactsMax: number(options.contactsMax, '--contacts-max', 1, 100_000),
     undeliverable: options.undeliverable as WorldConfig['undeliverable'] | undefined,
     processingFirst: options.processingFirst,
+    errors: options.errorFor === undefined ? undefined : errorsFor(options.errorFor),
     webhooksOut: options.webhooksOut ? resolve(io.cwd, options.webhooksOut) : undefined,
   };
   const faults: Partial<WorldConfig['faults']> = {
@@ -89,6 +103,7 @@ export async function worldFromOptions(options: SimulateOptions, io: IO): Promis
     error131000: number(options.error131000, '--error-131000', 0, 1),
     error131016: number(options.error131016, '--error-131016', 0, 1),
     error131049: number(options.error131049, '--error-131049', 0, 1),
+    resetAfterAccept: number(options.faultResetAfter, '--fault-reset-after', 0, 1),
   };
   const defined = <T extends object>(o: T): Partial<T> => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
   return { ...scenario, ...defined(flags), faults: { ...scenario.faults, ...defined(faults) } as WorldConfig['faults'] };
@@ -110,7 +125,8 @@ export async function simulate(options: SimulateOptions, io: IO): Promise<number
     `wa-guard simulate: Meta API simulator on ${simulator.url} (stop with Ctrl-C)\n` +
     `  token: ${world.token ? 'from ' + (options.token ? '--token' : 'WA_GUARD_TOKEN') : `${token} (export WA_GUARD_TOKEN=${token})`}\n` +
     `  POST ${simulator.url}/v1/contacts   POST ${simulator.url}/v21.0/${simulator.world.config.phoneNumberIds[0]}/messages\n` +
-    `  GET  ${simulator.url}/_sim/stats    POST ${simulator.url}/_sim/inbound    POST ${simulator.url}/_sim/reset\n`,
+    `  GET  ${simulator.url}/_sim/stats    POST ${simulator.url}/_sim/inbound    POST ${simulator.url}/_sim/reset    POST ${simulator.url}/_sim/token\n` +
+    '  a rehearsal\'s answers land in the store: give wa-guard its own --store for it, not your real one\n',
   );
   await new Promise<void>((resolve) => {
     if (!io.signal) return; // nothing can stop it: run forever

@@ -19,7 +19,7 @@ function bodyParams(components: MetaTemplate['components']): number {
   return most;
 }
 
-/** Reads what Meta's message_templates endpoint returns ({"data": [...]}, or the bare array). */
+/** Reads what Meta's message_templates endpoint returns ({"data": [...]}, or the bare array) from a file. */
 export async function loadTemplates(file: string, cwd: string): Promise<Map<string, Map<string, TemplateInfo>>> {
   let text: string;
   try {
@@ -35,15 +35,20 @@ export async function loadTemplates(file: string, cwd: string): Promise<Map<stri
   }
   const list = Array.isArray(json) ? json : (json as { data?: unknown })?.data;
   if (!Array.isArray(list)) throw new UsageError(`--templates ${file}: expected Meta's message_templates answer: {"data": [templates]}`);
-  const templates = new Map<string, Map<string, TemplateInfo>>();
-  list.forEach((t: MetaTemplate, i) => {
+  return addTemplates(new Map(), list, `--templates ${file}`);
+}
+
+/** Adds templates as Meta lists them to the map (name -> language -> template). */
+export function addTemplates(templates: Map<string, Map<string, TemplateInfo>>, list: unknown[], source: string): Map<string, Map<string, TemplateInfo>> {
+  list.forEach((item, i) => {
+    const t = (item ?? {}) as MetaTemplate;
     const category = String(t.category ?? '').toLowerCase() as Category;
     if (typeof t.name !== 'string' || typeof t.language !== 'string' || !CATEGORIES.includes(category)) {
-      throw new UsageError(`--templates ${file}: template ${i + 1} needs a name, a language and a category (marketing, utility or authentication)`);
+      throw new UsageError(`${source}: template ${i + 1} needs a name, a language and a category (marketing, utility or authentication)`);
     }
     if (!templates.has(t.name)) templates.set(t.name, new Map());
     templates.get(t.name)!.set(t.language, {
-      name: t.name, language: t.language, category, status: String(t.status ?? 'APPROVED'), params: bodyParams(t.components),
+      name: t.name, language: t.language, category, status: String(t.status ?? 'APPROVED'), params: bodyParams(Array.isArray(t.components) ? t.components : undefined),
     });
   });
   return templates;

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { World, defaultWorld, metaWaId, seededRandom, toWaId, type WorldConfig } from './world.js';
+import { codeTitle } from '../meta/codes.js';
 
 export interface SimulatorStats {
   started_at: string;
@@ -12,6 +13,10 @@ export interface SimulatorStats {
   faults: Record<string, number>;
   numbers_checked: number;
   messages_accepted: number;
+  /** wa_id -> messages accepted for it. */
+  sent_per_recipient: Record<string, number>;
+  /** Most messages accepted for any one recipient. */
+  max_per_recipient: number;
   /** Most requests received in any sliding one-second window, per endpoint. */
   peak_per_second: Record<string, number>;
 }
@@ -82,17 +87,19 @@ export async function startSimulator(
     }) + '\n');
   };
 
-  const status = (id: string, waId: string, phoneNumberId: string, state: string, error?: { code: number; title: string; details: string }): void => {
+  const status = (id: string, waId: string, phoneNumberId: string, state: string, callback: string | undefined, error?: { code: number; title: string; details: string }): void => {
     webhook({
       statuses: [{
         id, status: state, timestamp: String(Math.floor(now() / 1000)), recipient_id: waId,
+        ...(callback === undefined ? {} : { biz_opaque_callback_data: callback }),
         ...(error ? { errors: [{ code: error.code, title: error.title, message: error.title, error_data: { details: error.details } }] } : {}),
       }],
     }, phoneNumberId);
   };
 
+  let token = config.token;
   const authorize = (req: IncomingMessage): void => {
-    if (req.headers.authorization !== `Bearer ${config.token}`) {
+    if (req.headers.authorization !== `Bearer ${token}`) {
       throw new ApiError(401, 190, 'Invalid OAuth access token', 'the access token is missing, expired or wrong');
     }
   };
@@ -158,6 +165,11 @@ export async function startSimulator(
       throw new ApiError(400, 131051, 'Unsupported message type', `type ${String(body.type)} is not simulated`);
     }
 
+    const forced = world.errorFor(waId);
+    if (forced !== undefined) {
+      const http = forced === 131000 ? 500 : forced === 130429 ? 429 : forced === 190 || forced === 0 ? 401 : 400;
+      throw new ApiError(http, forced, codeTitle(forced), 'forced for this recipient by the scenario');
+    }
     const registered = world.isRegistered(waId);
     if (!registered && config.undeliverable === 'sync') {
       throw new ApiError(400, 131026, 'Message undeliverable', 'the recipient is not a WhatsApp user');
@@ -177,20 +189,28 @@ export async function startSimulator(
     }
 
     world.lastSent.set(waId, now());
+    world.sentCount.set(waId, (world.sentCount.get(waId) ?? 0) + 1);
     stats.messages_accepted++;
+    const callback = typeof body.biz_opaque_callback_data === 'string' ? body.biz_opaque_callback_data.slice(0, 512) : undefined;
     const id = `wamid.${Buffer.from(`${phoneNumberId}:${waId}:${randomBytes(6).toString('hex')}`).toString('base64url')}`;
     const returned = metaWaId(waId);
     if (registered) {
-      status(id, returned, phoneNumberId, 'sent');
-      status(id, returned, phoneNumberId, 'delivered');
+      status(id, returned, phoneNumberId, 'sent', callback);
+      status(id, returned, phoneNumberId, 'delivered', callback);
     } else {
-      status(id, returned, phoneNumberId, 'failed', { code: 131026, title: 'Message undeliverable', details: 'the recipient is not a WhatsApp user' });
+      status(id, returned, phoneNumberId, 'failed', callback, { code: 131026, title: codeTitle(131026), details: 'the recipient is not a WhatsApp user' });
     }
     return { messaging_product: 'whatsapp', contacts: [{ input: to, wa_id: returned }], messages: [{ id, message_status: 'accepted' }] };
   };
 
   const control = (method: string, path: string, body: Record<string, unknown>): unknown => {
     if (method === 'GET' && path === '/_sim/stats') return stats_();
+    if (method === 'POST' && path === '/_sim/token') {
+      // Rehearse a token that expires or is revoked mid-campaign (190), and its fix.
+      if (typeof body.token !== 'string' || body.token === '') throw new ApiError(400, 100, 'Invalid parameter', '"token" must be a string');
+      token = body.token;
+      return { ok: true };
+    }
     if (method === 'POST' && path === '/_sim/reset') {
       reset();
       return { ok: true };
@@ -221,8 +241,22 @@ export async function startSimulator(
 
   const stats_ = (): SimulatorStats => ({
     ...stats,
+    sent_per_recipient: Object.fromEntries(world.sentCount),
+    max_per_recipient: Math.max(0, ...world.sentCount.values()),
     peak_per_second: { contacts: peak(timestamps.contacts), messages: peak(timestamps.messages) },
   });
+
+  /** GET /{version}/{waba-id}/message_templates, paged by `limit` and an `after` cursor, as Meta does. */
+  const messageTemplates = (url: URL, base: string): unknown => {
+    const limit = Math.max(1, Math.min(100, Number(url.searchParams.get('limit')) || 25));
+    const start = Number(url.searchParams.get('after') ?? 0) || 0;
+    const data = config.templates.slice(start, start + limit).map((t) => ({
+      name: t.name, language: t.language, status: 'APPROVED', category: t.category.toUpperCase(),
+      components: [{ type: 'BODY', text: Array.from({ length: t.params }, (_, i) => `{{${i + 1}}}`).join(' ') || 'Hello' }],
+    }));
+    const next = start + limit < config.templates.length ? `${base}${url.pathname}?limit=${limit}&after=${start + limit}` : undefined;
+    return { data, paging: { cursors: { after: String(start + limit) }, ...(next ? { next } : {}) } };
+  };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://simulator');
@@ -231,6 +265,15 @@ export async function startSimulator(
     if (method === 'GET' && path === '/healthz') return send(res, 200, { status: 'ok' });
 
     const messagesPath = /^\/(v\d+(?:\.\d+)?)\/([^/]+)\/messages$/.exec(path);
+    if (method === 'GET' && /^\/v\d+(?:\.\d+)?\/[^/]+\/message_templates$/.test(path)) {
+      count(stats.requests, 'templates');
+      try {
+        authorize(req);
+      } catch (err) {
+        return fail(res, err as ApiError);
+      }
+      return send(res, 200, messageTemplates(url, `http://${req.headers.host}`));
+    }
     const endpoint: Endpoint | undefined = path === '/v1/contacts' ? 'contacts' : messagesPath ? 'messages' : undefined;
     count(stats.requests, endpoint ?? (path.startsWith('/_sim/') ? 'control' : 'other'));
     if (endpoint) {
@@ -274,6 +317,12 @@ export async function startSimulator(
       }
       authorize(req);
       const answer = endpoint === 'contacts' ? contacts(body) : messages(body, messagesPath![2]!);
+      if (endpoint === 'messages' && random() < f.resetAfterAccept) {
+        // Accepted and counted, but the answer is lost: the sender cannot know.
+        count(stats.faults, 'reset_after_accept');
+        req.socket.destroy();
+        return;
+      }
       send(res, 200, answer);
     } catch (err) {
       if (err instanceof ApiError) return fail(res, err);
@@ -311,7 +360,7 @@ function emptyStats(now: () => number): SimulatorStats {
   return {
     started_at: new Date(now()).toISOString(),
     requests: {}, responses: {}, errors: {}, faults: {},
-    numbers_checked: 0, messages_accepted: 0, peak_per_second: {},
+    numbers_checked: 0, messages_accepted: 0, sent_per_recipient: {}, max_per_recipient: 0, peak_per_second: {},
   };
 }
 

@@ -23,6 +23,8 @@ export interface WorldConfig {
   registeredFraction: number;
   /** Numbers that stopped marketing messages. */
   optedOut: string[];
+  /** Numbers whose sends always fail with the given Meta error code (e.g. {"+6281234567890": 131048}). */
+  errors: Record<string, number>;
   phoneNumberIds: string[];
   templates: TemplateSpec[];
   /** Messages per second per phone number id before 130429. */
@@ -46,6 +48,8 @@ export interface WorldConfig {
     error131000: number;
     error131016: number;
     error131049: number;
+    /** Share of sends accepted, then answered with a reset connection: the sender cannot know (unknown outcome). */
+    resetAfterAccept: number;
   };
   webhooksOut: string | undefined;
 }
@@ -61,6 +65,7 @@ export function defaultWorld(): WorldConfig {
     unregistered: [],
     registeredFraction: 0.8,
     optedOut: [],
+    errors: {},
     phoneNumberIds: ['100000000000001'],
     templates: [
       { name: 'hello_world', language: 'en_US', category: 'utility', params: 0 },
@@ -74,7 +79,7 @@ export function defaultWorld(): WorldConfig {
     contactsMax: 1000,
     processingFirst: false,
     undeliverable: 'async',
-    faults: { reset: 0, serverError: 0, slow: 0, slowMs: 2000, error131000: 0, error131016: 0, error131049: 0 },
+    faults: { reset: 0, serverError: 0, slow: 0, slowMs: 2000, error131000: 0, error131016: 0, error131049: 0, resetAfterAccept: 0 },
     webhooksOut: undefined,
   };
 }
@@ -136,12 +141,24 @@ export class World {
   readonly checked = new Set<string>();
   /** wa_id -> time of the last message sent to it (ms). */
   readonly lastSent = new Map<string, number>();
+  /** wa_id -> messages accepted for it: a recipient messaged twice shows here. */
+  readonly sentCount = new Map<string, number>();
+  private readonly errors = new Map<string, number>();
 
   constructor(readonly config: WorldConfig) {
     const ids = (list: string[]): Set<string> => new Set(list.map((n) => toWaId(n)).filter((n): n is string => n !== undefined));
     this.registered = ids(config.registered);
     this.unregistered = ids(config.unregistered);
     this.optedOut = ids(config.optedOut);
+    for (const [number, code] of Object.entries(config.errors ?? {})) {
+      const waId = toWaId(number);
+      if (waId !== undefined && Number.isInteger(code)) this.errors.set(waId, code);
+    }
+  }
+
+  /** The error code forced for this recipient, if any. */
+  errorFor(waId: string): number | undefined {
+    return this.errors.get(waId);
   }
 
   isRegistered(waId: string): boolean {
