@@ -314,16 +314,22 @@ async function campaign(input: Input, options: SendOptions, io: IO, run: Setting
 
     /** Live: what the gate lets through is delivered; the rest is reported as blocked or deferred. */
     const liveRows = async (g: Gated, firstRow: number): Promise<string[][]> => {
+      const keys = g.decisions.map((_, i) => journalKey(live!.campaignId!, g.result.extracted[i * width + ID_FIELD] || String(firstRow + i + 1)));
+      // What earlier runs resolved stands, whatever the gate says now (it learned from those runs).
+      const journal = await store.get(JOURNAL, keys);
       const outcomes: Promise<ResultRow>[] = g.decisions.map((d, i) => {
         const message = g.messages[i]!;
+        const earlier = journal[i] === undefined ? undefined : parseJournalEntry(journal[i]!);
+        if (earlier && (earlier.status === 'sent' || earlier.status === 'failed' || (earlier.status === 'unknown' && !live!.resendUnknown))) {
+          return Promise.resolve(journalOutcome(earlier, Date.now()));
+        }
         if (d.decision === 'block') return Promise.resolve({ status: 'blocked', attempts: 0, reason: `${d.reason}: ${oneLine(d.detail)}` });
         // Spacing to one user (pair_rate) is kept while sending; other defers wait for their time.
         if (d.decision === 'defer' && d.reason !== 'pair_rate') {
           return Promise.resolve({ status: 'deferred', attempts: 0, not_before: new Date(d.notBefore ?? Date.now()).toISOString(), reason: `${d.reason}: ${oneLine(d.detail)}` });
         }
-        const id = g.result.extracted[i * width + ID_FIELD] || String(firstRow + i + 1);
         const job: Job = {
-          key: journalKey(live!.campaignId!, id),
+          key: keys[i]!,
           waId: message.to.ok ? message.to.waId : '',
           body: messageBody(message, g.recipientWaId?.[i]),
           ...(message.template ? { template: `${message.template.name} (${message.template.language})` } : {}),
@@ -371,6 +377,8 @@ async function campaign(input: Input, options: SendOptions, io: IO, run: Setting
     if (live) {
       sender!.interrupted ||= Boolean(interrupted);
       for (const done of waiting) await done;
+      // A signal after the last row was read still stopped what had not been sent.
+      if (!interrupted && io.signal?.aborted) interrupted = new InterruptedError(String(io.signal.reason ?? 'SIGINT'));
     } else {
       rows = written;
     }

@@ -67,7 +67,7 @@ export class MessagesClient {
       text = await readCapped(res.body);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code ?? (err as { cause?: NodeJS.ErrnoException }).cause?.code ?? '';
-      return { kind: 'transport', written: NOT_WRITTEN.has(code), message: describe(err) };
+      return { kind: 'transport', written: !NOT_WRITTEN.has(code), message: describe(err) };
     }
     const retryAfterMs = retryAfter(res.headers['retry-after']);
     let json: any;
