@@ -17,6 +17,8 @@ export interface RunFigures {
   duration_ms: number;
   rows_per_second: number;
   peak_rss_mb: number;
+  /** CPU time of the whole process (every thread), user and system. */
+  cpu_ms: number;
   versions: Record<string, string>;
 }
 
@@ -30,6 +32,7 @@ export function runFigures(started: Date, rows: number): RunFigures {
     duration_ms: ms,
     rows_per_second: Math.round(rows / Math.max(0.001, ms / 1000)),
     peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
+    cpu_ms: Math.round((process.cpuUsage().user + process.cpuUsage().system) / 1000),
     versions: versions(),
   };
 }

@@ -33,6 +33,11 @@ function campaign(path: string, rows: number, first = 0): string {
   return path;
 }
 
+/** Waits until the simulator has accepted at least `count` messages. */
+async function accepted(sim: Simulator, count: number): Promise<void> {
+  for (let i = 0; i < 400 && sim.stats().messages_accepted < count; i++) await new Promise((r) => setTimeout(r, 25));
+}
+
 function results(dir: string): Record<string, string>[] {
   return readCsv(join(dir, 'out', 'results.csv'));
 }
@@ -152,7 +157,7 @@ describe('send', () => {
     const sim = await simulator();
     const input = campaign(join(dir, 'c.csv'), 40);
     const child = spawnCli(sendArgs(sim, input, dir, ['--mps', '20']), { env });
-    await new Promise((r) => setTimeout(r, 700));
+    await accepted(sim, 5);
     await fetch(`${sim.url}/_sim/token`, { method: 'POST', body: JSON.stringify({ token: 'rotated' }) });
     const stopped = await child;
     expect(stopped.code).toBe(4);
@@ -240,7 +245,7 @@ describe('send', () => {
     const child = spawn(process.execPath, [BIN, ...sendArgs(sim, input, dir, ['--mps', '20'])], { env: { PATH: process.env.PATH, HOME: dir, ...env } });
     let stderr = '';
     child.stderr.on('data', (b) => { stderr += b; });
-    await new Promise((r) => setTimeout(r, 800));
+    await accepted(sim, 5);
     child.kill('SIGINT');
     const code = await new Promise((r) => child.once('close', r));
     expect(code).toBe(130);
@@ -270,7 +275,7 @@ describe('send', () => {
     const stats = sim.stats();
     expect(stats.messages_accepted).toBe(600);
     expect(stats.max_per_recipient).toBe(1);
-    expect(stats.peak_per_second.messages).toBeLessThanOrEqual(103);
+    expect(stats.peak_per_second.messages).toBeLessThanOrEqual(103); // --mps; arrival jitter on a loaded 2-core machine adds a request or two
     const requests = JSON.parse(a.stdout).sending.requests + JSON.parse(b.stdout).sending.requests;
     expect(requests).toBe(600);
     expect(readCsv(join(dir, 'a', 'results.csv')).every((r) => r.status === 'sent')).toBe(true);
