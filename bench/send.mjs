@@ -27,7 +27,7 @@ const env = { ...process.env, WA_GUARD_TOKEN: token };
   const url = await new Promise((resolve) => sim.stdout.once('data', (b) => resolve(String(b).trim())));
   const started = performance.now();
   const out = execFileSync(process.execPath, [bin, 'send', input, '-c', 'ID', '--phone-number-id', '100000000000001',
-    '--api-url', url, '--templates', join(root, 'fixtures', 'templates.json'), '--tier', 'unlimited', '--mps', String(MPS), '--concurrency', '32',
+    '--api-url', url, '--templates', join(root, 'fixtures', 'templates.json'), '--tier', 'unlimited', '--mps', String(MPS),
     '-o', join(dir, 'out'), '--store', join(dir, 'store'), '--json'], { env, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 24 });
   const seconds = (performance.now() - started) / 1000;
   const summary = JSON.parse(out.toString());

@@ -94,7 +94,7 @@ function buildProgram(io: IO, setExit: (code: number) => void): Command {
     .option('--tier <n>', 'messaging limit: 250, 1000, 2000, 10000, 100000 or unlimited', '250')
     .option('--pair-interval <duration>', 'least time between two messages to one user (shared through the store)', '6s')
     .option('--mps <n>', 'messages per second at most, per phone number id (shared through the store)', '80')
-    .option('--concurrency <n>', 'requests in flight at most (default 16)')
+    .option('--concurrency <n>', 'requests in flight at most (default 32)')
     .option('--max-attempts <n>', 'tries per message for transient errors (default 5)')
     .option('--strikes <n>', '131026 answers that blacklist a number (default 1)')
     .option('--undeliverable-ttl <duration>', 'how long a 131026 blacklist entry lasts (default 90d)')

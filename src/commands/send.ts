@@ -131,7 +131,7 @@ async function settings(options: SendOptions, io: IO, started: Date): Promise<Se
     }
     apiUrl = parseApiUrl(options.apiUrl ?? io.env.WA_GUARD_API_URL ?? 'https://graph.facebook.com');
     if (!/^v\d+(\.\d+)?$/.test(apiVersion)) throw new UsageError(`--api-version must look like v21.0; got "${apiVersion}"`);
-    const concurrency = count(options.concurrency, '--concurrency', 16, 1, 256);
+    const concurrency = count(options.concurrency, '--concurrency', 32, 1, 256);
     live = {
       client: new MessagesClient({ apiUrl, version: apiVersion, phoneNumberId, token, timeoutMs, connections: concurrency }),
       phoneNumberId,
@@ -414,6 +414,7 @@ async function campaign(input: Input, options: SendOptions, io: IO, run: Setting
           achieved_mps: Math.round(sender.achievedMps * 10) / 10,
           retries: sender.stats.retries,
           slow_downs: sender.stats.slow_downs,
+          late_slots_given_up: sender.stats.late_slots,
           strikes: sender.stats.strikes,
           blacklisted: sender.stats.blacklisted,
           opted_out: sender.stats.opted_out,
@@ -433,6 +434,7 @@ async function campaign(input: Input, options: SendOptions, io: IO, run: Setting
       ...runFigures(run.started, written),
     };
     await summaryFile.write(JSON.stringify(summary, null, 2) + '\n');
+    await store.sync(); // the journal on disk before the results say so
     await outputs.commit();
     if (options.json) io.stdout.write(JSON.stringify(summary, null, 2) + '\n');
     else if (!options.quiet) io.stderr.write(human(summary));

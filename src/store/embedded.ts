@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import type { Database, RootDatabase } from 'lmdb';
 import { CliError, describeFsError } from '../errors.js';
-import type { Store, StoreEntry, StoreKey, StoreWrite } from './store.js';
+import type { Store, StoreEntry, StoreKey, StoreWrite, TransactOptions } from './store.js';
 import { gcra } from './rate.js';
 
 /** The data file inside the store directory (LMDB adds `wa-guard.mdb-lock` beside it). */
@@ -128,6 +128,10 @@ export class EmbeddedStore implements Store {
     }
   }
 
+  async sync(): Promise<void> {
+    await this.flush();
+  }
+
   private async flush(): Promise<void> {
     try {
       await this.root.flushed;
@@ -211,7 +215,7 @@ export class EmbeddedStore implements Store {
     });
   }
 
-  async transact<T>(reads: readonly StoreKey[], decide: (values: (string | undefined)[]) => { writes: StoreWrite[]; result: T }): Promise<T> {
+  async transact<T>(reads: readonly StoreKey[], decide: (values: (string | undefined)[]) => { writes: StoreWrite[]; result: T }, options: TransactOptions = {}): Promise<T> {
     let durable = false;
     // Sub-databases are opened before the transaction: opening one inside it reads from a stale snapshot.
     const dbs = reads.map(({ namespace }) => this.db(namespace));
@@ -222,7 +226,7 @@ export class EmbeddedStore implements Store {
         const db = this.db(w.namespace);
         if (w.value === undefined) db.removeSync(w.key);
         else db.putSync(w.key, stored(w.value, w.ttlMs, now));
-        durable ||= !BATCHED.has(w.namespace);
+        durable ||= options.durable !== false && !BATCHED.has(w.namespace);
       }
       return result;
     });

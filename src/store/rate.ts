@@ -20,14 +20,15 @@ export function gcra(tat: number | undefined, now: number, rate: number, burst: 
  * Books a slot in the store's bucket (shared with other processes when the
  * store is Redis) and waits for it. A slot woken up for too late is given up
  * and another booked: sending late would crowd the requests booked after it,
- * and the server counts arrivals, not bookings.
+ * and the server counts arrivals, not bookings. Resolves with how many slots
+ * were given up.
  */
-export async function acquireToken(take: () => Promise<number>, maxLateMs: number, signal?: AbortSignal): Promise<void> {
-  for (;;) {
+export async function acquireToken(take: () => Promise<number>, maxLateMs: number, signal?: AbortSignal): Promise<number> {
+  for (let givenUp = 0; ; givenUp++) {
     signal?.throwIfAborted();
     const wait = await take();
     const due = performance.now() + wait;
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-    if (performance.now() - due <= maxLateMs) return;
+    if (performance.now() - due <= maxLateMs) return givenUp;
   }
 }

@@ -185,6 +185,10 @@ export class RedisStore implements Store {
     return this.run('transaction', () => run);
   }
 
+  async sync(): Promise<void> {
+    // Redis acknowledges a write once it holds it; its own persistence settings decide the rest.
+  }
+
   private async transactions(): Promise<Redis> {
     if (!this.txConnection) {
       const conn = this.redis.duplicate();

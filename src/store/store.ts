@@ -17,6 +17,15 @@ export interface StoreWrite {
   ttlMs?: number;
 }
 
+export interface TransactOptions {
+  /**
+   * false: resolve once committed (visible to every process, safe from a
+   * kill -9) without waiting for the disk; call sync() before reporting the
+   * work done. Default true.
+   */
+  durable?: boolean;
+}
+
 export interface StoreKey {
   namespace: string;
   key: string;
@@ -50,7 +59,9 @@ export interface Store {
    * `reads` and returns the writes to make; no other process changes those
    * keys in between (it may be called again if one tried). Resolves with its result.
    */
-  transact<T>(reads: readonly StoreKey[], decide: (values: (string | undefined)[]) => { writes: StoreWrite[]; result: T }): Promise<T>;
+  transact<T>(reads: readonly StoreKey[], decide: (values: (string | undefined)[]) => { writes: StoreWrite[]; result: T }, options?: TransactOptions): Promise<T>;
+  /** Resolves when every write so far is on disk (the embedded store; Redis has nothing to wait for). */
+  sync(): Promise<void>;
   /**
    * Books the next slot in the named token bucket (`rate` per second, `burst`
    * at most at once) and resolves with the milliseconds until it (0: now).
