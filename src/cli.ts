@@ -1,5 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
-import { CliError, EXIT } from './errors.js';
+import { CliError, EXIT, InterruptedError } from './errors.js';
 import type { IO } from './io.js';
 import { versions } from './versions.js';
 
@@ -202,6 +202,13 @@ export async function run(argv: string[], io: IO): Promise<number> {
       io.stderr.write(`wa-guard: ${err.message}\n`);
       if (debug && err.stack) io.stderr.write(err.stack + '\n');
       return err.exitCode;
+    }
+    if (io.signal?.aborted) {
+      // Whatever a signal broke on its way out (a request, a wait), the run was interrupted.
+      const interrupted = new InterruptedError(String(io.signal.reason ?? 'SIGINT'));
+      io.stderr.write(`wa-guard: ${interrupted.message}\n`);
+      if (debug) io.stderr.write(`${(err as Error)?.stack ?? String(err)}\n`);
+      return interrupted.exitCode;
     }
     io.stderr.write(`wa-guard: unexpected error: ${(err as Error)?.message ?? String(err)}\n`);
     io.stderr.write(debug ? `${(err as Error)?.stack}\n` : 'run again with --debug to see the stack trace\n');

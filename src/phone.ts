@@ -85,3 +85,20 @@ export function normalizePhone(raw: string, defaultCountry?: CountryCode): Norma
 function clip(text: string): string {
   return text.length > 40 ? text.slice(0, 37) + '...' : text;
 }
+
+/** The country calling code of an E.164 number (+62… -> "62"), or undefined. */
+export function callingCode(e164: string): string | undefined {
+  return parsePhoneNumberFromString(e164)?.countryCallingCode;
+}
+
+/**
+ * Whether a wa_id an endpoint answered can belong to the number asked: digits
+ * only, at most 15, the same country calling code, and at most one digit more
+ * or fewer (Mexico's 521…, Brazil's ninth digit, Argentina's 549…).
+ */
+export function plausibleWaId(waId: unknown, askedE164: string): waId is string {
+  if (typeof waId !== 'string' || !/^\d{1,15}$/.test(waId)) return false;
+  const asked = askedE164.replace(/^\+/, '');
+  const code = callingCode(askedE164);
+  return code !== undefined && waId.startsWith(code) && Math.abs(waId.length - asked.length) <= 1;
+}

@@ -94,7 +94,7 @@ describe('clean with verification', () => {
     const dir = tempDir();
     const result = await clean(join(FIXTURES, 'contacts.csv'), dir);
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/refused the token \(HTTP 401, code 190\): check WA_GUARD_TOKEN/);
+    expect(result.stderr).toMatch(/refused the token \(HTTP 401, code 190: \(#190\) Invalid OAuth access token\): check WA_GUARD_TOKEN/);
     expect(files(join(dir, 'out'))).toEqual([]);
     expect(sim.stats().requests.contacts).toBeLessThanOrEqual(4);
   });
@@ -107,6 +107,16 @@ describe('clean with verification', () => {
     expect(result.summary.wa_status).toEqual({ valid: 30, cached: 0, unverified: 0 });
     expect(result.summary.verification.unresolved).toBe(0);
     expect(sim.stats().numbers_checked).toBe(60); // each number twice: "processing", then "valid"
+    expect(sim.stats().requests.contacts).toBe(6); // and asked again in full batches, not one request each
+  });
+
+  it('re-asks "processing" numbers in full batches on a larger file', async () => {
+    sim = await startSimulator({ registeredFraction: 1, processingFirst: true });
+    const dir = tempDir();
+    const result = await clean(numbersCsv(dir, 1714), dir);
+    expect(result.code).toBe(0);
+    expect(result.summary.wa_status.valid).toBe(1714);
+    expect(sim.stats().requests.contacts).toBeLessThanOrEqual(2 * Math.ceil(1714 / 50) + 2);
   });
 
   it('stops at --max-checks and leaves the rest unverified', async () => {

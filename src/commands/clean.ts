@@ -1,6 +1,6 @@
 import { isAbsolute, relative } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
-import { InterruptedError, UsageError } from '../errors.js';
+import { EXIT, InterruptedError, UsageError } from '../errors.js';
 import type { IO } from '../io.js';
 import { chooseColumns, refuseAddedColumns } from '../input/columns.js';
 import { openInput, type Input } from '../input/reader.js';
@@ -28,6 +28,8 @@ export const PURGE_REASONS = [
   'not_on_whatsapp',
 ] as const;
 export type PurgeReason = (typeof PURGE_REASONS)[number];
+/** --fail-on takes the purge reasons, and `unverified` for numbers verification could not settle. */
+const FAIL_ON_REASONS = [...PURGE_REASONS, 'unverified'];
 
 export interface CleanOptions extends DataFileFlags, VerifyFlags {
   country?: string;
@@ -54,7 +56,7 @@ function settings(options: CleanOptions, env: NodeJS.ProcessEnv): Settings {
     format: parseFormat(options.format, '--format'),
     delimiter: parseDelimiter(options.delimiter),
     outputFormat: parseFormat(options.outputFormat, '--output-format'),
-    failOn: parseFailOn(options.failOn, PURGE_REASONS),
+    failOn: parseFailOn(options.failOn, FAIL_ON_REASONS),
     workers: workerCount(options.workers),
     verify: verifySettings(options, env),
   };
@@ -229,7 +231,7 @@ async function cleanInput(input: Input, config: Settings, options: CleanOptions,
           }
           return;
         }
-        d.checks.push(verifier!.check(e164[k]!).then((outcome) => {
+        const check = verifier!.check(e164[k]!).then((outcome) => {
           if (outcome.status === 'valid') {
             d.status[i] = 'valid';
             d.waId[i] = outcome.waId;
@@ -237,7 +239,10 @@ async function cleanInput(input: Input, config: Settings, options: CleanOptions,
             d.reason[i] = 'not_on_whatsapp';
             d.detail[i] = `not on WhatsApp (the /contacts endpoint answered invalid)`;
           }
-        }));
+        });
+        // Awaited when the chunk is written; a run that fails first must not leave it unhandled.
+        check.catch(() => undefined);
+        d.checks.push(check);
       });
       d.batch = verifier!.batchSeq;
     };
@@ -354,7 +359,13 @@ async function cleanInput(input: Input, config: Settings, options: CleanOptions,
 
     if (options.json) io.stdout.write(JSON.stringify(summary, null, 2) + '\n');
     else if (!options.quiet) io.stderr.write(humanSummary(summary, input.source, io.cwd));
-    return failOnExit(config.failOn, totals.byReason, PURGE_REASONS, 'purged', io, Boolean(options.quiet));
+    const unverified = verifier ? totals.byStatus.unverified ?? 0 : 0;
+    if (options.verify === true && verifier && verifier.stats.unresolved > 0) {
+      // Asked to verify, and the endpoint could not answer for some: a cron job must notice.
+      io.stderr.write(`wa-guard: ${verifier.stats.unresolved} numbers could not be verified (the /contacts endpoint kept failing); they are in the cleaned file as unverified\n`);
+      return EXIT.FAILURE;
+    }
+    return failOnExit(config.failOn, { ...totals.byReason, unverified }, FAIL_ON_REASONS, unverified ? 'purged or left unverified' : 'purged', io, Boolean(options.quiet));
   } finally {
     progress?.stop();
     await verifier?.close();

@@ -66,8 +66,10 @@ export function verifySettings(flags: VerifyFlags, env: NodeJS.ProcessEnv): Veri
     throw new UsageError(`--contacts-url: "${spec}" is not an http(s) URL`);
   }
   if (url.username || url.password) throw new UsageError('--contacts-url must not hold credentials; put the token in WA_GUARD_TOKEN');
-  const token = env.WA_GUARD_TOKEN;
+  // A token read from a CRLF file ends in CR/LF: trimmed; other whitespace inside is refused.
+  const token = (env.WA_GUARD_TOKEN ?? '').trim();
   if (!token) throw new UsageError('verifying numbers needs an API token: set WA_GUARD_TOKEN (never pass it as an argument)');
+  if (/[\s\u0000-\u001f]/.test(token)) throw new UsageError('WA_GUARD_TOKEN holds spaces or control characters: check how it was set');
   const rate = count(flags.rate, '--rate', 20, 0.01, 10_000);
   return {
     url,

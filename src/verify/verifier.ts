@@ -2,6 +2,7 @@ import pLimit from 'p-limit';
 import type { Store } from '../store/store.js';
 import { acquireToken } from '../store/rate.js';
 import { BLACKLIST, blacklistWrite } from '../store/lists.js';
+import { CliError, InterruptedError } from '../errors.js';
 import { AuthError, RetryableError, type ContactAnswer, type ContactsClient } from './client.js';
 
 export const STATUS = 'status';
@@ -74,6 +75,9 @@ const PROCESSING_RETRY_MS = 1000;
 const PROCESSING_ATTEMPTS = 5;
 const BACKOFF_BASE_MS = 250;
 const BACKOFF_CAP_MS = 30_000;
+/** Tries before an endpoint that never answered and cannot be connected to ends the run (a second or two). */
+const UNREACHABLE_ATTEMPTS = 3;
+const MALFORMED_ATTEMPTS = 2;
 
 /**
  * Checks numbers against /contacts in full batches, paced by the store's token
@@ -87,6 +91,8 @@ export class Verifier {
   batchSeq = 0;
   private readonly limit: ReturnType<typeof pLimit>;
   private failure: Error | undefined;
+  /** Whether any request got an answer: until one does, an unreachable endpoint is a wrong URL. */
+  private answered = false;
   private sent = 0;
   private firstRequestAt = 0;
   private lastRequestAt = 0;
@@ -165,7 +171,12 @@ export class Verifier {
         break;
       } catch (err) {
         if (err instanceof AuthError || !(err instanceof RetryableError)) throw err;
-        if (attempt >= this.options.attempts) {
+        // Nothing answered yet and nothing listens there: a wrong URL, not a bad moment.
+        if (err.kind === 'unreachable' && !this.answered && attempt >= UNREACHABLE_ATTEMPTS) {
+          throw new CliError(`cannot reach the /contacts endpoint at ${this.client.endpoint}: ${err.message}`);
+        }
+        // An answer that cannot be trusted is asked once more, not ten times: it tends to repeat.
+        if (attempt >= (err.kind === 'malformed' ? MALFORMED_ATTEMPTS : this.options.attempts)) {
           this.counts.unresolved += batch.length;
           for (const item of batch) item.resolve({ status: 'unverified', detail: `the /contacts endpoint kept failing: ${err.message}` });
           return;
@@ -173,9 +184,10 @@ export class Verifier {
         this.counts.retries++;
         // Exponential backoff with full jitter; the server's Retry-After wins when given.
         const delay = err.retryAfterMs ?? Math.random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt);
-        await new Promise((r) => setTimeout(r, delay));
+        await sleep(delay, this.options.signal);
       }
     }
+    this.answered = true;
     this.counts.numbers_checked += batch.length;
     await this.settle(batch, answers);
   }
@@ -187,6 +199,7 @@ export class Verifier {
     const cache: { key: string; value: string; ttlMs: number }[] = [];
     const invalid: string[] = [];
     const outcomes: [Waiting, CheckOutcome][] = [];
+    const processing: Waiting[] = [];
     for (const item of batch) {
       const answer = byInput.get(item.e164);
       const remember = (entry: Pick<CachedStatus, 'status' | 'wa_id'>): void => {
@@ -201,14 +214,7 @@ export class Verifier {
         invalid.push(item.e164.slice(1));
         outcomes.push([item, { status: 'invalid' }]);
       } else if (answer?.status === 'processing' && item.attempts + 1 < PROCESSING_ATTEMPTS) {
-        // Asked again a little later; sent at once, since the caller may already be waiting on it.
-        const timer = setTimeout(() => {
-          this.timers.delete(timer);
-          if (this.failure) return;
-          this.enqueue({ ...item, attempts: item.attempts + 1 });
-          this.flush();
-        }, PROCESSING_RETRY_MS);
-        this.timers.add(timer);
+        processing.push({ ...item, attempts: item.attempts + 1 });
       } else {
         this.counts.unresolved++;
         const why = answer ? `the endpoint answered "${answer.status}"` : 'the endpoint did not answer for it';
@@ -226,10 +232,38 @@ export class Verifier {
       result: undefined,
     }));
     for (const [item, outcome] of outcomes) item.resolve(outcome);
+    if (processing.length) {
+      // Asked again a little later, together and with whatever else is waiting:
+      // full batches, not a request each. Sent at once, as callers may be waiting.
+      const timer = setTimeout(() => {
+        this.timers.delete(timer);
+        if (this.failure) return;
+        for (const item of processing) this.enqueue(item);
+        this.flush();
+      }, PROCESSING_RETRY_MS);
+      this.timers.add(timer);
+    }
   }
 
   async close(): Promise<void> {
     for (const timer of this.timers) clearTimeout(timer);
     await this.client.close();
   }
+}
+
+/** A pause that a signal ends at once (the caller then sees the abort). */
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const interrupted = (): InterruptedError => new InterruptedError(String(signal?.reason ?? 'SIGINT'));
+    if (signal?.aborted) return reject(interrupted());
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', stop);
+      resolve();
+    }, ms);
+    const stop = (): void => {
+      clearTimeout(timer);
+      reject(interrupted());
+    };
+    signal?.addEventListener('abort', stop, { once: true });
+  });
 }
