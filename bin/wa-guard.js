@@ -13,5 +13,15 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
   });
 }
 
+// A failure that escaped its caller still ends in one line and exit 1, not a stack trace.
+// lmdb also rejects its own pending commit promises after a failed commit, which the
+// failing call has already reported: those are ignored.
+process.on('unhandledRejection', (err) => {
+  if (err && typeof err === 'object' && 'commitError' in err) return;
+  process.stderr.write(`wa-guard: unexpected error: ${err?.message ?? String(err)}\n`);
+  if (process.argv.includes('--debug')) process.stderr.write(`${err?.stack ?? ''}\n`);
+  process.exit(1);
+});
+
 const code = await run(process.argv.slice(2), processIO(controller.signal));
 process.stdout.write('', () => process.exit(code));

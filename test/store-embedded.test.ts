@@ -1,9 +1,10 @@
-import { existsSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { EmbeddedStore } from '../dist/store/embedded.js';
 import { storeContract } from './store-contract.js';
-import { FIXTURES, runCli, tempDir } from './helpers.js';
+import { FIXTURES, runCli, spawnCli, tempDir } from './helpers.js';
 
 describe('embedded store', () => {
   let dir = '';
@@ -78,5 +79,27 @@ describe('embedded store', () => {
     const blocked = await runCli(['clean', join(FIXTURES, 'contacts.csv'), '-c', 'ID', '-o', join(dir, 'out'), '--store', join(dir, 'a-file', 'store')]);
     expect(blocked.code).toBe(1);
     expect(blocked.stderr).toMatch(/store .*a-file\/store: a file is in the way/);
+  });
+
+  it('a full disk mid-run: one line, exit 1, and the store still opens with what was written before', async () => {
+    const small = join(dir, 'small');
+    mkdirSync(small);
+    // A 2 MiB filesystem of its own needs root (CI runs as root); elsewhere the test is skipped.
+    if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', small]).status !== 0) return;
+    try {
+      const store = join(small, 'store');
+      expect((await runCli(['blacklist', 'add', '+6281234567890', '--store', store])).code).toBe(0);
+      const list = join(dir, 'many.csv');
+      writeFileSync(list, 'phone\n' + Array.from({ length: 40_000 }, (_, i) => `+62812${String(i).padStart(8, '0')}`).join('\n') + '\n');
+      // The real process, as a user runs it: lmdb's own printout and late rejections must not show.
+      const full = await spawnCli(['blacklist', 'import', list, '--reason', 'x'.repeat(300), '--store', store]);
+      expect(full.code).toBe(1);
+      expect(full.stderr).toMatch(/^wa-guard: store .*: no space left on device/);
+      expect(full.stderr.trim().split('\n')).toHaveLength(1);
+      const listed = await runCli(['blacklist', 'list', '--store', store, '--json']);
+      expect(JSON.parse(listed.stdout).entries.map((e: { wa_id: string }) => e.wa_id)).toContain('6281234567890');
+    } finally {
+      spawnSync('umount', ['-l', small]);
+    }
   });
 });

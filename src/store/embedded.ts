@@ -36,6 +36,8 @@ export class EmbeddedStore implements Store {
   readonly backend = 'embedded';
   private readonly dbs = new Map<string, Database<Stored, string>>();
   private closed = false;
+  /** A commit failed (a full disk): closing must not wait on lmdb's pending promises. */
+  private failed = false;
 
   private constructor(readonly location: string, private readonly root: RootDatabase<Stored, string>) {}
 
@@ -124,6 +126,7 @@ export class EmbeddedStore implements Store {
       if (durable) await this.root.flushed;
       return result;
     } catch (err) {
+      this.failed = true;
       throw err instanceof CliError ? err : storeError(err, this.location, what);
     }
   }
@@ -250,6 +253,12 @@ export class EmbeddedStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.failed) {
+      // After a failed commit lmdb's flush and close promises may never settle:
+      // what was committed before is on disk; let the process end.
+      void this.root.close().catch(() => undefined);
+      return;
+    }
     try {
       await this.root.flushed;
       await this.root.close();
@@ -302,6 +311,16 @@ function checkDataFile(path: string): string | undefined {
   }
 }
 
+/** Whether the filesystem of the store is (nearly) full: a failed commit there is a full disk, whatever LMDB calls it. */
+function diskFull(dir: string): boolean {
+  try {
+    const fs = statfsSync(dir);
+    return fs.bavail * fs.bsize < 1 << 20;
+  } catch {
+    return false;
+  }
+}
+
 function refuseNetworkFs(dir: string): void {
   let type: number;
   try {
@@ -314,8 +333,26 @@ function refuseNetworkFs(dir: string): void {
   }
 }
 
+/**
+ * lmdb prints the cause of a failed commit with console.error (a stack trace)
+ * before rejecting the write. The write's rejection is what wa-guard reports,
+ * in one line; the printout is kept off the terminal.
+ */
+function quietLmdbErrors(): void {
+  const print = console.error.bind(console);
+  console.error = (...args: unknown[]): void => {
+    if (args.length === 1 && args[0] instanceof Error && /[\\/]lmdb[\\/]/.test(args[0].stack ?? '')) return;
+    print(...args);
+  };
+}
+quietLmdbErrors();
+
 /** An LMDB or file-system failure as one line naming the store. */
 function storeError(err: unknown, dir: string, what: string): CliError {
+  // lmdb rejects a second promise with the cause of a failed commit: it is reported here, not left unhandled.
+  const commitError = (err as { commitError?: Promise<unknown> })?.commitError;
+  commitError?.catch?.(() => undefined);
+  if (diskFull(dir)) return new CliError(`store ${dir}: no space left on device (${what} failed; the store keeps what was written before)`, 1, { cause: err });
   const text = String((err as Error)?.message ?? err);
   const code = (err as NodeJS.ErrnoException)?.code;
   if (code && /^E[A-Z]+$/.test(code)) return new CliError(describeFsError(err, 'store', dir), 1, { cause: err });
