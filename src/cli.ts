@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { CliError, EXIT, InterruptedError } from './errors.js';
 import type { IO } from './io.js';
+import { removeLeftovers } from './output/atomic.js';
 import { versions } from './versions.js';
 
 export type { IO } from './io.js';
@@ -29,7 +30,7 @@ function dataFileOptions(command: Command, outputs: string, verb: string): Comma
     .addHelpText('after', '\nExit codes: 0 ok, 1 runtime failure, 2 usage or bad input, 3 --fail-on matched, 4 campaign stopped by Meta, 130 interrupted (Ctrl-C), 143 terminated (SIGTERM).');
 }
 
-function buildProgram(io: IO, setExit: (code: number) => void): Command {
+function buildProgram(io: IO, setExit: (code: number) => void, setGrace: (ms: number) => void): Command {
   const program = new Command('wa-guard')
     .description('Keep WhatsApp Business contact lists clean and campaigns compliant.')
     .version(versionText(), '-V, --version', 'print the version (and the libphonenumber-js version that decides validity)')
@@ -104,6 +105,7 @@ function buildProgram(io: IO, setExit: (code: number) => void): Command {
     .addHelpText('after', '\nExamples:\n  wa-guard send campaign.csv --dry-run --templates templates.json -c ID\n' +
       '  WA_GUARD_TOKEN=… wa-guard send campaign.csv --phone-number-id 1234567890 --waba-id 987654321 -c ID');
   dataFileOptions(send, 'gate.* or results.*', 'blocked').action(async (input: string | undefined, options) => {
+    if (!options.dryRun) setGrace(SEND_GRACE_MS);
     const { send } = await import('./commands/send.js');
     setExit(await send(input, options, io));
   });
@@ -180,17 +182,55 @@ function buildProgram(io: IO, setExit: (code: number) => void): Command {
   return program;
 }
 
+/** After a signal, how long a command may take to finish its clean-up before the run ends anyway. */
+const SIGNAL_GRACE_MS = 1500;
+/** A live send finishes the requests in flight (bounded by --timeout) before it writes its results. */
+const SEND_GRACE_MS = 35_000;
+
+/**
+ * Waits for the command; after a signal, at most SIGNAL_GRACE_MS more. A
+ * command stuck on something that ignores signals (a server that accepts and
+ * never answers) then ends as interrupted, its unfinished outputs removed.
+ */
+async function withGrace(command: Promise<unknown>, signal: AbortSignal | undefined, graceMs: () => number): Promise<void> {
+  if (!signal) {
+    await command;
+    return;
+  }
+  let timer: NodeJS.Timeout | undefined;
+  let forced = false;
+  let force: (err: Error) => void = () => undefined;
+  const deadline = new Promise<never>((_, reject) => { force = reject; });
+  deadline.catch(() => undefined);
+  const onAbort = (): void => {
+    timer = setTimeout(() => {
+      forced = true;
+      force(new InterruptedError(String(signal.reason ?? 'SIGINT')));
+    }, graceMs());
+  };
+  if (signal.aborted) onAbort();
+  else signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    await Promise.race([command, deadline]);
+  } finally {
+    clearTimeout(timer);
+    signal.removeEventListener('abort', onAbort);
+    if (forced) removeLeftovers();
+  }
+}
+
 /** Runs the CLI with the given arguments (without "node wa-guard") and returns the exit code. */
 export async function run(argv: string[], io: IO): Promise<number> {
   const debug = argv.includes('--debug');
   let exitCode: number = EXIT.OK;
-  const program = buildProgram(io, (code) => { exitCode = code; });
+  let graceMs = SIGNAL_GRACE_MS;
+  const program = buildProgram(io, (code) => { exitCode = code; }, (ms) => { graceMs = ms; });
   try {
     if (argv.length === 0) {
       program.outputHelp({ error: true });
       return EXIT.USAGE;
     }
-    await program.parseAsync(argv, { from: 'user' });
+    await withGrace(program.parseAsync(argv, { from: 'user' }), io.signal, () => graceMs);
     return exitCode;
   } catch (err) {
     if (err instanceof CommanderError) {

@@ -136,6 +136,11 @@ describe('send', () => {
     await runCli(sendArgs(sim, input, dir, ['--mps', '200']), { env });
     expect(sim.stats().messages_accepted).toBe(accepted);
 
+    // ...unless asked to: --resend-unknown sends exactly the unknown rows again.
+    const resent = await runCli(sendArgs(sim, input, dir, ['--mps', '200', '--resend-unknown']), { env });
+    expect(JSON.parse(resent.stdout).sending.requests).toBeGreaterThanOrEqual(unknown.length);
+    expect(sim.stats().messages_accepted).toBeGreaterThan(accepted);
+
     // ...and a connection refused (nothing written) is retried until the endpoint is back.
     const refused = tempDir();
     const port = Number(new URL(sim.url).port);

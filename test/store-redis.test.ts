@@ -57,5 +57,8 @@ describe.skipIf(!base)('Redis store', () => {
     const secret = await runCli(['clean', join(FIXTURES, 'contacts.csv'), '-o', join(dir, 'out2'), '--store', 'redis://user:hunter2@127.0.0.1:1/0']);
     expect(secret.stderr).toMatch(/redis:\/\/user:\*\*\*@127\.0\.0\.1:1\/0/);
     expect(secret.stderr).not.toMatch(/hunter2/);
+    const at = await runCli(['clean', join(FIXTURES, 'contacts.csv'), '-o', join(dir, 'out3'), '--store', 'redis://user:p@ss@word@127.0.0.1:1/0']);
+    expect(at.stderr).toMatch(/redis:\/\/user:\*\*\*@127\.0\.0\.1:1\/0/);
+    expect(at.stderr).not.toMatch(/ss@word|p@ss/);
   });
 });

@@ -1,4 +1,4 @@
-import { close, createWriteStream, fsync, open, type WriteStream } from 'node:fs';
+import { close, createWriteStream, fsync, open, rmdirSync, unlinkSync, type WriteStream } from 'node:fs';
 import { rename, unlink } from 'node:fs/promises';
 import { once } from 'node:events';
 import { basename, dirname, join } from 'node:path';
@@ -8,6 +8,27 @@ import { CliError, EXIT, describeFsError } from '../errors.js';
 const openFd = promisify(open);
 const fsyncFd = promisify(fsync);
 const closeFd = promisify(close);
+
+/** Temporary files and created directories not yet committed or removed: what a forced exit must not leave. */
+const pending = new Set<string>();
+const createdDirs = new Set<string>();
+
+export function trackCreatedDir(dir: string, created: boolean): void {
+  if (created) createdDirs.add(dir);
+  else createdDirs.delete(dir);
+}
+
+/** Removes what unfinished outputs left, synchronously: for an exit that cannot wait for the command to clean up. */
+export function removeLeftovers(): void {
+  for (const path of pending) {
+    try { unlinkSync(path); } catch { /* already gone */ }
+  }
+  pending.clear();
+  for (const dir of createdDirs) {
+    try { rmdirSync(dir); } catch { /* not empty or gone */ }
+  }
+  createdDirs.clear();
+}
 
 /**
  * A file written under a temporary name beside its final path and renamed into
@@ -28,6 +49,7 @@ export class AtomicFile {
     const file = new AtomicFile(path);
     try {
       // Opening now turns an unwritable directory into an error before any work is done.
+      pending.add(file.tmpPath);
       file.fd = await openFd(file.tmpPath, 'w');
     } catch (err) {
       throw new CliError(describeFsError(err, 'cannot write to', dirname(path)), EXIT.USAGE);
@@ -67,6 +89,7 @@ export class AtomicFile {
       await fsyncFd(fd);
       await closeFd(fd);
       await rename(this.tmpPath, this.path);
+      pending.delete(this.tmpPath);
     } catch (err) {
       await this.abort();
       throw new CliError(describeFsError(err, 'cannot write', this.path));
@@ -81,5 +104,6 @@ export class AtomicFile {
       await closeFd(fd).catch(() => undefined);
     }
     await unlink(this.tmpPath).catch(() => undefined);
+    pending.delete(this.tmpPath);
   }
 }

@@ -1,7 +1,7 @@
 import { mkdir, rmdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { UsageError, describeFsError } from '../errors.js';
-import { AtomicFile } from './atomic.js';
+import { AtomicFile, trackCreatedDir } from './atomic.js';
 
 /**
  * A run's output files in --out-dir: all written under temporary names and
@@ -19,6 +19,7 @@ export class Outputs {
     const outputs = new Outputs(resolve(cwd, outDir));
     try {
       outputs.created = await mkdir(outputs.dir, { recursive: true });
+      if (outputs.created) trackCreatedDir(outputs.created, true);
     } catch (err) {
       throw new UsageError(describeFsError(err, 'cannot create --out-dir', outDir));
     }
@@ -34,12 +35,16 @@ export class Outputs {
   async commit(): Promise<void> {
     for (const file of this.files) await file.commit();
     this.committed = true;
+    if (this.created) trackCreatedDir(this.created, false);
   }
 
   /** Safe to call after commit (then it does nothing). */
   async abort(): Promise<void> {
     if (this.committed) return;
     await Promise.all(this.files.map((f) => f.abort()));
-    if (this.created) await rmdir(this.dir).catch(() => undefined);
+    if (this.created) {
+      await rmdir(this.dir).catch(() => undefined);
+      trackCreatedDir(this.created, false);
+    }
   }
 }
