@@ -139,6 +139,51 @@ function buildProgram(io: IO, setExit: (code: number) => void, setGrace: (ms: nu
   }
 
   program
+    .command('ingest')
+    .summary('learn from recorded webhooks: failures, deliveries, replies, opt-outs')
+    .description(
+      'Reads recorded webhook bodies (one per line, JSON arrays of them, or a directory of .json/.jsonl files, ' +
+      'such as the simulator\'s --webhooks-out file) and updates the store: 131026 strikes and the blacklist, ' +
+      'opt-outs (stop words, user_preferences, 131050), 24h caps, care windows, delivered numbers in the status ' +
+      'cache, template status, and the send journal. Idempotent; a bad line is reported and skipped.',
+    )
+    .argument('<input>', 'a file, a directory, or - for stdin')
+    .option('--store <dir|url>', 'state store: a directory, or redis://host:port/db (env WA_GUARD_STORE)')
+    .option('--stop-words <words>', 'comma-separated words that opt a user out (default STOP,UNSUBSCRIBE,END,QUIT,STOPALL,CANCEL,OPTOUT; "+WORD,…" adds to them)')
+    .option('--strikes <n>', '131026 failures that blacklist a number (default 1)')
+    .option('--undeliverable-ttl <duration>', 'how long a 131026 blacklist entry lasts (default 90d)')
+    .option('--json', 'print the summary as JSON on stdout')
+    .option('-q, --quiet', 'print nothing but errors')
+    .option('--debug', 'show stack traces on errors')
+    .action(async (input: string, options) => {
+      const { ingest } = await import('./commands/webhooks.js');
+      setExit(await ingest(input, options, io));
+    });
+
+  program
+    .command('listen')
+    .summary('receive Meta\'s webhooks and learn from them as they arrive')
+    .description(
+      'Runs an HTTP server for Meta\'s webhook subscription: answers the GET verification handshake ' +
+      '(WA_GUARD_VERIFY_TOKEN), verifies each POST\'s X-Hub-Signature-256 with WA_GUARD_APP_SECRET, stores the ' +
+      'event durably before answering 200, then applies it as ingest does. Prints its URL on stdout; runs until Ctrl-C.',
+    )
+    .option('--port <n>', 'port to listen on (0: any free port)', '8080')
+    .option('--host <addr>', 'address to listen on', '127.0.0.1')
+    .option('--store <dir|url>', 'state store: a directory, or redis://host:port/db (env WA_GUARD_STORE)')
+    .option('--insecure-no-signature', 'accept unsigned POSTs (local rehearsals with the simulator only)')
+    .option('--stop-words <words>', 'as for ingest')
+    .option('--strikes <n>', '131026 failures that blacklist a number (default 1)')
+    .option('--undeliverable-ttl <duration>', 'how long a 131026 blacklist entry lasts (default 90d)')
+    .option('--json', 'log lines as JSON')
+    .option('-q, --quiet', 'print nothing but errors')
+    .option('--debug', 'show stack traces on errors')
+    .action(async (options) => {
+      const { listen } = await import('./commands/webhooks.js');
+      setExit(await listen(options, io));
+    });
+
+  program
     .command('simulate')
     .summary('run a local Meta API simulator for rehearsals and tests')
     .description(
@@ -173,6 +218,7 @@ function buildProgram(io: IO, setExit: (code: number) => void, setGrace: (ms: nu
     .option('--fault-reset-after <f>', 'share of sends accepted, then answered with a reset connection (unknown outcomes)')
     .option('--error-for <list>', 'NUMBER=CODE pairs: sends to these numbers fail with that Meta error code')
     .option('--webhooks-out <file>', 'append status and inbound webhook payloads to this JSONL file')
+    .option('--webhooks-url <url>', 'POST each webhook payload there, signed with WA_GUARD_APP_SECRET (e.g. a wa-guard listen)')
     .option('--debug', 'show stack traces on errors')
     .action(async (options) => {
       const { simulate } = await import('./commands/simulate.js');

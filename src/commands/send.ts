@@ -25,6 +25,7 @@ import { MessagesClient } from '../send/client.js';
 import { fileCampaignId, journalKey, JOURNAL, parseJournalEntry } from '../send/journal.js';
 import { Sender, journalOutcome, type Job, type RowOutcome } from '../send/sender.js';
 import { fetchTemplates } from '../send/templates-api.js';
+import { TEMPLATE_STATUS } from '../webhooks/learn.js';
 
 export interface SendOptions extends DataFileFlags {
   dryRun?: boolean;
@@ -257,6 +258,12 @@ async function campaign(input: Input, options: SendOptions, io: IO, run: Setting
     const byTemplate = new Map<string, { rows: number; blocked: Counts }>();
     let rows = 0;
     let written = 0;
+    // Template status announced by webhooks (ingest, listen) overrides the templates file.
+    const templateStatus = new Map<string, string>();
+    for await (const [key, value] of store.scan(TEMPLATE_STATUS)) {
+      try { templateStatus.set(key, String(JSON.parse(value).event)); } catch { /* damaged: ignored */ }
+    }
+    if (templateStatus.size) config.templateStatus = templateStatus;
     const recentConversations = await countRecent(store, now);
     const plan = new Plan(now, run.mps, recentConversations, input.size ? input.size / 60 : 0);
     progress = await Progress.start(live ? 'send' : 'send --dry-run', io, Boolean(options.quiet || options.json), input.size);

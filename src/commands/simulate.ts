@@ -33,6 +33,7 @@ export interface SimulateOptions {
   faultResetAfter?: string;
   errorFor?: string;
   webhooksOut?: string;
+  webhooksUrl?: string;
 }
 
 function number(value: string | undefined, flag: string, min: number, max: number): number | undefined {
@@ -94,6 +95,8 @@ export async function worldFromOptions(options: SimulateOptions, io: IO): Promis
     processingFirst: options.processingFirst,
     errors: options.errorFor === undefined ? undefined : errorsFor(options.errorFor),
     webhooksOut: options.webhooksOut ? resolve(io.cwd, options.webhooksOut) : undefined,
+    webhooksUrl: options.webhooksUrl,
+    appSecret: io.env.WA_GUARD_APP_SECRET?.trim() || undefined,
   };
   const faults: Partial<WorldConfig['faults']> = {
     reset: number(options.faultReset, '--fault-reset', 0, 1),

@@ -53,6 +53,8 @@ export interface GateConfig {
   /** Unique users reached outside a care window in a moving 24h (Infinity: unlimited). */
   tier: number;
   pairIntervalMs: number;
+  /** `name:language` -> the status Meta last announced by webhook (PAUSED, DISABLED, APPROVED…), from the store. */
+  templateStatus?: Map<string, string>;
 }
 
 /** What the campaign has planned so far; the gate only reads it. */
@@ -122,6 +124,10 @@ export function gate(message: Message, recipient: RecipientState, plan: PlanView
       category ??= info.category;
     }
     category ??= config.defaultCategory;
+    const announced = config.templateStatus?.get(`${template.name}:${template.language}`);
+    if (announced !== undefined && announced !== 'APPROVED') {
+      return block('template_not_approved', `template ${template.name} (${template.language}) is ${announced.toLowerCase()}, as a template status webhook said`);
+    }
   }
 
   // The recipient's own choices and what is known about them.

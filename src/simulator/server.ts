@@ -1,7 +1,7 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { World, defaultWorld, metaWaId, seededRandom, toWaId, type WorldConfig } from './world.js';
 import { codeTitle } from '../meta/codes.js';
 
@@ -79,12 +79,22 @@ export async function startSimulator(
     }, err.headers);
   };
 
+  /** Posts in flight to --webhooks-url, awaited on close. */
+  const posts = new Set<Promise<unknown>>();
   const webhook = (value: Record<string, unknown>, phoneNumberId: string): void => {
-    if (!webhooks) return;
-    webhooks.write(JSON.stringify({
+    if (!webhooks && !config.webhooksUrl) return;
+    const text = JSON.stringify({
       object: 'whatsapp_business_account',
       entry: [{ id: 'simulated-waba', changes: [{ field: 'messages', value: { messaging_product: 'whatsapp', metadata: { display_phone_number: '15550000000', phone_number_id: phoneNumberId }, ...value } }] }],
-    }) + '\n');
+    });
+    webhooks?.write(text + '\n');
+    if (config.webhooksUrl) {
+      const headers: Record<string, string> = { 'content-type': 'application/json' };
+      if (config.appSecret) headers['x-hub-signature-256'] = 'sha256=' + createHmac('sha256', config.appSecret).update(text).digest('hex');
+      const post = fetch(config.webhooksUrl, { method: 'POST', headers, body: text }).then((r) => r.arrayBuffer()).catch(() => count(stats.faults, 'webhook_post_failed'));
+      posts.add(post);
+      void post.finally(() => posts.delete(post));
+    }
   };
 
   const status = (id: string, waId: string, phoneNumberId: string, state: string, callback: string | undefined, error?: { code: number; title: string; details: string }): void => {
@@ -349,6 +359,7 @@ export async function startSimulator(
     stats: stats_,
     reset,
     close: async () => {
+      await Promise.all(posts);
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       if (webhooks) await new Promise<void>((resolve) => webhooks.end(() => resolve()));

@@ -52,6 +52,9 @@ export interface WorldConfig {
     resetAfterAccept: number;
   };
   webhooksOut: string | undefined;
+  /** Where to POST webhook payloads, signed with `appSecret` (X-Hub-Signature-256). */
+  webhooksUrl: string | undefined;
+  appSecret: string | undefined;
 }
 
 export const DEFAULT_TOKEN = 'wa-guard-simulator-token';
@@ -81,6 +84,8 @@ export function defaultWorld(): WorldConfig {
     undeliverable: 'async',
     faults: { reset: 0, serverError: 0, slow: 0, slowMs: 2000, error131000: 0, error131016: 0, error131049: 0, resetAfterAccept: 0 },
     webhooksOut: undefined,
+    webhooksUrl: undefined,
+    appSecret: undefined,
   };
 }
 

@@ -1,0 +1,69 @@
+// npm run bench:ingest: how fast wa-guard learns from webhooks.
+//  A. ingest of EVENTS recorded events (1,000,000 by default; statuses, inbound messages, failures), one body a line.
+//  B. listen: signed POSTs/s on loopback for 5 s, 32 in flight, each stored before its 200.
+import { execFileSync, spawn } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import { createWriteStream, mkdirSync, rmSync } from 'node:fs';
+import { once } from 'node:events';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Pool } from 'undici';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const bin = join(root, 'bin', 'wa-guard.js');
+const dir = join(root, 'bench', 'out', 'ingest');
+rmSync(dir, { recursive: true, force: true });
+mkdirSync(dir, { recursive: true });
+const EVENTS = Number(process.env.EVENTS ?? 1_000_000);
+const SECRET = 'bench-secret';
+
+function body(i) {
+  const waId = String(628120000000 + (i % 200_000));
+  const ts = String(1795600000 + i);
+  const kind = i % 10;
+  const value = kind < 6
+    ? { statuses: [{ id: `wamid.${i}`, status: ['sent', 'delivered', 'read'][kind % 3], timestamp: ts, recipient_id: waId, biz_opaque_callback_data: `bench:${i}` }] }
+    : kind < 9
+      ? { contacts: [{ wa_id: waId }], messages: [{ from: waId, id: `wamid.in.${i}`, timestamp: ts, type: 'text', text: { body: kind === 8 ? 'STOP' : 'hello' } }] }
+      : { statuses: [{ id: `wamid.${i}`, status: 'failed', timestamp: ts, recipient_id: waId, errors: [{ code: 131026, title: 'Message undeliverable' }] }] };
+  return JSON.stringify({ object: 'whatsapp_business_account', entry: [{ id: 'w', changes: [{ field: 'messages', value: { messaging_product: 'whatsapp', ...value } }] }] });
+}
+
+// A
+{
+  const file = join(dir, 'events.jsonl');
+  const out = createWriteStream(file);
+  for (let i = 0; i < EVENTS; i++) if (!out.write(body(i) + '\n')) await once(out, 'drain');
+  out.end();
+  await once(out, 'finish');
+  const t = performance.now();
+  const summary = JSON.parse(execFileSync(process.execPath, [bin, 'ingest', file, '--store', join(dir, 'store'), '--json'], { maxBuffer: 1 << 24 }).toString());
+  const seconds = (performance.now() - t) / 1000;
+  console.log(`A. ingest of ${EVENTS.toLocaleString('en-US')} events: ${seconds.toFixed(1)} s, ${Math.round(EVENTS / seconds).toLocaleString('en-US')} events/s; changes: ${JSON.stringify(summary.changes)}`);
+}
+
+// B
+{
+  const child = spawn(process.execPath, [bin, 'listen', '--port', '0', '--store', join(dir, 'listen-store'), '-q'], { env: { ...process.env, WA_GUARD_APP_SECRET: SECRET }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise((resolve) => child.stdout.once('data', (b) => resolve(String(b).trim())));
+  const pool = new Pool(url, { connections: 32 });
+  let done = 0;
+  let failed = 0;
+  let next = 0;
+  const until = performance.now() + 5000;
+  const t = performance.now();
+  await Promise.all(Array.from({ length: 32 }, async () => {
+    while (performance.now() < until) {
+      const text = body(next++);
+      const res = await pool.request({ path: '/', method: 'POST', body: text, headers: { 'content-type': 'application/json', 'x-hub-signature-256': 'sha256=' + createHmac('sha256', SECRET).update(text).digest('hex') } });
+      await res.body.dump();
+      if (res.statusCode === 200) done++;
+      else failed++;
+    }
+  }));
+  const seconds = (performance.now() - t) / 1000;
+  await pool.close();
+  child.kill('SIGTERM');
+  await once(child, 'close');
+  console.log(`B. listen: ${done.toLocaleString('en-US')} signed POSTs answered 200 in ${seconds.toFixed(1)} s: ${Math.round(done / seconds).toLocaleString('en-US')} POSTs/s (${failed} refused)`);
+}

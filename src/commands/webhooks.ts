@@ -1,0 +1,332 @@
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { CliError, InterruptedError, UsageError, describeFsError } from '../errors.js';
+import type { IO } from '../io.js';
+import { openStore } from '../store/store.js';
+import { parseDuration } from '../verify/settings.js';
+import { DEFAULT_START_WORDS, DEFAULT_STOP_WORDS, emptyLearned, learn, readPayload, type Event, type LearnSettings, type Learned } from '../webhooks/learn.js';
+
+export interface WebhookFlags {
+  store?: string;
+  stopWords?: string;
+  strikes?: string;
+  undeliverableTtl?: string;
+  json?: boolean;
+  quiet?: boolean;
+  port?: string;
+  host?: string;
+  insecureNoSignature?: boolean;
+  maxBody?: string;
+}
+
+/** Verified bodies not yet applied: made durable before the 200, so a crash after it loses nothing. */
+const INBOX = 'webhook-inbox';
+const MAX_BODY_BYTES = 1 << 20;
+/** Bad lines reported one by one, up to this many; the rest are counted. */
+const MAX_REPORTED = 20;
+
+function learnSettings(flags: WebhookFlags): LearnSettings {
+  const words = (text: string): Set<string> => new Set(text.split(',').map((w) => w.trim().toUpperCase()).filter(Boolean));
+  const strikes = flags.strikes === undefined ? 1 : Number(flags.strikes);
+  if (!Number.isInteger(strikes) || strikes < 1 || strikes > 100) throw new UsageError(`--strikes must be a number from 1 to 100; got "${flags.strikes}"`);
+  return {
+    // --stop-words replaces the list; "+WORD,…" adds to it (e.g. local-language words).
+    stopWords: flags.stopWords === undefined ? new Set(DEFAULT_STOP_WORDS)
+      : flags.stopWords.startsWith('+') ? new Set([...DEFAULT_STOP_WORDS, ...words(flags.stopWords.slice(1))]) : words(flags.stopWords),
+    startWords: new Set(DEFAULT_START_WORDS),
+    strikes,
+    undeliverableTtlMs: flags.undeliverableTtl === undefined ? 90 * 86_400_000 : parseDuration(flags.undeliverableTtl, '--undeliverable-ttl'),
+  };
+}
+
+function summaryText(command: string, learned: Learned, extra: string[] = []): string {
+  const lines = [`wa-guard ${command}: ${Object.values(learned.events).reduce((a, b) => a + b, 0)} events` +
+    (learned.duplicates ? ` (${learned.duplicates} seen before: no change)` : '')];
+  for (const [kind, count] of Object.entries(learned.events)) lines.push(`  ${kind.padEnd(22)}${String(count).padStart(8)}`);
+  if (Object.keys(learned.changes).length) lines.push(`  changes: ${Object.entries(learned.changes).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  if (learned.ignored) lines.push(`  ${learned.ignored} items could not be read (no number, no timestamp) and were ignored`);
+  return [...lines, ...extra].join('\n') + '\n';
+}
+
+/** `wa-guard ingest FILE|DIR|-`: recorded webhook bodies, one per line (JSONL), JSON arrays of them, or a directory of such files. */
+export async function ingest(spec: string | undefined, flags: WebhookFlags, io: IO): Promise<number> {
+  if (!spec) throw new UsageError('missing input: give a file, a directory, or - for stdin');
+  const settings = learnSettings(flags);
+  const sources = await listSources(spec, io.cwd);
+  const store = await openStore(flags.store, io.env, io.cwd);
+  const learned = emptyLearned();
+  const bad: string[] = [];
+  let badCount = 0;
+  let bodies = 0;
+  const reportBad = (where: string, why: string): void => {
+    badCount++;
+    if (bad.length < MAX_REPORTED) bad.push(`${where}: ${why}`);
+  };
+  let pending: Event[] = [];
+  const flush = async (): Promise<void> => {
+    const events = pending;
+    pending = [];
+    await learn(store, events, settings, learned);
+  };
+  const apply = async (text: string, where: string): Promise<void> => {
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      return reportBad(where, 'not valid JSON');
+    }
+    for (const one of Array.isArray(body) ? body : [body]) {
+      try {
+        pending.push(...readPayload(one, settings, learned));
+        bodies++;
+      } catch (err) {
+        reportBad(where, (err as Error).message);
+      }
+    }
+    // Events are applied in batches: one store transaction for many lines.
+    if (pending.length >= 500) await flush();
+  };
+  try {
+    for (const source of sources) {
+      if (io.signal?.aborted) throw new InterruptedError(String(io.signal.reason ?? 'SIGINT'));
+      const name = source ?? 'stdin';
+      const first = source ? await firstChar(source) : undefined;
+      if (first === '[' || (first === '{' && source && !(await isJsonLines(source)))) {
+        let text: string;
+        try {
+          text = await readFile(source!, 'utf8');
+        } catch (err) {
+          throw new UsageError(describeFsError(err, 'cannot read', source!));
+        }
+        await apply(text, name);
+        continue;
+      }
+      const lines = createInterface({ input: source ? createReadStream(source) : io.stdin, crlfDelay: Infinity });
+      let line = 0;
+      for await (const text of lines) {
+        line++;
+        if (text.trim() === '') continue;
+        if (io.signal?.aborted) throw new InterruptedError(String(io.signal.reason ?? 'SIGINT'));
+        await apply(text, `${name}:${line}`);
+      }
+    }
+    await flush();
+    await store.sync();
+  } finally {
+    await store.close();
+  }
+  const summary = { command: 'ingest', bodies, ...learned, bad_lines: badCount, bad_examples: bad };
+  if (flags.json) io.stdout.write(JSON.stringify(summary, null, 2) + '\n');
+  else if (!flags.quiet) {
+    io.stderr.write(summaryText('ingest', learned, [
+      ...(badCount ? [`  ${badCount} bad line(s), skipped:`, ...bad.map((b) => `    ${b}`)] : []),
+    ]));
+  }
+  return 0;
+}
+
+async function listSources(spec: string, cwd: string): Promise<(string | undefined)[]> {
+  if (spec === '-') return [undefined];
+  const path = resolve(cwd, spec);
+  try {
+    if ((await stat(path)).isDirectory()) {
+      const names = (await readdir(path)).filter((n) => /\.(jsonl?|ndjson)$/i.test(n)).sort();
+      if (names.length === 0) throw new UsageError(`${spec}: no .json or .jsonl files in this directory`);
+      return names.map((n) => join(path, n));
+    }
+    return [path];
+  } catch (err) {
+    if (err instanceof CliError) throw err;
+    throw new UsageError(describeFsError(err, 'cannot read', spec));
+  }
+}
+
+async function firstChar(path: string): Promise<string | undefined> {
+  try {
+    for await (const part of createReadStream(path, { start: 0, end: 4095, encoding: 'utf8' })) {
+      const c = (part as string).trimStart()[0];
+      if (c) return c;
+    }
+  } catch (err) {
+    throw new UsageError(describeFsError(err, 'cannot read', path));
+  }
+  return undefined;
+}
+
+/** A file that starts with '{' is JSON lines when its first line is a whole JSON value. */
+async function isJsonLines(path: string): Promise<boolean> {
+  const lines = createInterface({ input: createReadStream(path), crlfDelay: Infinity });
+  for await (const line of lines) {
+    if (line.trim() === '') continue;
+    lines.close();
+    try {
+      JSON.parse(line);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+  return true;
+}
+
+/** `wa-guard listen`: Meta's webhook subscription, verified and made durable before the 200. */
+export async function listen(flags: WebhookFlags, io: IO): Promise<number> {
+  const settings = learnSettings(flags);
+  const secret = (io.env.WA_GUARD_APP_SECRET ?? '').trim();
+  if (!secret && !flags.insecureNoSignature) {
+    throw new UsageError('listen needs the app secret to verify signatures: set WA_GUARD_APP_SECRET (or, for a local rehearsal only, --insecure-no-signature)');
+  }
+  const verifyToken = io.env.WA_GUARD_VERIFY_TOKEN;
+  const port = Number(flags.port ?? 8080);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0 to 65535; got "${flags.port}"`);
+  const maxBody = flags.maxBody === undefined ? MAX_BODY_BYTES : Number(flags.maxBody);
+  const store = await openStore(flags.store, io.env, io.cwd);
+  const learned = emptyLearned();
+  const refused: Record<string, number> = {};
+  let applying = Promise.resolve();
+  let waiting: string[] = [];
+  const log = (text: string): void => {
+    if (!flags.quiet) io.stderr.write(flags.json ? JSON.stringify({ at: new Date().toISOString(), message: text }) + '\n' : `wa-guard listen: ${text}\n`);
+  };
+
+  /** Applies what is in the inbox, in order, one at a time; removes each entry once applied. */
+  const drain = (keys: string[]): Promise<void> => {
+    waiting.push(...keys);
+    applying = applying.then(async () => {
+      // Everything that arrived meanwhile is applied together, in arrival order.
+      const batch = waiting;
+      waiting = [];
+      if (batch.length === 0) return;
+      const bodies = await store.get(INBOX, batch);
+      const events: Event[] = [];
+      for (const body of bodies) {
+        if (body === undefined) continue;
+        try {
+          events.push(...readPayload(JSON.parse(body), settings, learned));
+        } catch (err) {
+          log(`an inbox entry could not be read: ${(err as Error).message}`);
+        }
+      }
+      await learn(store, events, settings, learned);
+      await store.delete(INBOX, batch);
+    }).catch((err) => log(`applying failed: ${(err as Error).message}`));
+    return applying;
+  };
+
+  const refuse = (res: ServerResponse, status: number, why: string): void => {
+    refused[why] = (refused[why] ?? 0) + 1;
+    res.writeHead(status, { 'content-type': 'text/plain' });
+    res.end(why + '\n');
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = new URL(req.url ?? '/', 'http://listen');
+    if (req.method === 'GET') {
+      const ok = url.searchParams.get('hub.mode') === 'subscribe' && verifyToken !== undefined && verifyToken !== ''
+        && url.searchParams.get('hub.verify_token') === verifyToken;
+      if (!ok) return refuse(res, 403, 'verification refused');
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end(url.searchParams.get('hub.challenge') ?? '');
+      return;
+    }
+    if (req.method !== 'POST') return refuse(res, 405, 'method not allowed');
+    if (!String(req.headers['content-type'] ?? '').toLowerCase().startsWith('application/json')) return refuse(res, 415, 'content type must be application/json');
+    const raw = await readBody(req, maxBody);
+    if (raw === undefined) return refuse(res, 413, 'body too large');
+    if (secret) {
+      const header = String(req.headers['x-hub-signature-256'] ?? '');
+      if (!header) return refuse(res, 401, 'missing signature');
+      const expected = Buffer.from('sha256=' + createHmac('sha256', secret).update(raw).digest('hex'));
+      const given = Buffer.from(header);
+      if (given.length !== expected.length || !timingSafeEqual(given, expected)) return refuse(res, 403, 'bad signature');
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(raw.toString('utf8'));
+      readPayload(body, settings, emptyLearned()); // shape check only: applied from the inbox
+    } catch {
+      return refuse(res, 400, 'not a webhook payload');
+    }
+    const key = createHash('sha256').update(raw).digest('hex');
+    try {
+      await store.set(INBOX, [{ key, value: raw.toString('utf8') }]);
+    } catch (err) {
+      log(`cannot store an event: ${(err as Error).message}`);
+      return refuse(res, 503, 'cannot store the event now'); // Meta retries non-2xx
+    }
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    res.end('ok\n');
+    void drain([key]);
+  };
+
+  // Whatever a crash left between the 200 and its application is applied first.
+  const pending: string[] = [];
+  for await (const [key] of store.scan(INBOX)) pending.push(key);
+  if (pending.length) log(`applying ${pending.length} event(s) received before a restart`);
+  await drain(pending);
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err) => {
+      log(`request failed: ${(err as Error).message}`);
+      if (!res.headersSent) refuse(res, 500, 'internal error');
+      else res.destroy();
+    });
+  });
+  server.keepAliveTimeout = 30_000;
+  try {
+    await new Promise<void>((done, fail) => {
+      server.once('error', fail);
+      server.listen(port, flags.host ?? '127.0.0.1', () => done());
+    });
+  } catch (err) {
+    await store.close();
+    throw new UsageError(`cannot listen on ${flags.host ?? '127.0.0.1'}:${port}: ${(err as Error).message}`);
+  }
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  io.stdout.write(`http://${host}:${address.port}\n`);
+  log(`receiving webhooks on http://${host}:${address.port}${secret ? '' : ' WITHOUT signature checks (--insecure-no-signature)'}; Ctrl-C stops`);
+  const ticker = setInterval(() => {
+    const events = Object.values(learned.events).reduce((a, b) => a + b, 0);
+    if (events) log(`${events} events so far: ${Object.entries(learned.events).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  }, 60_000);
+  ticker.unref();
+
+  await new Promise<void>((done) => {
+    if (!io.signal) return; // nothing can stop it
+    if (io.signal.aborted) done();
+    io.signal.addEventListener('abort', () => done(), { once: true });
+  });
+  clearInterval(ticker);
+  await new Promise<void>((done) => server.close(() => done()));
+  server.closeAllConnections();
+  await applying;
+  await store.sync();
+  await store.close();
+  if (!flags.quiet) io.stderr.write(summaryText('listen', learned, Object.keys(refused).length ? [`  refused: ${Object.entries(refused).map(([k, v]) => `${k} ${v}`).join(', ')}`] : []));
+  return 0;
+}
+
+/** The raw body, or undefined when it is larger than `max` (reading stops there). */
+function readBody(req: IncomingMessage, max: number): Promise<Buffer | undefined> {
+  return new Promise((done, fail) => {
+    const parts: Buffer[] = [];
+    let size = 0;
+    req.on('data', (part: Buffer) => {
+      size += part.length;
+      if (size > max) {
+        done(undefined);
+        req.resume();
+        return;
+      }
+      parts.push(part);
+    });
+    req.on('end', () => done(size > max ? undefined : Buffer.concat(parts)));
+    req.on('error', fail);
+  });
+}

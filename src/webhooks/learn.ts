@@ -1,0 +1,291 @@
+import { codeInfo } from '../meta/codes.js';
+import { JOURNAL, JOURNAL_TTL_MS, WAMIDS, parseJournalEntry, type JournalEntry } from '../send/journal.js';
+import { BLACKLIST, CAPPED, INBOUND, OPTOUT, STRIKES, UNDELIVERABLE_REASON, UNDELIVERABLE_REASONS, blacklistWrite, optOutWrite, parseBlacklistEntry, parseOptOut } from '../store/lists.js';
+import type { Store, StoreKey, StoreWrite } from '../store/store.js';
+import { STATUS } from '../verify/verifier.js';
+
+/** Events already applied, by their identity (message id + status, or the event's own): a second delivery changes nothing. */
+export const SEEN = 'webhook-seen';
+/** wa_id -> the time (s) of the newest delivery evidence or 131026 applied, so older events cannot undo newer ones. */
+export const EVIDENCE = 'webhook-evidence';
+/** `name:language` -> the template's last status event (PAUSED, DISABLED, …), which the gate reads. */
+export const TEMPLATE_STATUS = 'template-status';
+const SEEN_TTL_MS = 30 * 86_400_000;
+const DAY_MS = 86_400_000;
+
+export const DEFAULT_STOP_WORDS = ['STOP', 'UNSUBSCRIBE', 'END', 'QUIT', 'STOPALL', 'CANCEL', 'OPTOUT'];
+export const DEFAULT_START_WORDS = ['START', 'UNSTOP'];
+
+export interface LearnSettings {
+  stopWords: Set<string>;
+  startWords: Set<string>;
+  /** 131026 strikes that blacklist a number, and how long that entry lasts (as send). */
+  strikes: number;
+  undeliverableTtlMs: number;
+}
+
+/** What one event is, once read and checked. */
+export type Event =
+  | { kind: 'inbound'; id: string; waId: string; at: number; word?: 'stop' | 'start' }
+  | { kind: 'status'; id: string; status: 'sent' | 'delivered' | 'read' | 'failed'; waId: string; at: number; callback?: string; code?: number }
+  | { kind: 'preference'; waId: string; at: number; stop: boolean }
+  | { kind: 'template'; name: string; language: string; event: string; at: number };
+
+export interface Learned {
+  events: Record<string, number>;
+  changes: Record<string, number>;
+  duplicates: number;
+  ignored: number;
+}
+
+export function emptyLearned(): Learned {
+  return { events: {}, changes: {}, duplicates: 0, ignored: 0 };
+}
+
+const bump = (table: Record<string, number>, key: string, by = 1): void => {
+  table[key] = (table[key] ?? 0) + by;
+};
+
+/** The events of one POST body (Meta's shape); what cannot be read is counted as ignored, never trusted. */
+export function readPayload(body: unknown, settings: LearnSettings, learned: Learned): Event[] {
+  const events: Event[] = [];
+  const entries = (body as { entry?: unknown })?.entry;
+  if (!Array.isArray(entries)) throw new Error('not a webhook payload: no "entry" list');
+  for (const entry of entries) {
+    const changes = (entry as { changes?: unknown })?.changes;
+    if (!Array.isArray(changes)) continue;
+    for (const change of changes) {
+      const { field, value } = (change ?? {}) as { field?: unknown; value?: any };
+      if (!value || typeof value !== 'object') continue;
+      if (field === 'message_template_status_update') {
+        const at = seconds(value.timestamp) ?? Math.floor(Date.now() / 1000);
+        if (typeof value.message_template_name === 'string' && typeof value.event === 'string') {
+          events.push({ kind: 'template', name: value.message_template_name, language: String(value.message_template_language ?? ''), event: value.event.toUpperCase(), at });
+        } else learned.ignored++;
+        continue;
+      }
+      if (field === 'user_preferences') {
+        for (const p of Array.isArray(value.user_preferences) ? value.user_preferences : []) {
+          const waId = waIdOf(p?.wa_id);
+          const at = seconds(p?.timestamp);
+          if (waId && at !== undefined && p?.category === 'marketing_messages' && (p.value === 'stop' || p.value === 'resume')) {
+            events.push({ kind: 'preference', waId, at, stop: p.value === 'stop' });
+          } else learned.ignored++;
+        }
+        continue;
+      }
+      for (const m of Array.isArray(value.messages) ? value.messages : []) {
+        const waId = waIdOf(m?.from);
+        const at = seconds(m?.timestamp);
+        // Users known only by a business-scoped id have no number to learn about.
+        if (!waId || at === undefined || typeof m?.id !== 'string') {
+          learned.ignored++;
+          continue;
+        }
+        const text = String(m.text?.body ?? m.button?.text ?? m.button?.payload ?? m.interactive?.button_reply?.title ?? m.interactive?.list_reply?.title ?? '').trim().toUpperCase();
+        const word = settings.stopWords.has(text) ? 'stop' : settings.startWords.has(text) ? 'start' : undefined;
+        events.push({ kind: 'inbound', id: m.id, waId, at, ...(word ? { word } : {}) });
+      }
+      for (const s of Array.isArray(value.statuses) ? value.statuses : []) {
+        const waId = waIdOf(s?.recipient_id);
+        const at = seconds(s?.timestamp);
+        if (!waId || at === undefined || typeof s?.id !== 'string' || !['sent', 'delivered', 'read', 'failed'].includes(s?.status)) {
+          learned.ignored++;
+          continue;
+        }
+        const code = Number.isInteger(s.errors?.[0]?.code) ? s.errors[0].code as number : undefined;
+        events.push({
+          kind: 'status', id: s.id, status: s.status, waId, at,
+          ...(typeof s.biz_opaque_callback_data === 'string' ? { callback: s.biz_opaque_callback_data } : {}),
+          ...(code === undefined ? {} : { code }),
+        });
+      }
+    }
+  }
+  return events;
+}
+
+function seconds(value: unknown): number | undefined {
+  const n = typeof value === 'string' && /^\d{1,12}$/.test(value) ? Number(value) : typeof value === 'number' && Number.isInteger(value) ? value : NaN;
+  return Number.isFinite(n) && n > 0 ? n : undefined;
+}
+
+function waIdOf(value: unknown): string | undefined {
+  return typeof value === 'string' && /^\d{6,15}$/.test(value) ? value : undefined;
+}
+
+function identity(e: Event): string {
+  switch (e.kind) {
+    case 'inbound': return `in:${e.id}`;
+    case 'status': return `st:${e.id}:${e.status}`;
+    case 'preference': return `pref:${e.waId}:${e.at}:${e.stop}`;
+    case 'template': return `tpl:${e.name}:${e.language}:${e.event}:${e.at}`;
+  }
+}
+
+/** Events applied in one store transaction. */
+const BATCH = 500;
+
+/**
+ * Applies events to the store, a batch per transaction: idempotent (an event
+ * seen before changes nothing) and ordered by the events' own times (an older
+ * event never undoes a newer one). Within a batch each event sees what the
+ * ones before it wrote.
+ */
+export async function learn(store: Store, events: readonly Event[], settings: LearnSettings, learned: Learned, now = new Date()): Promise<void> {
+  for (let at = 0; at < events.length; at += BATCH) {
+    const batch = events.slice(at, at + BATCH);
+    // Statuses without our callback data find their journal row by wamid.
+    const lookup = batch.filter((e): e is Extract<Event, { kind: 'status' }> => e.kind === 'status' && !e.callback);
+    const byWamid = new Map<string, string>();
+    const found = await store.get(WAMIDS, lookup.map((e) => e.id));
+    lookup.forEach((e, i) => { if (found[i] !== undefined) byWamid.set(e.id, found[i]!); });
+    const keyed = batch.map((e) => ({ event: e, journalKey: e.kind === 'status' ? e.callback ?? byWamid.get(e.id) : undefined }));
+    const reads = new Map<string, StoreKey>();
+    for (const { event, journalKey } of keyed) for (const r of readsOf(event, journalKey)) reads.set(`${r.namespace}\u0000${r.key}`, r);
+    const keys = [...reads.values()];
+    const results = await store.transact(keys, (values) => {
+      const view = new Map<string, string | undefined>(keys.map((r, i) => [`${r.namespace}\u0000${r.key}`, values[i]]));
+      const get = (namespace: string, key: string): string | undefined => view.get(`${namespace}\u0000${key}`);
+      const writes: StoreWrite[] = [];
+      const outcomes = keyed.map(({ event, journalKey }) => {
+        const result = decide(event, journalKey, get, settings, now);
+        if (result === undefined) return undefined;
+        for (const w of result.writes) view.set(`${w.namespace}\u0000${w.key}`, w.value);
+        writes.push(...result.writes);
+        return result.changes;
+      });
+      return { writes, result: outcomes };
+    }, { durable: false });
+    results.forEach((changes, i) => {
+      const e = batch[i]!;
+      bump(learned.events, e.kind === 'status' ? `status:${e.status}` : e.kind);
+      if (changes === undefined) learned.duplicates++;
+      else for (const change of changes) bump(learned.changes, change);
+    });
+  }
+}
+
+function readsOf(e: Event, journalKey: string | undefined): StoreKey[] {
+  if (e.kind === 'template') return [{ namespace: SEEN, key: identity(e) }, { namespace: TEMPLATE_STATUS, key: `${e.name}:${e.language}` }];
+  const w = e.waId;
+  const seen = { namespace: SEEN, key: identity(e) };
+  if (e.kind === 'preference') return [seen, { namespace: OPTOUT, key: w }];
+  const evidence = [{ namespace: BLACKLIST, key: w }, { namespace: STRIKES, key: w }, { namespace: EVIDENCE, key: w }];
+  if (e.kind === 'inbound') return [seen, { namespace: INBOUND, key: w }, { namespace: OPTOUT, key: w }, ...evidence];
+  return [seen, ...evidence, ...(journalKey ? [{ namespace: JOURNAL, key: journalKey }] : [])];
+}
+
+/** What one event writes, given the store as the events before it left it; undefined when it was applied before. */
+function decide(e: Event, journalKey: string | undefined, get: (namespace: string, key: string) => string | undefined, settings: LearnSettings, now: Date): { writes: StoreWrite[]; changes: string[] } | undefined {
+  const key = identity(e);
+  if (get(SEEN, key) !== undefined) return undefined;
+  const writes: StoreWrite[] = [{ namespace: SEEN, key, value: '1', ttlMs: SEEN_TTL_MS }];
+  const changes: string[] = [];
+  if (e.kind === 'template') {
+    const template = get(TEMPLATE_STATUS, `${e.name}:${e.language}`);
+    if (template === undefined || !(Number(parse(template).at) > e.at)) {
+      writes.push({ namespace: TEMPLATE_STATUS, key: `${e.name}:${e.language}`, value: JSON.stringify({ event: e.event, at: e.at }) });
+      changes.push(`template_${e.event.toLowerCase()}`);
+    }
+    return { writes, changes };
+  }
+  const waId = e.waId;
+  const listed = get(BLACKLIST, waId);
+  const strikes = get(STRIKES, waId);
+  const lastEvidence = Number(get(EVIDENCE, waId) ?? 0) || 0;
+  /** Delivery evidence: the number is reachable, whatever an older 131026 said. */
+  const reachable = (): void => {
+    if (e.at < lastEvidence) return;
+    writes.push({ namespace: EVIDENCE, key: waId, value: String(e.at), ttlMs: 365 * DAY_MS });
+    if (listed !== undefined && UNDELIVERABLE_REASONS.has(parseBlacklistEntry(listed).reason)) {
+      writes.push({ namespace: BLACKLIST, key: waId });
+      changes.push('blacklist_lifted');
+    }
+    if (strikes !== undefined) writes.push({ namespace: STRIKES, key: waId });
+  };
+  switch (e.kind) {
+    case 'inbound': {
+      const inbound = get(INBOUND, waId);
+      const optout = get(OPTOUT, waId);
+      if (inbound === undefined || Date.parse(inbound) < e.at * 1000) {
+        writes.push({ namespace: INBOUND, key: waId, value: new Date(e.at * 1000).toISOString(), ttlMs: 30 * DAY_MS });
+        changes.push('care_window_opened');
+      }
+      reachable();
+      if (e.word === 'stop') {
+        writes.push(optOutWrite({ waId, source: 'webhook:stop-word', scope: 'all' }, new Date(e.at * 1000)));
+        changes.push('opted_out');
+      } else if (e.word === 'start' && optout !== undefined && Date.parse(parseOptOut(optout).at) <= e.at * 1000) {
+        writes.push({ namespace: OPTOUT, key: waId });
+        changes.push('opt_out_lifted');
+      }
+      break;
+    }
+    case 'preference': {
+      const optout = get(OPTOUT, waId);
+      const before = optout === undefined ? undefined : parseOptOut(optout);
+      if (before && Date.parse(before.at) > e.at * 1000) break; // an older preference
+      if (e.stop) {
+        if (!before || before.scope !== 'all') {
+          writes.push(optOutWrite({ waId, source: 'webhook:user_preferences', scope: 'marketing' }, new Date(e.at * 1000)));
+          changes.push('opted_out_of_marketing');
+        }
+      } else if (before && before.scope === 'marketing') {
+        writes.push({ namespace: OPTOUT, key: waId });
+        changes.push('marketing_resumed');
+      }
+      break;
+    }
+    case 'status': {
+      const journal = journalKey === undefined ? undefined : get(JOURNAL, journalKey);
+      const entry: JournalEntry | undefined = journal === undefined ? undefined : parseJournalEntry(journal);
+      if (e.status !== 'failed') {
+        writes.push({ namespace: STATUS, key: '+' + waId, value: JSON.stringify({ status: 'valid', wa_id: waId, checked_at: new Date(e.at * 1000).toISOString(), source: 'delivery' }), ttlMs: 30 * DAY_MS });
+        changes.push('cache_valid');
+        reachable();
+        if (entry && journalKey && (entry.status === 'unknown' || entry.status === 'inflight')) {
+          writes.push({ namespace: JOURNAL, key: journalKey, value: JSON.stringify({ ...entry, status: 'sent', wamid: e.id, at: now.toISOString(), reason: `accepted: a ${e.status} webhook arrived` }), ttlMs: JOURNAL_TTL_MS });
+          changes.push('journal_unknown_to_sent');
+        }
+        break;
+      }
+      const action = e.code === undefined ? 'recipient' : codeInfo(e.code).action;
+      if (action === 'undeliverable' && e.at >= lastEvidence) {
+        const count = (Number(parse(strikes).strikes) || 0) + 1;
+        if (count >= settings.strikes) {
+          writes.push(blacklistWrite(listed, { waId, reason: UNDELIVERABLE_REASON, source: 'webhook', ttlMs: settings.undeliverableTtlMs }, now));
+          writes.push({ namespace: STRIKES, key: waId });
+          changes.push('blacklisted');
+        } else {
+          writes.push({ namespace: STRIKES, key: waId, value: JSON.stringify({ strikes: count, first_seen: now.toISOString(), last_seen: now.toISOString() }) });
+          changes.push('strike');
+        }
+        writes.push({ namespace: EVIDENCE, key: waId, value: String(e.at), ttlMs: 365 * DAY_MS });
+      } else if (action === 'optout') {
+        writes.push(optOutWrite({ waId, source: 'webhook:131050', scope: 'marketing' }, new Date(e.at * 1000)));
+        changes.push('opted_out_of_marketing');
+      } else if (action === 'capped') {
+        writes.push({ namespace: CAPPED, key: waId, value: new Date(e.at * 1000).toISOString(), ttlMs: DAY_MS });
+        changes.push('capped');
+      }
+      if (entry && journalKey && entry.status !== 'failed') {
+        const code = e.code;
+        writes.push({ namespace: JOURNAL, key: journalKey, value: JSON.stringify({ ...entry, status: 'failed', wamid: e.id, ...(code === undefined ? {} : { code, title: codeInfo(code).title }), at: now.toISOString(), reason: 'failed, as a status webhook said' }), ttlMs: JOURNAL_TTL_MS });
+        changes.push('journal_failed');
+      }
+      break;
+    }
+  }
+  return { writes, changes };
+}
+
+/** A stored JSON object, or {} when damaged. */
+function parse(value: string | undefined): Record<string, unknown> {
+  try {
+    const v: unknown = JSON.parse(value ?? '{}');
+    return v && typeof v === 'object' ? v as Record<string, unknown> : {};
+  } catch {
+    return {};
+  }
+}

@@ -1,0 +1,176 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startSimulator, type Simulator } from '../dist/simulator/server.js';
+import { EmbeddedStore } from '../dist/store/embedded.js';
+import { BIN, FIXTURES, readCsv, runCli, spawnCli, tempDir } from './helpers.js';
+
+const hooks = join(FIXTURES, 'webhooks.jsonl');
+const SECRET = 'app-secret-for-tests';
+const children: ChildProcess[] = [];
+const sims: Simulator[] = [];
+afterEach(async () => {
+  while (children.length) children.pop()!.kill('SIGKILL');
+  while (sims.length) await sims.pop()!.close();
+});
+
+async function dump(dir: string): Promise<Record<string, [string, string][]>> {
+  const store = await EmbeddedStore.open(dir);
+  const out: Record<string, [string, string][]> = {};
+  for (const ns of ['blacklist', 'optout', 'status', 'inbound', 'capped', 'strikes', 'template-status', 'journal']) {
+    out[ns] = [];
+    for await (const e of store.scan(ns)) out[ns]!.push(e);
+  }
+  await store.close();
+  return out;
+}
+
+/** Starts `wa-guard listen` on a free port; resolves with its URL once it prints it. */
+async function listen(store: string, env: NodeJS.ProcessEnv = { WA_GUARD_APP_SECRET: SECRET, WA_GUARD_VERIFY_TOKEN: 'verify-me' }, extra: string[] = []): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, [BIN, 'listen', '--port', '0', '--store', store, '-q', ...extra], { env: { PATH: process.env.PATH, HOME: store, ...env } });
+  children.push(child);
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout!.once('data', (b) => resolve(String(b).trim()));
+    child.once('close', (code) => reject(new Error(`listen exited ${code}`)));
+  });
+  return { url, child };
+}
+
+const sign = (body: string, secret = SECRET): string => 'sha256=' + createHmac('sha256', secret).update(body).digest('hex');
+
+describe('ingest', () => {
+  it('learns every kind of event, reports a bad line with its place, and changes the next clean and dry run', async () => {
+    const dir = tempDir();
+    const store = join(dir, 'store');
+    const result = await runCli(['ingest', hooks, '--store', store, '--json']);
+    expect(result.code).toBe(0);
+    const summary = JSON.parse(result.stdout);
+    expect(summary.bad_lines).toBe(1);
+    expect(summary.bad_examples[0]).toMatch(/webhooks\.jsonl:13: not valid JSON/);
+    expect(summary.changes).toMatchObject({ blacklisted: 1, opted_out: 2, opted_out_of_marketing: 2, capped: 1, template_paused: 1, cache_valid: 3 });
+    const state = await dump(store);
+    expect(state.blacklist.map(([k]) => k)).toEqual(['6281234567890']);
+    expect(JSON.parse(state.blacklist[0]![1])).toMatchObject({ reason: 'undeliverable (131026)', source: 'webhook', strikes: 1 });
+    expect(Object.fromEntries(state.optout.map(([k, v]) => [k, JSON.parse(v).scope]))).toEqual({
+      '447400123456': 'all', '6281311223344': 'all', '6281122334455': 'marketing', '6282212345678': 'marketing',
+    });
+    // the window opens at the newest message's own time; the older one later in the file does not move it back
+    expect(Object.fromEntries(state.inbound)['6287812345678']).toBe('2026-11-25T09:46:40.000Z');
+    expect(state.status.map(([k]) => k).sort()).toEqual(['+5511987654321', '+6289912345678']);
+
+    // The next clean purges the blacklisted and opted-out numbers...
+    writeFileSync(join(dir, 'c.csv'), 'name,phone\nA,+6281234567890\nB,+447400123456\nC,+6287812345678\n');
+    const clean = await runCli(['clean', join(dir, 'c.csv'), '-o', join(dir, 'clean'), '--store', store, '--json']);
+    expect(JSON.parse(clean.stdout).purged_by_reason).toMatchObject({ blacklisted: 1, opted_out: 1 });
+    // ...and the next dry run: the paused template blocks, the care window lets text through, the capped user waits.
+    writeFileSync(join(dir, 'campaign.csv'), [
+      'id,to,template,language,param_1,text',
+      '1,+6285512345678,spring_sale,en_US,20%,',
+      '2,+6287812345678,,,,Your order is ready',
+      '3,+6288812345678,promo_x,en_US,,',
+    ].join('\n') + '\n');
+    const dry = await runCli(['send', join(dir, 'campaign.csv'), '--dry-run', '--category', 'marketing', '--now', '2026-11-25T12:00:00Z', '-o', join(dir, 'dry'), '--store', store]);
+    expect(dry.code).toBe(0);
+    expect(readCsv(join(dir, 'dry', 'gate.csv')).map((r) => [r.id, r.decision, r.reason])).toEqual([
+      ['1', 'block', 'template_not_approved'], ['2', 'send', 'ok'], ['3', 'defer', 'marketing_capped'],
+    ]);
+  });
+
+  it('is idempotent: ingesting the same events twice changes nothing the second time', async () => {
+    const dir = tempDir();
+    const store = join(dir, 'store');
+    await runCli(['ingest', hooks, '--store', store, '-q']);
+    const once = await dump(store);
+    const again = await runCli(['ingest', hooks, '--store', store, '--json']);
+    expect(JSON.parse(again.stdout).changes).toEqual({});
+    expect(await dump(store)).toEqual(once);
+  });
+
+  it('orders by the events\' own times: a delivery older than a 131026 does not lift it; a newer one does', async () => {
+    const dir = tempDir();
+    const store = join(dir, 'store');
+    const status = (id: string, st: string, ts: number, errors?: unknown) => JSON.stringify({ object: 'whatsapp_business_account', entry: [{ id: 'w', changes: [{ field: 'messages', value: { statuses: [{ id, status: st, timestamp: String(ts), recipient_id: '6281234567890', ...(errors ? { errors } : {}) }] } }] }] });
+    const fail = status('wamid.b', 'failed', 2000, [{ code: 131026, title: 'Message undeliverable' }]);
+    writeFileSync(join(dir, 'a.jsonl'), [fail, status('wamid.a', 'delivered', 1000)].join('\n') + '\n');
+    await runCli(['ingest', join(dir, 'a.jsonl'), '--store', store, '-q']);
+    expect((await dump(store)).blacklist.map(([k]) => k)).toEqual(['6281234567890']);
+    writeFileSync(join(dir, 'b.jsonl'), status('wamid.c', 'read', 3000) + '\n');
+    const lifted = await runCli(['ingest', join(dir, 'b.jsonl'), '--store', store, '--json']);
+    expect(JSON.parse(lifted.stdout).changes.blacklist_lifted).toBe(1);
+    expect((await dump(store)).blacklist).toEqual([]);
+  });
+});
+
+describe('listen', () => {
+  it('answers the verification handshake, applies a signed POST, refuses bad signatures, wrong types and huge bodies', async () => {
+    const dir = tempDir();
+    const store = join(dir, 'store');
+    const { url, child } = await listen(store);
+    expect(await (await fetch(`${url}/?hub.mode=subscribe&hub.verify_token=verify-me&hub.challenge=1158201444`)).text()).toBe('1158201444');
+    expect((await fetch(`${url}/?hub.mode=subscribe&hub.verify_token=wrong&hub.challenge=1`)).status).toBe(403);
+
+    const lines = (await import('node:fs')).readFileSync(hooks, 'utf8').split('\n');
+    const failed = lines[4]!; // 131026 for 6281234567890
+    const stop = lines[1]!; // STOP from 447400123456
+    const post = (body: string, headers: Record<string, string>) => fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers } });
+    expect((await post(stop, { 'x-hub-signature-256': sign(stop, 'another-secret') })).status).toBe(403);
+    expect((await post(stop, {})).status).toBe(401);
+    expect((await fetch(url, { method: 'POST', body: stop, headers: { 'content-type': 'text/plain', 'x-hub-signature-256': sign(stop) } })).status).toBe(415);
+    expect((await post('{"broken', { 'x-hub-signature-256': sign('{"broken') })).status).toBe(400);
+    const huge = 'x'.repeat(10 * 1024 * 1024);
+    expect((await post(huge, { 'x-hub-signature-256': sign(huge) })).status).toBe(413);
+    expect((await post(failed, { 'x-hub-signature-256': sign(failed) })).status).toBe(200);
+    child.kill('SIGTERM');
+    expect(await new Promise((r) => child.once('close', r))).toBe(0);
+    const state = await dump(store);
+    expect(state.blacklist.map(([k]) => k)).toEqual(['6281234567890']);
+    expect(state.optout).toEqual([]); // the badly signed STOP changed nothing
+  });
+
+  it('refuses to start without an app secret unless told it is a rehearsal', async () => {
+    const result = await runCli(['listen', '--port', '0', '--store', join(tempDir(), 'store')]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/set WA_GUARD_APP_SECRET/);
+  });
+
+  it('kill -9 right after the 200, then a restart: the event is applied exactly once', async () => {
+    const dir = tempDir();
+    const store = join(dir, 'store');
+    const failed = (await import('node:fs')).readFileSync(hooks, 'utf8').split('\n')[4]!;
+    for (let round = 0; round < 2; round++) {
+      const { url, child } = await listen(store, { WA_GUARD_APP_SECRET: SECRET }, ['--strikes', '5']);
+      const res = await fetch(url, { method: 'POST', body: failed, headers: { 'content-type': 'application/json', 'x-hub-signature-256': sign(failed) } });
+      expect(res.status).toBe(200);
+      child.kill('SIGKILL'); // Meta saw a 200: it will not send this one again (but it may: round 2 sends it again)
+      await new Promise((r) => child.once('close', r));
+    }
+    const { child } = await listen(store, { WA_GUARD_APP_SECRET: SECRET }, ['--strikes', '5']);
+    await new Promise((r) => setTimeout(r, 500));
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('close', r));
+    const strikes = (await dump(store)).strikes;
+    expect(strikes.map(([k, v]) => [k, JSON.parse(v).strikes])).toEqual([['6281234567890', 1]]);
+  });
+
+  it('rehearsal: simulator -> send -> listen; every 131026 ends blacklisted, every delivered number valid in the cache', async () => {
+    const dir = tempDir();
+    const store = join(dir, 'store');
+    const { url: hookUrl, child } = await listen(store, { WA_GUARD_APP_SECRET: SECRET });
+    const sim = await startSimulator({ token: 't', registeredFraction: 1, unregistered: ['+6281200000002', '+6281200000004'], webhooksUrl: hookUrl, appSecret: SECRET });
+    sims.push(sim);
+    const input = join(dir, 'c.csv');
+    writeFileSync(input, 'id,to,template,language,param_1,param_2\n' + [1, 2, 3, 4, 5].map((i) => `${i},+628120000000${i},order_update,en_US,A,b`).join('\n') + '\n');
+    const sent = await spawnCli(['send', input, '--phone-number-id', '100000000000001', '--api-url', sim.url, '--templates', join(FIXTURES, 'templates.json'),
+      '-o', join(dir, 'out'), '--store', store, '--tier', 'unlimited', '-q'], { env: { WA_GUARD_TOKEN: 't' } });
+    expect(sent.code).toBe(0);
+    await sims.pop()!.close(); // waits for its webhook posts
+    await new Promise((r) => setTimeout(r, 300));
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('close', r));
+    const state = await dump(store);
+    expect(state.blacklist.map(([k]) => k).sort()).toEqual(['6281200000002', '6281200000004']);
+    expect(state.status.map(([k]) => k).sort()).toEqual(['+6281200000001', '+6281200000003', '+6281200000005']);
+  });
+});
