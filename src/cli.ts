@@ -30,6 +30,17 @@ function dataFileOptions(command: Command, outputs: string, verb: string): Comma
     .addHelpText('after', '\nExit codes: 0 ok, 1 runtime failure, 2 usage or bad input, 3 --fail-on matched, 4 campaign stopped by Meta, 130 interrupted (Ctrl-C), 143 terminated (SIGTERM).');
 }
 
+/** Options of the commands that learn from webhooks (ingest, listen). */
+function learnOptions(command: Command): Command {
+  return command
+    .option('--store <dir|url>', 'state store: a directory, or redis://host:port/db (env WA_GUARD_STORE)')
+    .option('--stop-words <words>', 'comma-separated words that opt a user out (default STOP,UNSUBSCRIBE,END,QUIT,STOPALL,CANCEL,OPTOUT; "+WORD,…" adds to them)')
+    .option('--strikes <n>', '131026 failures that blacklist a number (default 1)')
+    .option('--undeliverable-ttl <duration>', 'how long a 131026 blacklist entry lasts (default 90d)')
+    .option('-q, --quiet', 'print nothing but errors')
+    .option('--debug', 'show stack traces on errors');
+}
+
 function buildProgram(io: IO, setExit: (code: number) => void, setGrace: (ms: number) => void): Command {
   const program = new Command('wa-guard')
     .description('Keep WhatsApp Business contact lists clean and campaigns compliant.')
@@ -138,7 +149,7 @@ function buildProgram(io: IO, setExit: (code: number) => void, setGrace: (ms: nu
     });
   }
 
-  program
+  const ingest = program
     .command('ingest')
     .summary('learn from recorded webhooks: failures, deliveries, replies, opt-outs')
     .description(
@@ -148,19 +159,13 @@ function buildProgram(io: IO, setExit: (code: number) => void, setGrace: (ms: nu
       'cache, template status, and the send journal. Idempotent; a bad line is reported and skipped.',
     )
     .argument('<input>', 'a file, a directory, or - for stdin')
-    .option('--store <dir|url>', 'state store: a directory, or redis://host:port/db (env WA_GUARD_STORE)')
-    .option('--stop-words <words>', 'comma-separated words that opt a user out (default STOP,UNSUBSCRIBE,END,QUIT,STOPALL,CANCEL,OPTOUT; "+WORD,…" adds to them)')
-    .option('--strikes <n>', '131026 failures that blacklist a number (default 1)')
-    .option('--undeliverable-ttl <duration>', 'how long a 131026 blacklist entry lasts (default 90d)')
-    .option('--json', 'print the summary as JSON on stdout')
-    .option('-q, --quiet', 'print nothing but errors')
-    .option('--debug', 'show stack traces on errors')
-    .action(async (input: string, options) => {
+    .option('--json', 'print the summary as JSON on stdout');
+  learnOptions(ingest).action(async (input: string, options) => {
       const { ingest } = await import('./commands/webhooks.js');
       setExit(await ingest(input, options, io));
     });
 
-  program
+  const listen = program
     .command('listen')
     .summary('receive Meta\'s webhooks and learn from them as they arrive')
     .description(
@@ -170,15 +175,9 @@ function buildProgram(io: IO, setExit: (code: number) => void, setGrace: (ms: nu
     )
     .option('--port <n>', 'port to listen on (0: any free port)', '8080')
     .option('--host <addr>', 'address to listen on', '127.0.0.1')
-    .option('--store <dir|url>', 'state store: a directory, or redis://host:port/db (env WA_GUARD_STORE)')
     .option('--insecure-no-signature', 'accept unsigned POSTs (local rehearsals with the simulator only)')
-    .option('--stop-words <words>', 'as for ingest')
-    .option('--strikes <n>', '131026 failures that blacklist a number (default 1)')
-    .option('--undeliverable-ttl <duration>', 'how long a 131026 blacklist entry lasts (default 90d)')
-    .option('--json', 'log lines as JSON')
-    .option('-q, --quiet', 'print nothing but errors')
-    .option('--debug', 'show stack traces on errors')
-    .action(async (options) => {
+    .option('--json', 'log lines as JSON');
+  learnOptions(listen).action(async (options) => {
       const { listen } = await import('./commands/webhooks.js');
       setExit(await listen(options, io));
     });

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, inject, it } from 'vitest';
 import { startSimulator, type Simulator } from '../dist/simulator/server.js';
 import { EmbeddedStore } from '../dist/store/embedded.js';
 import { BIN, FIXTURES, readCsv, runCli, spawnCli, tempDir } from './helpers.js';
@@ -86,6 +86,19 @@ describe('ingest', () => {
     const again = await runCli(['ingest', hooks, '--store', store, '--json']);
     expect(JSON.parse(again.stdout).changes).toEqual({});
     expect(await dump(store)).toEqual(once);
+  });
+
+  it.skipIf(!inject('redisUrl'))('learns the same on a Redis store, and twice is once there too', async () => {
+    const url = `${inject('redisUrl')}/6`;
+    const { Redis } = await import('ioredis');
+    const redis = new Redis(url);
+    await redis.flushdb();
+    const first = await runCli(['ingest', hooks, '--store', url, '--json']);
+    expect(JSON.parse(first.stdout).changes).toMatchObject({ blacklisted: 1, opted_out: 2, capped: 1, template_paused: 1 });
+    expect(await redis.exists('wa-guard:blacklist:6281234567890')).toBe(1);
+    const again = await runCli(['ingest', hooks, '--store', url, '--json']);
+    expect(JSON.parse(again.stdout).changes).toEqual({});
+    await redis.quit();
   });
 
   it('orders by the events\' own times: a delivery older than a 131026 does not lift it; a newer one does', async () => {

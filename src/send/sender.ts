@@ -1,7 +1,7 @@
 import pLimit from 'p-limit';
 import { blamesRecipient, codeInfo, type Action } from '../meta/codes.js';
-import { acquireToken } from '../store/rate.js';
-import { CAPPED, UNDELIVERABLE_REASON, optOutWrite, recordStrikes } from '../store/lists.js';
+import { MAX_LATE_MS, RATE_MARGIN, acquireToken, backoffMs } from '../store/rate.js';
+import { CAPPED, UNDELIVERABLE_REASON, optOutWrite, recordStrike } from '../store/lists.js';
 import type { Store } from '../store/store.js';
 import type { MessagesClient, SendAnswer } from './client.js';
 import { JOURNAL, JOURNAL_TTL_MS, WAMIDS, parseJournalEntry, type JournalEntry } from './journal.js';
@@ -50,13 +50,6 @@ const BACKOFF_BASE_MS = 500;
 const BACKOFF_CAP_MS = 30_000;
 /** Rate-limit answers are not the message's fault: they get more tries than --max-attempts. */
 const MAX_SLOW_RETRIES = 20;
-/**
- * Slots are booked at 99% of --mps and a slot woken more than 8 ms late is
- * given up (as the verifier does): the 1% absorbs timer lateness, so the
- * server never counts more than --mps in any one-second window.
- */
-const RATE_MARGIN = 0.99;
-const MAX_LATE_MS = 8;
 const DAY_MS = 86_400_000;
 /** An inflight mark older than this was left by a run that died (requests time out well before). */
 export const STALE_INFLIGHT_MS = 120_000;
@@ -161,9 +154,9 @@ export class Sender {
         }
         case 'undeliverable': {
           this.stats.strikes++;
-          const listed = await recordStrikes(this.store, [{ waId: job.waId, reason: UNDELIVERABLE_REASON, source: 'send', ttlMs: this.settings.undeliverableTtlMs }], this.settings.strikes, new Date());
-          this.stats.blacklisted += listed.length;
-          return this.resolve(job, failed(listed.length ? 'not on WhatsApp (or cannot receive): blacklisted' : `a strike (${this.settings.strikes} blacklist the number)`));
+          const listed = await recordStrike(this.store, { waId: job.waId, reason: UNDELIVERABLE_REASON, source: 'send', ttlMs: this.settings.undeliverableTtlMs }, this.settings.strikes, new Date());
+          if (listed) this.stats.blacklisted++;
+          return this.resolve(job, failed(listed ? 'not on WhatsApp (or cannot receive): blacklisted' : `a strike (${this.settings.strikes} blacklist the number)`));
         }
         case 'recipient':
           return this.resolve(job, failed('Meta refused this message for this recipient'));
@@ -294,7 +287,7 @@ export function classify(answer: SendAnswer): Classified {
 }
 
 function backoff(attempt: number): number {
-  return Math.random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt);
+  return backoffMs(attempt, BACKOFF_BASE_MS, BACKOFF_CAP_MS);
 }
 
 function sleep(ms: number): Promise<void> {

@@ -74,67 +74,25 @@ export async function addToBlacklist(store: Store, items: readonly BlacklistItem
   }));
 }
 
-interface StrikeEntry {
-  strikes: number;
-  first_seen: string;
-  last_seen: string;
+/**
+ * The writes of one more strike on a number (a 131026 answer), given its
+ * strike and blacklist entries: at `threshold` strikes it goes on the
+ * blacklist and its count starts again.
+ */
+export function strikeWrites(strikes: string | undefined, listed: string | undefined, item: BlacklistItem, threshold: number, now: Date): { writes: StoreWrite[]; blacklisted: boolean } {
+  let count = 0;
+  try { count = Number((JSON.parse(strikes ?? '{}') as { strikes?: unknown }).strikes) || 0; } catch { /* damaged: start again */ }
+  count++;
+  if (count >= threshold) return { writes: [blacklistWrite(listed, item, now), { namespace: STRIKES, key: item.waId }], blacklisted: true };
+  const at = now.toISOString();
+  return { writes: [{ namespace: STRIKES, key: item.waId, value: JSON.stringify({ strikes: count, last_seen: at }) }], blacklisted: false };
 }
 
-/**
- * Records a strike per number (e.g. a 131026 answer) and blacklists those that
- * reach `threshold`, in one transaction; resolves with the numbers blacklisted now.
- */
-export async function recordStrikes(store: Store, items: readonly BlacklistItem[], threshold: number, now: Date): Promise<string[]> {
-  if (items.length === 0) return [];
-  const reads = items.flatMap((item) => [{ namespace: STRIKES, key: item.waId }, { namespace: BLACKLIST, key: item.waId }]);
-  return store.transact(reads, (values) => {
-    const writes: StoreWrite[] = [];
-    const listed: string[] = [];
-    const at = now.toISOString();
-    const counted = new Map<string, StrikeEntry>();
-    items.forEach((item, i) => {
-      let strikes = counted.get(item.waId);
-      if (!strikes) {
-        let old: Partial<StrikeEntry> = {};
-        try { old = JSON.parse(values[2 * i] ?? '{}') as Partial<StrikeEntry>; } catch { /* start again */ }
-        strikes = { strikes: Number.isInteger(old.strikes) ? old.strikes! : 0, first_seen: old.first_seen ?? at, last_seen: at };
-        counted.set(item.waId, strikes);
-      }
-      strikes.strikes++;
-      if (strikes.strikes >= threshold) {
-        writes.push(blacklistWrite(values[2 * i + 1], item, now));
-        listed.push(item.waId);
-      }
-    });
-    for (const [waId, entry] of counted) {
-      writes.push(entry.strikes >= threshold
-        ? { namespace: STRIKES, key: waId }
-        : { namespace: STRIKES, key: waId, value: JSON.stringify(entry) });
-    }
-    return { writes, result: listed };
-  });
-}
-
-/**
- * Lifts blacklist entries that later evidence contradicts (a delivery, a
- * reply): only entries that say the number was undeliverable, never a
- * user's or an operator's own entry. Resolves with the numbers lifted.
- */
-export async function liftUndeliverable(store: Store, waIds: readonly string[]): Promise<string[]> {
-  if (waIds.length === 0) return [];
-  const reads = waIds.flatMap((waId) => [{ namespace: BLACKLIST, key: waId }, { namespace: STRIKES, key: waId }]);
-  return store.transact(reads, (values) => {
-    const writes: StoreWrite[] = [];
-    const lifted: string[] = [];
-    waIds.forEach((waId, i) => {
-      const entry = values[2 * i];
-      if (values[2 * i + 1] !== undefined) writes.push({ namespace: STRIKES, key: waId });
-      if (entry !== undefined && UNDELIVERABLE_REASONS.has(parseBlacklistEntry(entry).reason)) {
-        writes.push({ namespace: BLACKLIST, key: waId });
-        lifted.push(waId);
-      }
-    });
-    return { writes, result: lifted };
+/** Records a strike on a number in one transaction; resolves with whether it is now blacklisted. */
+export async function recordStrike(store: Store, item: BlacklistItem, threshold: number, now: Date): Promise<boolean> {
+  return store.transact([{ namespace: STRIKES, key: item.waId }, { namespace: BLACKLIST, key: item.waId }], ([strikes, listed]) => {
+    const { writes, blacklisted } = strikeWrites(strikes, listed, item, threshold, now);
+    return { writes, result: blacklisted };
   });
 }
 

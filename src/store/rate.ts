@@ -32,3 +32,16 @@ export async function acquireToken(take: () => Promise<number>, maxLateMs: numbe
     if (performance.now() - due <= maxLateMs) return givenUp;
   }
 }
+
+/**
+ * Requests are paced at 99% of the rate asked, and a slot woken more than
+ * 8 ms late is given up: the 1% (10 ms a second) absorbs timer lateness and
+ * network jitter, so the server never counts more than the rate in a second.
+ */
+export const RATE_MARGIN = 0.99;
+export const MAX_LATE_MS = 8;
+
+/** Exponential backoff with full jitter: a random wait up to min(cap, base * 2^attempt). */
+export function backoffMs(attempt: number, baseMs: number, capMs: number): number {
+  return Math.random() * Math.min(capMs, baseMs * 2 ** attempt);
+}

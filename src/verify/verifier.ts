@@ -1,6 +1,6 @@
 import pLimit from 'p-limit';
 import type { Store } from '../store/store.js';
-import { acquireToken } from '../store/rate.js';
+import { MAX_LATE_MS, RATE_MARGIN, acquireToken, backoffMs } from '../store/rate.js';
 import { BLACKLIST, blacklistWrite } from '../store/lists.js';
 import { CliError, InterruptedError } from '../errors.js';
 import { AuthError, RetryableError, type ContactAnswer, type ContactsClient } from './client.js';
@@ -69,8 +69,6 @@ interface Waiting {
   reject: (err: Error) => void;
 }
 
-const RATE_MARGIN = 0.99;
-const MAX_LATE_MS = 8;
 const PROCESSING_RETRY_MS = 1000;
 const PROCESSING_ATTEMPTS = 5;
 const BACKOFF_BASE_MS = 250;
@@ -157,9 +155,6 @@ export class Verifier {
     let answers: ContactAnswer[] | undefined;
     for (let attempt = 1; ; attempt++) {
       if (this.failure) throw this.failure;
-      // Booked at 99% of --rate, and a slot more than 8 ms late is given up: the
-      // 1% (10 ms a second) absorbs that lateness and network jitter, so the
-      // server never counts more than --rate in any second.
       const { rate, burst, source, signal } = this.options;
       await acquireToken(() => this.store.takeToken(`contacts:${source}`, rate * RATE_MARGIN, burst), MAX_LATE_MS, signal);
       const at = Date.now();
@@ -183,7 +178,7 @@ export class Verifier {
         }
         this.counts.retries++;
         // Exponential backoff with full jitter; the server's Retry-After wins when given.
-        const delay = err.retryAfterMs ?? Math.random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt);
+        const delay = err.retryAfterMs ?? backoffMs(attempt, BACKOFF_BASE_MS, BACKOFF_CAP_MS);
         await sleep(delay, this.options.signal);
       }
     }

@@ -1,6 +1,6 @@
 import { codeInfo } from '../meta/codes.js';
 import { JOURNAL, JOURNAL_TTL_MS, WAMIDS, parseJournalEntry, type JournalEntry } from '../send/journal.js';
-import { BLACKLIST, CAPPED, INBOUND, OPTOUT, STRIKES, UNDELIVERABLE_REASON, UNDELIVERABLE_REASONS, blacklistWrite, optOutWrite, parseBlacklistEntry, parseOptOut } from '../store/lists.js';
+import { BLACKLIST, CAPPED, INBOUND, OPTOUT, STRIKES, UNDELIVERABLE_REASON, UNDELIVERABLE_REASONS, optOutWrite, parseBlacklistEntry, parseOptOut, strikeWrites } from '../store/lists.js';
 import type { Store, StoreKey, StoreWrite } from '../store/store.js';
 import { STATUS } from '../verify/verifier.js';
 
@@ -252,15 +252,9 @@ function decide(e: Event, journalKey: string | undefined, get: (namespace: strin
       }
       const action = e.code === undefined ? 'recipient' : codeInfo(e.code).action;
       if (action === 'undeliverable' && e.at >= lastEvidence) {
-        const count = (Number(parse(strikes).strikes) || 0) + 1;
-        if (count >= settings.strikes) {
-          writes.push(blacklistWrite(listed, { waId, reason: UNDELIVERABLE_REASON, source: 'webhook', ttlMs: settings.undeliverableTtlMs }, now));
-          writes.push({ namespace: STRIKES, key: waId });
-          changes.push('blacklisted');
-        } else {
-          writes.push({ namespace: STRIKES, key: waId, value: JSON.stringify({ strikes: count, first_seen: now.toISOString(), last_seen: now.toISOString() }) });
-          changes.push('strike');
-        }
+        const strike = strikeWrites(strikes, listed, { waId, reason: UNDELIVERABLE_REASON, source: 'webhook', ttlMs: settings.undeliverableTtlMs }, settings.strikes, now);
+        writes.push(...strike.writes);
+        changes.push(strike.blacklisted ? 'blacklisted' : 'strike');
         writes.push({ namespace: EVIDENCE, key: waId, value: String(e.at), ttlMs: 365 * DAY_MS });
       } else if (action === 'optout') {
         writes.push(optOutWrite({ waId, source: 'webhook:131050', scope: 'marketing' }, new Date(e.at * 1000)));
