@@ -1,12 +1,10 @@
 import { isAbsolute, relative } from 'node:path';
-import { stringify } from 'csv-stringify/sync';
 import { EXIT, InterruptedError, UsageError } from '../errors.js';
 import type { IO } from '../io.js';
 import { chooseColumns, refuseAddedColumns } from '../input/columns.js';
 import { openInput, type Input } from '../input/reader.js';
 import type { Format } from '../input/sniff.js';
 import { parseDelimiter, parseFormat, type DataFileFlags } from './options.js';
-import { AtomicFile } from '../output/atomic.js';
 import { ADDED_COLUMNS, PURGE_COLUMNS, RowFormat } from '../output/rows.js';
 import { checkCountry } from '../phone.js';
 import { Outcome, OUTCOME_REASON, type ChunkConfig, type ChunkResult } from '../pipeline/chunk.js';
@@ -14,14 +12,15 @@ import { workerCount } from '../pipeline/pool.js';
 import { processInOrder } from '../pipeline/ordered.js';
 import { WaIdSet } from '../pipeline/waid-set.js';
 import { Progress } from '../progress.js';
-import { openStore, type Store } from '../store/store.js';
-import { BLACKLIST, BLACKLIST_COLUMNS, OPTOUT, describeBlacklisted, parseBlacklistEntry, parseOptOut } from '../store/lists.js';
+import { openStore } from '../store/store.js';
 import { loadNumberList } from '../input/number-list.js';
 import { runFigures, type RunFigures } from '../versions.js';
 import { Outputs } from '../output/outputs.js';
 import { failOnExit, parseFailOn, type FailOn } from '../fail-on.js';
 import { newVerifier, verifySettings, type VerifyFlags, type VerifySettings } from '../verify/settings.js';
-import { STATUS, parseCachedStatus, type Verifier } from '../verify/verifier.js';
+import type { Verifier } from '../verify/verifier.js';
+import { readPolicy, readStatuses } from '../stages/policy.js';
+import { writeList } from './lists.js';
 
 export const PURGE_REASONS = [
   'missing_number', 'invalid_number', 'no_country_code', 'malformed_row', 'duplicate', 'blacklisted', 'opted_out',
@@ -139,7 +138,7 @@ async function cleanInput(input: Input, config: Settings, options: CleanOptions,
     cleanedColumns: true,
   };
   const fileBlacklist = options.blacklist
-    ? await loadNumberList(options.blacklist, io, config.country)
+    ? { list: await loadNumberList(options.blacklist, io, config.country), name: options.blacklist }
     : undefined;
 
   const store = await openStore(options.store, io.env, io.cwd);
@@ -190,20 +189,16 @@ async function cleanInput(input: Input, config: Settings, options: CleanOptions,
         }
       }
       totals.rows += n;
-      // Policy: the store's lists (one batched lookup per chunk), the --blacklist file, the row's own opt-out flag.
-      const keys = candidates.map((i) => String(result.waIds[i]));
-      const [listed, optedOut] = await Promise.all([store.get(BLACKLIST, keys), store.get(OPTOUT, keys)]);
+      // Policy: the store's lists and the --blacklist file (one batched lookup per chunk), the row's own opt-out flag.
+      const policy = await readPolicy(store, candidates.map((i) => String(result.waIds[i])), fileBlacklist);
       candidates.forEach((i, k) => {
-        const waId = result.waIds[i]!;
-        if (listed[k] !== undefined) {
+        const { blacklisted, optedOut } = policy[k]!;
+        if (blacklisted) {
           reason[i] = 'blacklisted';
-          detail[i] = describeBlacklisted(listed[k]!);
-        } else if (fileBlacklist?.has(waId)) {
-          reason[i] = 'blacklisted';
-          detail[i] = `listed in ${options.blacklist}`;
-        } else if (optedOut[k] !== undefined) {
+          detail[i] = blacklisted;
+        } else if (optedOut) {
           reason[i] = 'opted_out';
-          detail[i] = parseOptOut(optedOut[k]!).detail;
+          detail[i] = optedOut.detail;
         } else if (result.optedOut[i]) {
           reason[i] = 'opted_out';
           detail[i] = `flagged in column ${optOutColumn}`;
@@ -217,9 +212,9 @@ async function cleanInput(input: Input, config: Settings, options: CleanOptions,
     /** The status cache first; what it does not know goes to /contacts. */
     const verify = async (d: Decided, kept: number[]): Promise<void> => {
       const e164 = kept.map((i) => '+' + d.result.waIds[i]);
-      const cached = await store.get(STATUS, e164);
+      const cached = await readStatuses(store, e164);
       kept.forEach((i, k) => {
-        const hit = cached[k] === undefined ? undefined : parseCachedStatus(cached[k]!);
+        const hit = cached[k];
         if (hit) {
           verification.cacheHits++;
           if (hit.status === 'valid') {
@@ -309,12 +304,12 @@ async function cleanInput(input: Input, config: Settings, options: CleanOptions,
 
     await cleanedFile.write(rowFormat.end(totals.cleaned));
     await purgedFile.write(rowFormat.end(totals.purged));
-    const blacklistSize = await exportBlacklist(store, blacklistFile);
+    const blacklistSize = await writeList('blacklist', store, (text) => blacklistFile.write(text), false);
     progress.stop();
 
     const warnings: string[] = [];
     if (totals.shortRows) warnings.push(`${totals.shortRows} row(s) had fewer fields than the header; the missing fields were left empty`);
-    if (fileBlacklist?.warning) warnings.push(fileBlacklist.warning);
+    if (fileBlacklist?.list.warning) warnings.push(fileBlacklist.list.warning);
     const phoneColumns = choice.phone.map((c) => input.columns[c]!);
     const summary: CleanSummary = {
       command: 'clean',
@@ -373,24 +368,6 @@ async function cleanInput(input: Input, config: Settings, options: CleanOptions,
     await store.close();
   }
 }
-
-async function exportBlacklist(store: Store, file: AtomicFile): Promise<number> {
-  await file.write(stringify([BLACKLIST_COLUMNS as unknown as string[]]));
-  let count = 0;
-  let batch: string[][] = [];
-  for await (const [waId, value] of store.scan(BLACKLIST)) {
-    const e = parseBlacklistEntry(value);
-    batch.push([waId, e.reason, e.source, e.first_seen, e.last_seen, String(e.strikes)]);
-    count++;
-    if (batch.length === 10_000) {
-      await file.write(stringify(batch));
-      batch = [];
-    }
-  }
-  if (batch.length) await file.write(stringify(batch));
-  return count;
-}
-
 
 function humanSummary(s: CleanSummary, source: string, cwd: string): string {
   const n = (value: number): string => value.toLocaleString('en-US');

@@ -165,26 +165,33 @@ async function show(list: ListName, store: Store, filter: { reason?: string; sou
 }
 
 async function exportList(list: ListName, store: Store, target: string, json: boolean, io: IO): Promise<number> {
-  const columns = COLUMNS[list];
   const file = target === '-' ? undefined : await AtomicFile.create(resolve(io.cwd, target));
-  const write = (text: string): Promise<void> | boolean => (file ? file.write(text) : io.stdout.write(text));
   try {
-    if (!json) await write(stringify([columns as string[]]));
-    let batch: string[][] = [];
-    const flush = async (): Promise<void> => {
-      await write(json ? batch.map((r) => JSON.stringify(record(columns, r)) + '\n').join('') : stringify(batch));
-      batch = [];
-    };
-    for await (const [key, value] of store.scan(NAMESPACE[list])) {
-      batch.push(row(list, key, value));
-      if (batch.length === 10_000) await flush();
-    }
-    if (batch.length) await flush();
+    await writeList(list, store, (text) => (file ? file.write(text) : io.stdout.write(text)), json);
     await file?.commit();
   } finally {
     await file?.abort();
   }
   return 0;
+}
+
+/** Writes a list as CSV (a header, then a row an entry) or JSON lines; resolves with how many entries. */
+export async function writeList(list: ListName, store: Store, write: (text: string) => Promise<void> | boolean, json: boolean): Promise<number> {
+  const columns = COLUMNS[list];
+  if (!json) await write(stringify([columns as string[]]));
+  let count = 0;
+  let batch: string[][] = [];
+  const flush = async (): Promise<void> => {
+    await write(json ? batch.map((r) => JSON.stringify(record(columns, r)) + '\n').join('') : stringify(batch));
+    batch = [];
+  };
+  for await (const [key, value] of store.scan(NAMESPACE[list])) {
+    batch.push(row(list, key, value));
+    count++;
+    if (batch.length === 10_000) await flush();
+  }
+  if (batch.length) await flush();
+  return count;
 }
 
 /** Reads any export (CSV, JSON, JSONL; the phone column found as clean finds it) into the list. */

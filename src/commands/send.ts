@@ -13,12 +13,12 @@ import { Outcome, OUTCOME_REASON, type ChunkConfig, type ChunkResult } from '../
 import { processInOrder } from '../pipeline/ordered.js';
 import { workerCount } from '../pipeline/pool.js';
 import { Progress } from '../progress.js';
-import { BLACKLIST, CAPPED, CONVERSATIONS, INBOUND, OPTOUT, describeBlacklisted, parseOptOut } from '../store/lists.js';
+import { CAPPED, CONVERSATIONS, INBOUND } from '../store/lists.js';
 import { openStore, type Store } from '../store/store.js';
 import { runFigures } from '../versions.js';
 import { Outputs } from '../output/outputs.js';
 import { failOnExit, parseFailOn, type FailOn } from '../fail-on.js';
-import { STATUS, parseCachedStatus } from '../verify/verifier.js';
+import { readPolicy, readStatuses, type BlacklistFile } from '../stages/policy.js';
 import { parseDelimiter, parseFormat, type DataFileFlags } from './options.js';
 import { parseDuration } from '../verify/settings.js';
 import { MessagesClient } from '../send/client.js';
@@ -238,7 +238,7 @@ async function campaign(input: Input, options: SendOptions, io: IO, run: Setting
     output: rowFormat.output,
     cleanedColumns: false, extract,
   };
-  const fileBlacklist = options.blacklist ? await loadNumberList(options.blacklist, io, run.country) : undefined;
+  const fileBlacklist = options.blacklist ? { list: await loadNumberList(options.blacklist, io, run.country), name: options.blacklist } : undefined;
   const store = await openStore(options.store, io.env, io.cwd);
   let outputs: Outputs | undefined;
   let progress: Progress | undefined;
@@ -281,7 +281,7 @@ async function campaign(input: Input, options: SendOptions, io: IO, run: Setting
         if (waId) okKeys.push(waId);
         messages.push(toMessage(cell, paramColumns.length, waId, outcome, result.details[i] ?? '', options.language ?? 'en_US'));
       }
-      const recipients = await recipientStates(store, okKeys, fileBlacklist?.has.bind(fileBlacklist), options.blacklist);
+      const recipients = await recipientStates(store, okKeys, fileBlacklist);
       const decisions: Decision[] = [];
       const at: (number | undefined)[] = [];
       let k = 0;
@@ -365,6 +365,7 @@ async function campaign(input: Input, options: SendOptions, io: IO, run: Setting
       rows += result.rows;
       g.recipientWaId = await cachedWaIds(store, g);
       const suffixes = liveRows(g, firstRow);
+      suffixes.catch(() => undefined); // awaited below, in order; a failure must not count as unhandled first
       const previous = waiting.length ? waiting[waiting.length - 1]! : Promise.resolve();
       // Sends of later chunks start while earlier ones finish; rows are written strictly in order.
       const done = previous.then(async () => write(g, await suffixes));
@@ -479,10 +480,10 @@ async function waitForOther(store: Store, key: string, outcome: RowOutcome): Pro
 /** The wa_id the status cache learned for each row's number (Meta's own form, e.g. Mexico's 521…). */
 async function cachedWaIds(store: Store, g: Gated): Promise<(string | undefined)[]> {
   const rows = g.decisions.map((d, i) => (d.decision !== 'block' && g.messages[i]!.to.ok ? i : -1)).filter((i) => i >= 0);
-  const values = await store.get(STATUS, rows.map((i) => (g.messages[i]!.to as { e164: string }).e164));
+  const statuses = await readStatuses(store, rows.map((i) => (g.messages[i]!.to as { e164: string }).e164));
   const waIds: (string | undefined)[] = [];
   rows.forEach((i, k) => {
-    const s = values[k] === undefined ? undefined : parseCachedStatus(values[k]!);
+    const s = statuses[k];
     if (s?.status === 'valid') waIds[i] = s.wa_id;
   });
   return waIds;
@@ -537,27 +538,15 @@ function toMessage(cell: (k: number) => string, paramCount: number, waId: string
   };
 }
 
-/** One batched read per list for a chunk's recipients. */
-async function recipientStates(
-  store: { get(ns: string, keys: readonly string[]): Promise<(string | undefined)[]> },
-  waIds: string[],
-  inBlacklistFile: ((waId: number) => boolean) | undefined,
-  blacklistFile: string | undefined,
-): Promise<RecipientState[]> {
-  const e164 = waIds.map((w) => '+' + w);
-  const [listed, optedOut, status, inbound, capped, conversation] = await Promise.all([
-    store.get(BLACKLIST, waIds), store.get(OPTOUT, waIds), store.get(STATUS, e164),
+/** What the store knows of a chunk's recipients: the shared policy stage, the status cache, and what the gate reads besides. */
+async function recipientStates(store: Store, waIds: string[], file: BlacklistFile | undefined): Promise<RecipientState[]> {
+  const [policy, statuses, inbound, capped, conversation] = await Promise.all([
+    readPolicy(store, waIds, file), readStatuses(store, waIds.map((w) => '+' + w)),
     store.get(INBOUND, waIds), store.get(CAPPED, waIds), store.get(CONVERSATIONS, waIds),
   ]);
-  return waIds.map((waId, i) => {
-    const state: RecipientState = {};
-    if (listed[i] !== undefined) {
-      state.blacklisted = describeBlacklisted(listed[i]!);
-    } else if (inBlacklistFile?.(Number(waId))) {
-      state.blacklisted = `listed in ${blacklistFile}`;
-    }
-    if (optedOut[i] !== undefined) state.optedOut = parseOptOut(optedOut[i]!);
-    const s = status[i] === undefined ? undefined : parseCachedStatus(status[i]!);
+  return waIds.map((_, i) => {
+    const state: RecipientState = { ...policy[i] };
+    const s = statuses[i];
     if (s?.status === 'invalid') state.notOnWhatsApp = `not on WhatsApp (checked ${s.checked_at.slice(0, 10)}, ${s.source})`;
     if (inbound[i] !== undefined) state.lastInboundAt = Date.parse(inbound[i]!);
     if (capped[i] !== undefined) state.cappedAt = Date.parse(capped[i]!);
