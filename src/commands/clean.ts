@@ -19,14 +19,12 @@ import { Outputs } from '../output/outputs.js';
 import { failOnExit, parseFailOn, type FailOn } from '../fail-on.js';
 import { newVerifier, verifySettings, type VerifyFlags, type VerifySettings } from '../verify/settings.js';
 import type { Verifier } from '../verify/verifier.js';
-import { readPolicy, readStatuses } from '../stages/policy.js';
+import { readPolicy } from '../stages/policy.js';
+import { PURGE_REASONS, Totals, awaitChecks, renderChunk, verifyChunk, type Decided, type PurgeReason } from '../stages/clean-chunk.js';
+
+export { PURGE_REASONS, type PurgeReason };
 import { writeList } from './lists.js';
 
-export const PURGE_REASONS = [
-  'missing_number', 'invalid_number', 'no_country_code', 'malformed_row', 'duplicate', 'blacklisted', 'opted_out',
-  'not_on_whatsapp',
-] as const;
-export type PurgeReason = (typeof PURGE_REASONS)[number];
 /** --fail-on takes the purge reasons, and `unverified` for numbers verification could not settle. */
 const FAIL_ON_REASONS = [...PURGE_REASONS, 'unverified'];
 
@@ -74,30 +72,6 @@ export interface CleanSummary extends RunFigures {
   store: { backend: string; location: string; blacklist_size: number };
   country: string | null;
   warnings: string[];
-}
-
-/** Running counts for the summary. */
-class Totals {
-  rows = 0;
-  cleaned = 0;
-  purged = 0;
-  shortRows = 0;
-  byReason = Object.fromEntries(PURGE_REASONS.map((r) => [r, 0])) as Record<PurgeReason, number>;
-  byColumn: number[] = [];
-  byStatus: Record<string, number> = { valid: 0, cached: 0, unverified: 0 };
-}
-
-/** A chunk whose rows are decided, some perhaps still waiting on /contacts. */
-interface Decided {
-  result: ChunkResult;
-  reason: (PurgeReason | undefined)[];
-  detail: Record<number, string>;
-  /** wa_status and wa_id of kept rows, where verification set them (else unverified, the input's wa_id). */
-  status: (string | undefined)[];
-  waId: (string | undefined)[];
-  checks: Promise<void>[];
-  /** The verifier's open batch when this chunk was decided. */
-  batch: number;
 }
 
 /** Decided chunks that may wait on verification before being written, in order. */
@@ -205,86 +179,14 @@ async function cleanInput(input: Input, config: Settings, options: CleanOptions,
         }
       });
       const decided: Decided = { result, reason, detail, status: [], waId: [], checks: [], batch: 0 };
-      if (verifier) await verify(decided, candidates.filter((i) => reason[i] === undefined));
+      if (verifier) verification.cacheHits += await verifyChunk(decided, candidates.filter((i) => reason[i] === undefined), store, verifier);
       return decided;
     };
 
-    /** The status cache first; what it does not know goes to /contacts. */
-    const verify = async (d: Decided, kept: number[]): Promise<void> => {
-      const e164 = kept.map((i) => '+' + d.result.waIds[i]);
-      const cached = await readStatuses(store, e164);
-      kept.forEach((i, k) => {
-        const hit = cached[k];
-        if (hit) {
-          verification.cacheHits++;
-          if (hit.status === 'valid') {
-            d.status[i] = 'cached';
-            d.waId[i] = hit.wa_id;
-          } else {
-            d.reason[i] = 'not_on_whatsapp';
-            d.detail[i] = `not on WhatsApp (cached answer of ${hit.checked_at.slice(0, 10)} from ${hit.source})`;
-          }
-          return;
-        }
-        const check = verifier!.check(e164[k]!).then((outcome) => {
-          if (outcome.status === 'valid') {
-            d.status[i] = 'valid';
-            d.waId[i] = outcome.waId;
-          } else if (outcome.status === 'invalid') {
-            d.reason[i] = 'not_on_whatsapp';
-            d.detail[i] = `not on WhatsApp (the /contacts endpoint answered invalid)`;
-          }
-        });
-        // Awaited when the chunk is written; a run that fails first must not leave it unhandled.
-        check.catch(() => undefined);
-        d.checks.push(check);
-      });
-      d.batch = verifier!.batchSeq;
-    };
-
     const emit = async (d: Decided): Promise<void> => {
-      if (d.checks.length) {
-        // Its last numbers may sit in the batch still being filled: send it rather than wait.
-        if (d.batch === verifier!.batchSeq) verifier!.flush();
-        await Promise.all(d.checks);
-      }
-      const { result, reason, detail } = d;
-      const n = result.rows;
-      // Kept, unverified rows arrive complete from the worker; runs of them are copied in one piece.
-      const { text, ends, baseEnds } = result;
-      let cleanedText = '';
-      let purgedText = '';
-      let runStart = -1;
-      for (let i = 0; i < n; i++) {
-        const why = reason[i];
-        const start = i === 0 ? 0 : ends[i - 1]!;
-        const status = d.status[i];
-        if (why === undefined && status === undefined && !rowFormat.needsLead) {
-          if (runStart < 0) runStart = start;
-        } else if (runStart >= 0) {
-          cleanedText += text.slice(runStart, start);
-          runStart = -1;
-        }
-        if (why === undefined) {
-          if (status !== undefined || rowFormat.needsLead) {
-            const base = text.slice(start, baseEnds[i]);
-            const inputWaId = String(result.waIds[i]);
-            const line = status === undefined ? text.slice(start, ends[i])
-              : base + rowFormat.cleanedSuffix(base.length, inputWaId, d.waId[i] ?? inputWaId, status);
-            cleanedText += (rowFormat.needsLead ? rowFormat.lead(totals.cleaned) : '') + line;
-          }
-          totals.cleaned++;
-          totals.byStatus[status ?? 'unverified']!++;
-          const column = result.phoneColumn[i]!;
-          totals.byColumn[column] = (totals.byColumn[column] ?? 0) + 1;
-        } else {
-          purgedText += rowFormat.purged(totals.purged++, text.slice(start, baseEnds[i]), why, detail[i]!);
-          totals.byReason[why]++;
-        }
-      }
-      if (runStart >= 0) cleanedText += text.slice(runStart, ends[n - 1]);
-      totals.shortRows += result.shortRows;
-      await Promise.all([cleanedFile.write(cleanedText), purgedFile.write(purgedText)]);
+      if (verifier) await awaitChecks(d, verifier);
+      const { cleaned, purged } = renderChunk(d, rowFormat, totals);
+      await Promise.all([cleanedFile.write(cleaned), purgedFile.write(purged)]);
       progress!.update(input.bytesRead(), totals.rows);
     };
 
