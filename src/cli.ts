@@ -116,7 +116,7 @@ function buildProgram(io: IO, setExit: (code: number) => void, setGrace: (ms: nu
     .addHelpText('after', '\nExamples:\n  wa-guard send campaign.csv --dry-run --templates templates.json -c ID\n' +
       '  WA_GUARD_TOKEN=… wa-guard send campaign.csv --phone-number-id 1234567890 --waba-id 987654321 -c ID');
   dataFileOptions(send, 'gate.* or results.*', 'blocked').action(async (input: string | undefined, options) => {
-    if (!options.dryRun) setGrace(SEND_GRACE_MS);
+    if (!options.dryRun) setGrace(LONG_GRACE_MS);
     const { send } = await import('./commands/send.js');
     setExit(await send(input, options, io));
   });
@@ -178,6 +178,7 @@ function buildProgram(io: IO, setExit: (code: number) => void, setGrace: (ms: nu
     .option('--insecure-no-signature', 'accept unsigned POSTs (local rehearsals with the simulator only)')
     .option('--json', 'log lines as JSON');
   learnOptions(listen).action(async (options) => {
+    setGrace(LONG_GRACE_MS);
       const { listen } = await import('./commands/webhooks.js');
       setExit(await listen(options, io));
     });
@@ -229,8 +230,11 @@ function buildProgram(io: IO, setExit: (code: number) => void, setGrace: (ms: nu
 
 /** After a signal, how long a command may take to finish its clean-up before the run ends anyway. */
 const SIGNAL_GRACE_MS = 1500;
-/** A live send finishes the requests in flight (bounded by --timeout) before it writes its results. */
-const SEND_GRACE_MS = 35_000;
+/**
+ * A live send finishes the requests in flight (bounded by --timeout) before it
+ * writes its results; listen finishes applying what it has answered 200 for.
+ */
+const LONG_GRACE_MS = 35_000;
 
 /**
  * Waits for the command; after a signal, at most SIGNAL_GRACE_MS more. A
