@@ -309,7 +309,7 @@ async function campaign(input: Input, options: SendOptions, io: IO, run: Setting
     const write = async (g: Gated, suffixes: string[][]): Promise<void> => {
       await dataFile.write(render(g.result, suffixes, added, rowFormat, written));
       written += g.result.rows;
-      progress!.update(input.bytesRead(), written);
+      if (!sender) progress!.update(input.bytesRead(), written);
     };
 
     /** Dry run: the decision is the output. */
@@ -328,11 +328,16 @@ async function campaign(input: Input, options: SendOptions, io: IO, run: Setting
         const message = g.messages[i]!;
         const earlier = journal[i] === undefined ? undefined : parseJournalEntry(journal[i]!);
         if (earlier && (earlier.status === 'sent' || earlier.status === 'failed' || (earlier.status === 'unknown' && !live!.resendUnknown))) {
+          blockedOrDone++;
           return Promise.resolve(journalOutcome(earlier, Date.now()));
         }
-        if (d.decision === 'block') return Promise.resolve({ status: 'blocked', attempts: 0, reason: `${d.reason}: ${oneLine(d.detail)}` });
+        if (d.decision === 'block') {
+          blockedOrDone++;
+          return Promise.resolve({ status: 'blocked', attempts: 0, reason: `${d.reason}: ${oneLine(d.detail)}` });
+        }
         // Spacing to one user (pair_rate) is kept while sending; other defers wait for their time.
         if (d.decision === 'defer' && d.reason !== 'pair_rate') {
+          blockedOrDone++;
           return Promise.resolve({ status: 'deferred', attempts: 0, not_before: new Date(d.notBefore ?? Date.now()).toISOString(), reason: `${d.reason}: ${oneLine(d.detail)}` });
         }
         const job: Job = {
@@ -341,7 +346,11 @@ async function campaign(input: Input, options: SendOptions, io: IO, run: Setting
           body: messageBody(message, g.recipientWaId?.[i]),
           ...(message.template ? { template: `${message.template.name} (${message.template.language})` } : {}),
         };
-        return sender!.deliver(job).then(async (o) => (o.busy ? waitForOther(store, job.key, o) : o));
+        return sender!.deliver(job).then(async (o) => (o.busy ? waitForOther(store, job.key, o) : o)).then((o) => {
+          delivered[o.status === 'sent' ? 'sent' : o.status === 'failed' ? 'failed' : 'other']++;
+          showProgress();
+          return o;
+        });
       });
       const settled = await Promise.all(outcomes);
       const opened: string[] = [];
@@ -355,6 +364,15 @@ async function campaign(input: Input, options: SendOptions, io: IO, run: Setting
       // Conversations opened outside a care window count toward the messaging limit for 24h.
       if (opened.length) await store.set(CONVERSATIONS, opened.map((waId) => ({ key: waId, value: new Date().toISOString(), ttlMs: DAY_MS })));
       return suffixes;
+    };
+
+    /** Rows settled so far, as they settle, for the progress bar (rows read are ahead of them). */
+    const delivered = { sent: 0, failed: 0, other: 0 };
+    let blockedOrDone = 0;
+    const showProgress = (): void => {
+      const done = delivered.sent + delivered.failed + delivered.other + blockedOrDone;
+      progress!.update(Math.round(input.bytesRead() * (done / Math.max(1, rows))), done,
+        `sent ${delivered.sent} failed ${delivered.failed} | ${Math.round(sender!.achievedMps)} msg/s`);
     };
 
     const waiting: Promise<void>[] = [];
