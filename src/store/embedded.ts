@@ -121,11 +121,20 @@ export class EmbeddedStore implements Store {
   }
 
   private async write<T>(what: string, durable: boolean, action: () => T): Promise<T> {
+    let decided = true;
     try {
-      const result = await this.root.transaction(action);
+      const result = await this.root.transaction(() => {
+        try {
+          return action();
+        } catch (err) {
+          decided = false; // the caller's decision threw: nothing is written, the store is fine
+          throw err;
+        }
+      });
       if (durable) await this.root.flushed;
       return result;
     } catch (err) {
+      if (!decided) throw err;
       this.failed = true;
       throw err instanceof CliError ? err : storeError(err, this.location, what);
     }
