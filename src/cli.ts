@@ -161,9 +161,9 @@ function buildProgram(io: IO, setExit: (code: number) => void, setGrace: (ms: nu
     .argument('<input>', 'a file, a directory, or - for stdin')
     .option('--json', 'print the summary as JSON on stdout');
   learnOptions(ingest).action(async (input: string, options) => {
-      const { ingest } = await import('./commands/webhooks.js');
-      setExit(await ingest(input, options, io));
-    });
+    const { ingest } = await import('./commands/webhooks.js');
+    setExit(await ingest(input, options, io));
+  });
 
   const listen = program
     .command('listen')
@@ -179,9 +179,9 @@ function buildProgram(io: IO, setExit: (code: number) => void, setGrace: (ms: nu
     .option('--json', 'log lines as JSON');
   learnOptions(listen).action(async (options) => {
     setGrace(LONG_GRACE_MS);
-      const { listen } = await import('./commands/webhooks.js');
-      setExit(await listen(options, io));
-    });
+    const { listen } = await import('./commands/webhooks.js');
+    setExit(await listen(options, io));
+  });
 
   program
     .command('simulate')
