@@ -20,7 +20,7 @@ const PAGE = 1000;
 /** LMDB's data file: a meta page at the start of each of the first two pages (after a 24-byte page header). */
 const LMDB_MAGIC = 0xbeefc0de;
 const META = 24;
-const META_BYTES = META + 136;
+const META_BYTES = META + 136; // through mm_txnid
 
 /** What LMDB holds per key: the value, or the value and its expiry (ms since the epoch). */
 type Stored = string | [string, number];
@@ -303,17 +303,22 @@ function checkDataFile(path: string): string | undefined {
     const size = fstatSync(fd).size;
     if (size === 0) return undefined;
     const head = Buffer.alloc(META_BYTES);
-    const readMeta = (at: number): { pageSize: number; lastPage: bigint } | undefined => {
+    const readMeta = (at: number): { pageSize: number; lastPage: bigint; txnId: bigint } | undefined => {
       if (readSync(fd, head, 0, META_BYTES, at) < META_BYTES || head.readUInt32LE(META + 0) !== LMDB_MAGIC) return undefined;
-      return { pageSize: head.readUInt32LE(META + 24), lastPage: head.readBigUInt64LE(META + 120) };
+      return { pageSize: head.readUInt32LE(META + 24), lastPage: head.readBigUInt64LE(META + 120), txnId: head.readBigUInt64LE(META + 128) };
     };
     const first = readMeta(0);
     if (!first || first.pageSize < 512 || first.pageSize > 65536 || (first.pageSize & (first.pageSize - 1)) !== 0) return 'no LMDB header';
     const second = readMeta(first.pageSize);
     if (!second) return 'its second meta page is unreadable';
-    for (const meta of [first, second]) {
-      if ((meta.lastPage + 1n) * BigInt(first.pageSize) > BigInt(size)) return 'the file is shorter than its own index says: truncated';
-    }
+    // A healthy file may end some pages short of the last page its newest meta names
+    // (pages a transaction allocated and freed again are never written): only a file
+    // missing more than that slack (a tenth, at least 64 pages) is called truncated.
+    const newest = first.txnId > second.txnId ? first : second;
+    const page = BigInt(first.pageSize);
+    const needed = (newest.lastPage + 1n) * page;
+    const slack = needed / 10n > 64n * page ? needed / 10n : 64n * page;
+    if (BigInt(size) + slack < needed) return 'the file is much shorter than its own index says: truncated';
     return undefined;
   } finally {
     closeSync(fd);
