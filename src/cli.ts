@@ -75,6 +75,9 @@ function buildProgram(io: IO, setExit: (code: number) => void, setGrace: (ms: nu
     .option('--max-checks <n>', 'numbers sent to /contacts in this run at most; the rest stay unverified')
     .option('--ttl <duration>', 'how long answers are cached: 7d, or valid=7d,invalid=30d (default 7d)')
     .option('--timeout <duration>', 'give up on a /contacts request after this long, then retry (default 30s)');
+  clean.addHelpText('after', '\nExamples:\n  wa-guard clean leads.csv --country ID\n' +
+    '  wa-guard clean export.json -c BR --output-format csv -o out --fail-on invalid_number,no_country_code\n' +
+    '  WA_GUARD_TOKEN=… wa-guard clean leads.csv -c ID --contacts-url https://gateway.example --verify --max-checks 5000');
   dataFileOptions(clean, 'cleaned and purged files', 'purged').action(async (input: string | undefined, options) => {
     const { clean } = await import('./commands/clean.js');
     setExit(await clean(input, options, io));

@@ -139,6 +139,12 @@ describe('send --dry-run', () => {
     ]);
   });
 
+  it('the human summary lists each reason under its own decision (pair_rate under defer)', async () => {
+    const { code, stderr } = await dryRun(tempDir());
+    expect(code).toBe(0);
+    expect(stderr).toMatch(/ {2}defer +1\n {4}pair_rate +1\n {2}block +9\n/);
+  });
+
   it('--fail-on exits 3 for blocked rows; a live send without a token or sender is a usage error before anything is read', async () => {
     const dir = tempDir();
     expect((await dryRun(dir, ['--fail-on', 'unknown_template', '-q'])).code).toBe(3);

@@ -617,10 +617,12 @@ function human(s: {
     if (codes.length) lines.push(`  error codes: ${codes.map(([code, count]) => `${code} ×${n(count)}`).join(', ')}`);
     const x = s.sending!;
     lines.push(`  ${n(x.requests!)} requests, ${x.achieved_mps} msg/s, ${n(x.retries!)} retries, ${n(x.slow_downs!)} slow-downs; ${n(x.strikes!)} strikes, ${n(x.blacklisted!)} blacklisted, ${n(x.opted_out!)} opted out`);
-  } else {
-    lines.push(`  send     ${n(s.decisions.send!).padStart(10)}`, `  defer    ${n(s.decisions.defer!).padStart(10)}`, `  block    ${n(s.decisions.block!).padStart(10)}`);
   }
-  for (const [reason, count] of Object.entries(s.reasons)) if (count) lines.push(`    ${reason.padEnd(26)}${n(count).padStart(8)}`);
+  // Each decision with its own reasons under it: pair_rate is a defer, not a block.
+  const reasons = (list: readonly string[]): string[] => list.filter((r) => s.reasons[r]).map((r) => `    ${r.padEnd(26)}${n(s.reasons[r]!).padStart(8)}`);
+  lines.push(`  ${s.statuses ? 'gate: ' : ''}send     ${n(s.decisions.send!).padStart(10)}`);
+  lines.push(`  ${s.statuses ? 'gate: ' : ''}defer    ${n(s.decisions.defer!).padStart(10)}`, ...reasons(DEFER_REASONS));
+  lines.push(`  ${s.statuses ? 'gate: ' : ''}block    ${n(s.decisions.block!).padStart(10)}`, ...reasons(BLOCK_REASONS));
   lines.push(`  new conversations outside a care window: ${n(s.conversations.new_outside_window)} (+${n(s.conversations.already_in_last_24h)} in the last 24h; tier ${s.conversations.tier})`);
   if (!s.statuses) lines.push(`  planned duration at ${s.planned.mps} msg/s: ${s.planned.duration_s} s`);
   for (const problem of s.problems) lines.push(`  problem: ${problem}`);
