@@ -60,7 +60,9 @@ export class EmbeddedStore implements Store {
     const { open } = await import('lmdb'); // loaded only when a command needs the store
     let root: RootDatabase<Stored, string>;
     try {
-      root = open<Stored, string>({ path: join(dir, DATA), maxDbs: 64, encoding: 'msgpack' });
+      // overlappingSync (lmdb's default on Linux) lets a commit's meta page be written after the
+      // write lock is released; with several processes that lost one update in a few thousand.
+      root = open<Stored, string>({ path: join(dir, DATA), maxDbs: 64, encoding: 'msgpack', overlappingSync: false });
     } catch (err) {
       throw storeError(err, dir, 'open');
     }
