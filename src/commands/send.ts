@@ -20,7 +20,7 @@ import { Outputs } from '../output/outputs.js';
 import { failOnExit, parseFailOn, type FailOn } from '../fail-on.js';
 import { readPolicy, readStatuses, type BlacklistFile } from '../stages/policy.js';
 import { parseDelimiter, parseFormat, type DataFileFlags } from './options.js';
-import { parseDuration } from '../verify/settings.js';
+import { count, parseDuration } from '../verify/settings.js';
 import { MessagesClient } from '../send/client.js';
 import { fileCampaignId, journalKey, JOURNAL, parseJournalEntry } from '../send/journal.js';
 import { Sender, journalOutcome, type Job, type RowOutcome } from '../send/sender.js';
@@ -97,12 +97,6 @@ interface LiveSettings {
   resendUnknown: boolean;
 }
 
-function count(value: string | undefined, flag: string, fallback: number, min: number, max: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < min || n > max) throw new UsageError(`${flag} must be a number from ${min} to ${max}; got "${value}"`);
-  return n;
-}
 
 async function settings(options: SendOptions, io: IO, started: Date): Promise<Settings> {
   const countryText = options.country ?? io.env.WA_GUARD_COUNTRY;
@@ -208,8 +202,8 @@ interface Gated {
   decisions: Decision[];
   /** When the plan puts each row (ms), for defers. */
   at: (number | undefined)[];
-  /** Live: the wa_id the status cache learned, where it did. */
-  recipientWaId?: (string | undefined)[];
+  /** The wa_id the status cache learned for each row's number, where it did (Meta's own form, e.g. Mexico's 521…). */
+  recipientWaId: (string | undefined)[];
 }
 
 /** A row of the results file: a delivery's outcome, or the gate's block. */
@@ -284,10 +278,12 @@ async function campaign(input: Input, options: SendOptions, io: IO, run: Setting
       const recipients = await recipientStates(store, okKeys, fileBlacklist);
       const decisions: Decision[] = [];
       const at: (number | undefined)[] = [];
+      const recipientWaId: (string | undefined)[] = [];
       let k = 0;
       for (let i = 0; i < n; i++) {
         const message = messages[i]!;
         const recipient = message.to.ok ? recipients[k++]! : {};
+        if ('cachedWaId' in recipient) recipientWaId[i] = recipient.cachedWaId;
         const decision: Decision = result.outcome[i] === Outcome.MALFORMED
           ? { decision: 'block', reason: 'malformed_row', detail: result.details[i] ?? '', opensConversation: false }
           : gate(message, recipient, plan, live ? Date.now() : now, config);
@@ -303,7 +299,7 @@ async function campaign(input: Input, options: SendOptions, io: IO, run: Setting
           byTemplate.set(key, t);
         }
       }
-      return { result, messages, decisions, at };
+      return { result, messages, decisions, at, recipientWaId };
     };
 
     const write = async (g: Gated, suffixes: string[][]): Promise<void> => {
@@ -343,7 +339,7 @@ async function campaign(input: Input, options: SendOptions, io: IO, run: Setting
         const job: Job = {
           key: keys[i]!,
           waId: message.to.ok ? message.to.waId : '',
-          body: messageBody(message, g.recipientWaId?.[i]),
+          body: messageBody(message, g.recipientWaId[i]),
           ...(message.template ? { template: `${message.template.name} (${message.template.language})` } : {}),
         };
         return sender!.deliver(job).then(async (o) => (o.busy ? waitForOther(store, job.key, o) : o)).then((o) => {
@@ -381,7 +377,6 @@ async function campaign(input: Input, options: SendOptions, io: IO, run: Setting
       if (!live) return write(g, dryRows(g));
       const firstRow = rows;
       rows += result.rows;
-      g.recipientWaId = await cachedWaIds(store, g);
       const suffixes = liveRows(g, firstRow);
       suffixes.catch(() => undefined); // awaited below, in order; a failure must not count as unhandled first
       const previous = waiting.length ? waiting[waiting.length - 1]! : Promise.resolve();
@@ -495,18 +490,6 @@ async function waitForOther(store: Store, key: string, outcome: RowOutcome): Pro
   return { ...outcome, busy: false };
 }
 
-/** The wa_id the status cache learned for each row's number (Meta's own form, e.g. Mexico's 521…). */
-async function cachedWaIds(store: Store, g: Gated): Promise<(string | undefined)[]> {
-  const rows = g.decisions.map((d, i) => (d.decision !== 'block' && g.messages[i]!.to.ok ? i : -1)).filter((i) => i >= 0);
-  const statuses = await readStatuses(store, rows.map((i) => (g.messages[i]!.to as { e164: string }).e164));
-  const waIds: (string | undefined)[] = [];
-  rows.forEach((i, k) => {
-    const s = statuses[k];
-    if (s?.status === 'valid') waIds[i] = s.wa_id;
-  });
-  return waIds;
-}
-
 /** The Cloud API body for a row: `to` always with its `+`, so Meta never guesses a country. */
 function messageBody(message: Message, cachedWaId: string | undefined): Record<string, unknown> {
   const to = '+' + (cachedWaId ?? (message.to as { waId: string }).waId);
@@ -557,14 +540,15 @@ function toMessage(cell: (k: number) => string, paramCount: number, waId: string
 }
 
 /** What the store knows of a chunk's recipients: the shared policy stage, the status cache, and what the gate reads besides. */
-async function recipientStates(store: Store, waIds: string[], file: BlacklistFile | undefined): Promise<RecipientState[]> {
+async function recipientStates(store: Store, waIds: string[], file: BlacklistFile | undefined): Promise<(RecipientState & { cachedWaId?: string })[]> {
   const [policy, statuses, inbound, capped, conversation] = await Promise.all([
     readPolicy(store, waIds, file), readStatuses(store, waIds.map((w) => '+' + w)),
     store.get(INBOUND, waIds), store.get(CAPPED, waIds), store.get(CONVERSATIONS, waIds),
   ]);
   return waIds.map((_, i) => {
-    const state: RecipientState = { ...policy[i] };
+    const state: RecipientState & { cachedWaId?: string } = { ...policy[i] };
     const s = statuses[i];
+    if (s?.status === 'valid') state.cachedWaId = s.wa_id;
     if (s?.status === 'invalid') state.notOnWhatsApp = `not on WhatsApp (checked ${s.checked_at.slice(0, 10)}, ${s.source})`;
     if (inbound[i] !== undefined) state.lastInboundAt = Date.parse(inbound[i]!);
     if (capped[i] !== undefined) state.cappedAt = Date.parse(capped[i]!);

@@ -8,7 +8,7 @@ import { createInterface } from 'node:readline';
 import { CliError, InterruptedError, UsageError, describeFsError } from '../errors.js';
 import type { IO } from '../io.js';
 import { openStore } from '../store/store.js';
-import { parseDuration } from '../verify/settings.js';
+import { count, parseDuration } from '../verify/settings.js';
 import { DEFAULT_START_WORDS, DEFAULT_STOP_WORDS, emptyLearned, learn, readPayload, type Event, type LearnSettings, type Learned } from '../webhooks/learn.js';
 
 export interface WebhookFlags {
@@ -32,14 +32,12 @@ const MAX_REPORTED = 20;
 
 function learnSettings(flags: WebhookFlags): LearnSettings {
   const words = (text: string): Set<string> => new Set(text.split(',').map((w) => w.trim().toUpperCase()).filter(Boolean));
-  const strikes = flags.strikes === undefined ? 1 : Number(flags.strikes);
-  if (!Number.isInteger(strikes) || strikes < 1 || strikes > 100) throw new UsageError(`--strikes must be a number from 1 to 100; got "${flags.strikes}"`);
   return {
     // --stop-words replaces the list; "+WORD,…" adds to it (e.g. local-language words).
     stopWords: flags.stopWords === undefined ? new Set(DEFAULT_STOP_WORDS)
       : flags.stopWords.startsWith('+') ? new Set([...DEFAULT_STOP_WORDS, ...words(flags.stopWords.slice(1))]) : words(flags.stopWords),
     startWords: new Set(DEFAULT_START_WORDS),
-    strikes,
+    strikes: count(flags.strikes, '--strikes', 1, 1, 100),
     undeliverableTtlMs: flags.undeliverableTtl === undefined ? 90 * 86_400_000 : parseDuration(flags.undeliverableTtl, '--undeliverable-ttl'),
   };
 }

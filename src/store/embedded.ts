@@ -143,10 +143,6 @@ export class EmbeddedStore implements Store {
   }
 
   async sync(): Promise<void> {
-    await this.flush();
-  }
-
-  private async flush(): Promise<void> {
     try {
       await this.root.flushed;
     } catch (err) {
@@ -244,7 +240,7 @@ export class EmbeddedStore implements Store {
       }
       return result;
     });
-    if (durable) await this.flush();
+    if (durable) await this.sync();
     return result;
   }
 

@@ -43,7 +43,8 @@ function parseTtl(text: string | undefined): VerifySettings['ttlMs'] {
   return ttl;
 }
 
-function count(value: string | undefined, flag: string, fallback: number, min: number, max: number): number {
+/** A number flag within [min, max], or the fallback when absent. */
+export function count(value: string | undefined, flag: string, fallback: number, min: number, max: number): number {
   if (value === undefined) return fallback;
   const n = Number(value);
   if (!Number.isFinite(n) || n < min || n > max) throw new UsageError(`${flag} must be a number from ${min} to ${max}; got "${value}"`);
