@@ -58,7 +58,8 @@ export function readPayload(body: unknown, settings: LearnSettings, learned: Lea
       const { field, value } = (change ?? {}) as { field?: unknown; value?: any };
       if (!value || typeof value !== 'object') continue;
       if (field === 'message_template_status_update') {
-        const at = seconds(value.timestamp) ?? Math.floor(Date.now() / 1000);
+        // Meta dates these on the entry; never by the clock, so a replay is the same event.
+        const at = seconds(value.timestamp) ?? seconds((entry as { time?: unknown }).time) ?? 0;
         if (typeof value.message_template_name === 'string' && typeof value.event === 'string') {
           events.push({ kind: 'template', name: value.message_template_name, language: String(value.message_template_language ?? ''), event: value.event.toUpperCase(), at });
         } else learned.ignored++;
