@@ -114,6 +114,31 @@ describe('ingest', () => {
     expect(JSON.parse(lifted.stdout).changes.blacklist_lifted).toBe(1);
     expect((await dump(store)).blacklist).toEqual([]);
   });
+  it('reads many batches from a file or stdin alike, places a bad line, and a STOP replayed after START stays lifted', async () => {
+    const dir = tempDir();
+    const inbound = (id: string, from: string, ts: number, text: string) => JSON.stringify({ object: 'whatsapp_business_account', entry: [{ id: 'w', changes: [{ field: 'messages', value: { messages: [{ from, id, timestamp: String(ts), type: 'text', text: { body: text } }] } }] }] });
+    const lines = Array.from({ length: 4500 }, (_, i) => inbound(`wamid.in.${i}`, String(6281200000000 + i), 1000 + i, 'hello'));
+    lines[3000] = '{"broken';
+    writeFileSync(join(dir, 'many.jsonl'), lines.join('\n') + '\n');
+    const fromFile = JSON.parse((await runCli(['ingest', join(dir, 'many.jsonl'), '--store', join(dir, 's1'), '--json'])).stdout);
+    const fromStdin = JSON.parse((await runCli(['ingest', '-', '--store', join(dir, 's2'), '--json'], { stdin: lines.join('\n') + '\n' })).stdout);
+    expect(fromFile.changes).toEqual({ care_window_opened: 4499 });
+    expect(fromFile.bad_examples).toEqual([`${join(dir, 'many.jsonl')}:3001: not valid JSON`]);
+    expect(fromStdin.changes).toEqual(fromFile.changes);
+    expect(fromStdin.bad_examples).toEqual(['stdin:3001: not valid JSON']);
+
+    const store = join(dir, 's3');
+    const stop = inbound('wamid.stop', '447400123456', 1000, 'STOP');
+    writeFileSync(join(dir, 'stop.jsonl'), stop + '\n');
+    writeFileSync(join(dir, 'start.jsonl'), inbound('wamid.start', '447400123456', 2000, ' start ') + '\n');
+    await runCli(['ingest', join(dir, 'stop.jsonl'), '--store', store, '-q']);
+    expect((await dump(store)).optout.map(([k]) => k)).toEqual(['447400123456']);
+    expect(JSON.parse((await runCli(['ingest', join(dir, 'start.jsonl'), '--store', store, '--json'])).stdout).changes).toMatchObject({ opt_out_lifted: 1 });
+    const replay = JSON.parse((await runCli(['ingest', join(dir, 'stop.jsonl'), '--store', store, '--json'])).stdout);
+    expect(replay.changes).toEqual({});
+    expect(replay.unchanged).toBe(1);
+    expect((await dump(store)).optout).toEqual([]);
+  });
 });
 
 describe('listen', () => {

@@ -1,15 +1,14 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import { CliError, InterruptedError, UsageError, describeFsError } from '../errors.js';
 import type { IO } from '../io.js';
 import { openStore } from '../store/store.js';
 import { count, parseDuration } from '../verify/settings.js';
 import { DEFAULT_START_WORDS, DEFAULT_STOP_WORDS, emptyLearned, learn, readPayload, type Event, type LearnSettings, type Learned } from '../webhooks/learn.js';
+import { readEvents, readEventsInWorker } from '../webhooks/reader.js';
 
 export interface WebhookFlags {
   store?: string;
@@ -44,7 +43,7 @@ function learnSettings(flags: WebhookFlags): LearnSettings {
 
 function summaryText(command: string, learned: Learned, extra: string[] = []): string {
   const lines = [`wa-guard ${command}: ${Object.values(learned.events).reduce((a, b) => a + b, 0)} events` +
-    (learned.duplicates ? ` (${learned.duplicates} seen before: no change)` : '')];
+    (learned.unchanged ? ` (${learned.unchanged} taught nothing new: seen before or older than what is known)` : '')];
   for (const [kind, count] of Object.entries(learned.events)) lines.push(`  ${kind.padEnd(22)}${String(count).padStart(8)}`);
   if (Object.keys(learned.changes).length) lines.push(`  changes: ${Object.entries(learned.changes).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   if (learned.ignored) lines.push(`  ${learned.ignored} items could not be read (no number, no timestamp) and were ignored`);
@@ -61,61 +60,26 @@ export async function ingest(spec: string | undefined, flags: WebhookFlags, io: 
   const bad: string[] = [];
   let badCount = 0;
   let bodies = 0;
-  const reportBad = (where: string, why: string): void => {
-    badCount++;
-    if (bad.length < MAX_REPORTED) bad.push(`${where}: ${why}`);
-  };
-  let pending: Event[] = [];
-  const flush = async (): Promise<void> => {
-    const events = pending;
-    pending = [];
-    await learn(store, events, settings, learned);
-  };
-  const apply = async (text: string, where: string): Promise<void> => {
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      return reportBad(where, 'not valid JSON');
-    }
-    for (const one of Array.isArray(body) ? body : [body]) {
-      try {
-        pending.push(...readPayload(one, settings, learned));
-        bodies++;
-      } catch (err) {
-        reportBad(where, (err as Error).message);
-      }
-    }
-    // Events are applied in batches: one store transaction for many lines.
-    if (pending.length >= 500) await flush();
-  };
+  // Files are parsed on a worker thread while this one applies the batch before; stdin is read here.
+  const files = sources.filter((s): s is string => s !== undefined);
+  const batches = files.length === sources.length ? readEventsInWorker(files, settings) : readEvents(sources, settings, io.stdin);
+  // One batch is applied while the next is read: reading overlaps the commit.
+  let applying: Promise<void> = Promise.resolve();
   try {
-    for (const source of sources) {
+    for await (const batch of batches) {
       if (io.signal?.aborted) throw new InterruptedError(String(io.signal.reason ?? 'SIGINT'));
-      const name = source ?? 'stdin';
-      const first = source ? await firstChar(source) : undefined;
-      if (first === '[' || (first === '{' && source && !(await isJsonLines(source)))) {
-        let text: string;
-        try {
-          text = await readFile(source!, 'utf8');
-        } catch (err) {
-          throw new UsageError(describeFsError(err, 'cannot read', source!));
-        }
-        await apply(text, name);
-        continue;
-      }
-      const lines = createInterface({ input: source ? createReadStream(source) : io.stdin, crlfDelay: Infinity });
-      let line = 0;
-      for await (const text of lines) {
-        line++;
-        if (text.trim() === '') continue;
-        if (io.signal?.aborted) throw new InterruptedError(String(io.signal.reason ?? 'SIGINT'));
-        await apply(text, `${name}:${line}`);
-      }
+      bodies += batch.bodies;
+      learned.ignored += batch.ignored;
+      badCount += batch.bad.length;
+      for (const { where, why } of batch.bad) if (bad.length < MAX_REPORTED) bad.push(`${where}: ${why}`);
+      await applying;
+      applying = learn(store, batch.events, settings, learned);
+      applying.catch(() => undefined); // awaited below; this only keeps an early failure from counting as unhandled
     }
-    await flush();
+    await applying;
     await store.sync();
   } finally {
+    await applying.catch(() => undefined);
     await store.close();
   }
   const summary = { command: 'ingest', bodies, ...learned, bad_lines: badCount, bad_examples: bad };
@@ -142,34 +106,6 @@ async function listSources(spec: string, cwd: string): Promise<(string | undefin
     if (err instanceof CliError) throw err;
     throw new UsageError(describeFsError(err, 'cannot read', spec));
   }
-}
-
-async function firstChar(path: string): Promise<string | undefined> {
-  try {
-    for await (const part of createReadStream(path, { start: 0, end: 4095, encoding: 'utf8' })) {
-      const c = (part as string).trimStart()[0];
-      if (c) return c;
-    }
-  } catch (err) {
-    throw new UsageError(describeFsError(err, 'cannot read', path));
-  }
-  return undefined;
-}
-
-/** A file that starts with '{' is JSON lines when its first line is a whole JSON value. */
-async function isJsonLines(path: string): Promise<boolean> {
-  const lines = createInterface({ input: createReadStream(path), crlfDelay: Infinity });
-  for await (const line of lines) {
-    if (line.trim() === '') continue;
-    lines.close();
-    try {
-      JSON.parse(line);
-      return true;
-    } catch {
-      return false;
-    }
-  }
-  return true;
 }
 
 /** `wa-guard listen`: Meta's webhook subscription, verified and made durable before the 200. */

@@ -4,7 +4,7 @@ import { BLACKLIST, CAPPED, INBOUND, OPTOUT, STRIKES, UNDELIVERABLE_REASON, UNDE
 import type { Store, StoreKey, StoreWrite } from '../store/store.js';
 import { STATUS } from '../verify/verifier.js';
 
-/** Events already applied, by their identity (message id + status, or the event's own): a second delivery changes nothing. */
+/** Failed statuses already applied (message id + status): Meta's repeat of one is not a second strike. */
 export const SEEN = 'webhook-seen';
 /** wa_id -> the time (s) of the newest delivery evidence or 131026 applied, so older events cannot undo newer ones. */
 export const EVIDENCE = 'webhook-evidence';
@@ -34,12 +34,13 @@ export type Event =
 export interface Learned {
   events: Record<string, number>;
   changes: Record<string, number>;
-  duplicates: number;
+  /** Events that taught nothing new: applied before, or older than what the store knows. */
+  unchanged: number;
   ignored: number;
 }
 
 export function emptyLearned(): Learned {
-  return { events: {}, changes: {}, duplicates: 0, ignored: 0 };
+  return { events: {}, changes: {}, unchanged: 0, ignored: 0 };
 }
 
 const bump = (table: Record<string, number>, key: string, by = 1): void => {
@@ -47,7 +48,7 @@ const bump = (table: Record<string, number>, key: string, by = 1): void => {
 };
 
 /** The events of one POST body (Meta's shape); what cannot be read is counted as ignored, never trusted. */
-export function readPayload(body: unknown, settings: LearnSettings, learned: Learned): Event[] {
+export function readPayload(body: unknown, settings: Pick<LearnSettings, 'stopWords' | 'startWords'>, learned: Learned): Event[] {
   const events: Event[] = [];
   const entries = (body as { entry?: unknown })?.entry;
   if (!Array.isArray(entries)) throw new Error('not a webhook payload: no "entry" list');
@@ -115,23 +116,17 @@ function waIdOf(value: unknown): string | undefined {
   return typeof value === 'string' && /^\d{6,15}$/.test(value) ? value : undefined;
 }
 
-function identity(e: Event): string {
-  switch (e.kind) {
-    case 'inbound': return `in:${e.id}`;
-    case 'status': return `st:${e.id}:${e.status}`;
-    case 'preference': return `pref:${e.waId}:${e.at}:${e.stop}`;
-    case 'template': return `tpl:${e.name}:${e.language}:${e.event}:${e.at}`;
-  }
-}
-
 /** Events applied in one store transaction. */
-const BATCH = 500;
+const BATCH = 5000;
+
+/** The store as a batch's transaction sees it: what was read, then what the events before wrote. */
+type View = Map<string, Map<string, string | undefined>>;
 
 /**
  * Applies events to the store, a batch per transaction: idempotent (an event
- * seen before changes nothing) and ordered by the events' own times (an older
- * event never undoes a newer one). Within a batch each event sees what the
- * ones before it wrote.
+ * applied before changes nothing) and ordered by the events' own times (an
+ * older event never undoes a newer one). Within a batch each event sees what
+ * the ones before it wrote.
  */
 export async function learn(store: Store, events: readonly Event[], settings: LearnSettings, learned: Learned, now = new Date()): Promise<void> {
   for (let at = 0; at < events.length; at += BATCH) {
@@ -139,21 +134,32 @@ export async function learn(store: Store, events: readonly Event[], settings: Le
     // Statuses without our callback data find their journal row by wamid.
     const lookup = batch.filter((e): e is Extract<Event, { kind: 'status' }> => e.kind === 'status' && !e.callback);
     const byWamid = new Map<string, string>();
-    const found = await store.get(WAMIDS, lookup.map((e) => e.id));
+    const found = lookup.length ? await store.get(WAMIDS, lookup.map((e) => e.id)) : [];
     lookup.forEach((e, i) => { if (found[i] !== undefined) byWamid.set(e.id, found[i]!); });
-    const keyed = batch.map((e) => ({ event: e, journalKey: e.kind === 'status' ? e.callback ?? byWamid.get(e.id) : undefined }));
-    const reads = new Map<string, StoreKey>();
-    for (const { event, journalKey } of keyed) for (const r of readsOf(event, journalKey)) reads.set(`${r.namespace}\u0000${r.key}`, r);
-    const keys = [...reads.values()];
+    const journalKeys = batch.map((e) => e.kind === 'status' ? e.callback ?? byWamid.get(e.id) : undefined);
+    const wanted: View = new Map();
+    const keys: StoreKey[] = [];
+    const want = (namespace: string, key: string): void => {
+      let keysOf = wanted.get(namespace);
+      if (!keysOf) wanted.set(namespace, keysOf = new Map());
+      if (keysOf.has(key)) return;
+      keysOf.set(key, undefined);
+      keys.push({ namespace, key });
+    };
+    batch.forEach((e, i) => readsOf(e, journalKeys[i], want));
     const results = await store.transact(keys, (values) => {
-      const view = new Map<string, string | undefined>(keys.map((r, i) => [`${r.namespace}\u0000${r.key}`, values[i]]));
-      const get = (namespace: string, key: string): string | undefined => view.get(`${namespace}\u0000${key}`);
+      const view = wanted;
+      keys.forEach(({ namespace, key }, i) => view.get(namespace)!.set(key, values[i]));
+      const get = (namespace: string, key: string): string | undefined => view.get(namespace)?.get(key);
       const writes: StoreWrite[] = [];
-      const outcomes = keyed.map(({ event, journalKey }) => {
-        const result = decide(event, journalKey, get, settings, now);
-        if (result === undefined) return undefined;
-        for (const w of result.writes) view.set(`${w.namespace}\u0000${w.key}`, w.value);
-        writes.push(...result.writes);
+      const outcomes = batch.map((event, i) => {
+        const result = decide(event, journalKeys[i], get, settings, now);
+        for (const w of result.writes) {
+          let keysOf = view.get(w.namespace);
+          if (!keysOf) view.set(w.namespace, keysOf = new Map());
+          keysOf.set(w.key, w.value);
+          writes.push(w);
+        }
         return result.changes;
       });
       return { writes, result: outcomes };
@@ -161,44 +167,70 @@ export async function learn(store: Store, events: readonly Event[], settings: Le
     results.forEach((changes, i) => {
       const e = batch[i]!;
       bump(learned.events, e.kind === 'status' ? `status:${e.status}` : e.kind);
-      if (changes === undefined) learned.duplicates++;
+      if (changes.length === 0) learned.unchanged++;
       else for (const change of changes) bump(learned.changes, change);
     });
   }
 }
 
-function readsOf(e: Event, journalKey: string | undefined): StoreKey[] {
-  if (e.kind === 'template') return [{ namespace: SEEN, key: identity(e) }, { namespace: TEMPLATE_STATUS, key: `${e.name}:${e.language}` }];
-  const w = e.waId;
-  const seen = { namespace: SEEN, key: identity(e) };
-  if (e.kind === 'preference') return [seen, { namespace: OPTOUT, key: w }];
-  const evidence = [{ namespace: BLACKLIST, key: w }, { namespace: STRIKES, key: w }, { namespace: EVIDENCE, key: w }];
-  if (e.kind === 'inbound') return [seen, { namespace: INBOUND, key: w }, { namespace: OPTOUT, key: w }, ...evidence];
-  return [seen, ...evidence, ...(journalKey ? [{ namespace: JOURNAL, key: journalKey }] : [])];
+/**
+ * Events whose effect a later event can undo (a strike, an opt-out, a lift)
+ * are remembered by identity, so replaying an old one after the undo does not
+ * apply it again. The rest are idempotent by comparing times with what the
+ * store holds, which costs no extra key.
+ */
+function seenKey(e: Event): string | undefined {
+  if (e.kind === 'status') return e.status === 'failed' ? `st:${e.id}:${e.status}` : undefined;
+  if (e.kind === 'inbound') return e.word ? `in:${e.id}` : undefined;
+  if (e.kind === 'preference') return `pref:${e.waId}:${e.at}:${e.stop}`;
+  return undefined;
 }
 
-/** What one event writes, given the store as the events before it left it; undefined when it was applied before. */
-function decide(e: Event, journalKey: string | undefined, get: (namespace: string, key: string) => string | undefined, settings: LearnSettings, now: Date): { writes: StoreWrite[]; changes: string[] } | undefined {
-  const key = identity(e);
-  if (get(SEEN, key) !== undefined) return undefined;
-  const writes: StoreWrite[] = [{ namespace: SEEN, key, value: '1', ttlMs: SEEN_TTL_MS }];
+function readsOf(e: Event, journalKey: string | undefined, want: (namespace: string, key: string) => void): void {
+  const seen = seenKey(e);
+  if (seen) want(SEEN, seen);
+  if (e.kind === 'template') return want(TEMPLATE_STATUS, `${e.name}:${e.language}`);
+  const w = e.waId;
+  if (e.kind === 'preference') return want(OPTOUT, w);
+  want(BLACKLIST, w);
+  want(STRIKES, w);
+  want(EVIDENCE, w);
+  if (e.kind === 'inbound') {
+    want(INBOUND, w);
+    want(OPTOUT, w);
+    return;
+  }
+  if (e.status !== 'failed') want(STATUS, '+' + w);
+  if (journalKey) want(JOURNAL, journalKey);
+}
+
+/** What one event writes, given the store as the events before it left it; no changes when it teaches nothing new. */
+function decide(e: Event, journalKey: string | undefined, get: (namespace: string, key: string) => string | undefined, settings: LearnSettings, now: Date): { writes: StoreWrite[]; changes: string[] } {
+  const writes: StoreWrite[] = [];
   const changes: string[] = [];
+  const done = { writes, changes };
+  const seen = seenKey(e);
+  if (seen !== undefined) {
+    if (get(SEEN, seen) !== undefined) return done;
+    writes.push({ namespace: SEEN, key: seen, value: '1', ttlMs: SEEN_TTL_MS });
+  }
   if (e.kind === 'template') {
-    const template = get(TEMPLATE_STATUS, `${e.name}:${e.language}`);
-    if (template === undefined || !(Number(parse(template).at) > e.at)) {
-      writes.push({ namespace: TEMPLATE_STATUS, key: `${e.name}:${e.language}`, value: JSON.stringify({ event: e.event, at: e.at }) });
-      changes.push(`template_${e.event.toLowerCase()}`);
-    }
-    return { writes, changes };
+    const before = parse(get(TEMPLATE_STATUS, `${e.name}:${e.language}`));
+    const beforeAt = Number(before.at);
+    if (beforeAt > e.at || (beforeAt === e.at && before.event === e.event)) return done; // older, or this very event
+    writes.push({ namespace: TEMPLATE_STATUS, key: `${e.name}:${e.language}`, value: JSON.stringify({ event: e.event, at: e.at }) });
+    changes.push(`template_${e.event.toLowerCase()}`);
+    return done;
   }
   const waId = e.waId;
+  const atMs = e.at * 1000;
   const listed = get(BLACKLIST, waId);
   const strikes = get(STRIKES, waId);
   const lastEvidence = Number(get(EVIDENCE, waId) ?? 0) || 0;
   /** Delivery evidence: the number is reachable, whatever an older 131026 said. */
   const reachable = (): void => {
     if (e.at < lastEvidence) return;
-    writes.push({ namespace: EVIDENCE, key: waId, value: String(e.at), ttlMs: 365 * DAY_MS });
+    if (e.at > lastEvidence) writes.push({ namespace: EVIDENCE, key: waId, value: String(e.at), ttlMs: 365 * DAY_MS });
     if (listed !== undefined && UNDELIVERABLE_REASONS.has(parseBlacklistEntry(listed).reason)) {
       writes.push({ namespace: BLACKLIST, key: waId });
       changes.push('blacklist_lifted');
@@ -209,15 +241,16 @@ function decide(e: Event, journalKey: string | undefined, get: (namespace: strin
     case 'inbound': {
       const inbound = get(INBOUND, waId);
       const optout = get(OPTOUT, waId);
-      if (inbound === undefined || Date.parse(inbound) < e.at * 1000) {
-        writes.push({ namespace: INBOUND, key: waId, value: new Date(e.at * 1000).toISOString(), ttlMs: 30 * DAY_MS });
+      const before = optout === undefined ? undefined : parseOptOut(optout);
+      if (inbound === undefined || Date.parse(inbound) < atMs) {
+        writes.push({ namespace: INBOUND, key: waId, value: new Date(atMs).toISOString(), ttlMs: 30 * DAY_MS });
         changes.push('care_window_opened');
       }
       reachable();
-      if (e.word === 'stop') {
-        writes.push(optOutWrite({ waId, source: 'webhook:stop-word', scope: 'all' }, new Date(e.at * 1000)));
+      if (e.word === 'stop' && !(before?.scope === 'all' && Date.parse(before.at) >= atMs)) {
+        writes.push(optOutWrite({ waId, source: 'webhook:stop-word', scope: 'all' }, new Date(atMs)));
         changes.push('opted_out');
-      } else if (e.word === 'start' && optout !== undefined && Date.parse(parseOptOut(optout).at) <= e.at * 1000) {
+      } else if (e.word === 'start' && before !== undefined && Date.parse(before.at) <= atMs) {
         writes.push({ namespace: OPTOUT, key: waId });
         changes.push('opt_out_lifted');
       }
@@ -226,10 +259,10 @@ function decide(e: Event, journalKey: string | undefined, get: (namespace: strin
     case 'preference': {
       const optout = get(OPTOUT, waId);
       const before = optout === undefined ? undefined : parseOptOut(optout);
-      if (before && Date.parse(before.at) > e.at * 1000) break; // an older preference
+      if (before && Date.parse(before.at) >= atMs && (e.stop || Date.parse(before.at) > atMs)) break; // an older preference, or this one again
       if (e.stop) {
         if (!before || before.scope !== 'all') {
-          writes.push(optOutWrite({ waId, source: 'webhook:user_preferences', scope: 'marketing' }, new Date(e.at * 1000)));
+          writes.push(optOutWrite({ waId, source: 'webhook:user_preferences', scope: 'marketing' }, new Date(atMs)));
           changes.push('opted_out_of_marketing');
         }
       } else if (before && before.scope === 'marketing') {
@@ -242,8 +275,13 @@ function decide(e: Event, journalKey: string | undefined, get: (namespace: strin
       const journal = journalKey === undefined ? undefined : get(JOURNAL, journalKey);
       const entry: JournalEntry | undefined = journal === undefined ? undefined : parseJournalEntry(journal);
       if (e.status !== 'failed') {
-        writes.push({ namespace: STATUS, key: '+' + waId, value: JSON.stringify({ status: 'valid', wa_id: waId, checked_at: new Date(e.at * 1000).toISOString(), source: 'delivery' }), ttlMs: 30 * DAY_MS });
-        changes.push('cache_valid');
+        // Newer than all evidence: nothing cached can be newer (the common case, and no entry to parse).
+        const cached = e.at > lastEvidence ? {} : parse(get(STATUS, '+' + waId));
+        if (!(cached.status === 'valid' && cached.source === 'delivery' && Date.parse(String(cached.checked_at)) >= atMs)) {
+          // The entry verify writes, built by hand: it is the hottest line of an ingest (waId is digits only).
+          writes.push({ namespace: STATUS, key: '+' + waId, value: `{"status":"valid","wa_id":"${waId}","checked_at":"${new Date(atMs).toISOString()}","source":"delivery"}`, ttlMs: 30 * DAY_MS });
+          changes.push('cache_valid');
+        }
         reachable();
         if (entry && journalKey && (entry.status === 'unknown' || entry.status === 'inflight')) {
           writes.push({ namespace: JOURNAL, key: journalKey, value: JSON.stringify({ ...entry, status: 'sent', wamid: e.id, at: now.toISOString(), reason: `accepted: a ${e.status} webhook arrived` }), ttlMs: JOURNAL_TTL_MS });
@@ -258,10 +296,10 @@ function decide(e: Event, journalKey: string | undefined, get: (namespace: strin
         changes.push(strike.blacklisted ? 'blacklisted' : 'strike');
         writes.push({ namespace: EVIDENCE, key: waId, value: String(e.at), ttlMs: 365 * DAY_MS });
       } else if (action === 'optout') {
-        writes.push(optOutWrite({ waId, source: 'webhook:131050', scope: 'marketing' }, new Date(e.at * 1000)));
+        writes.push(optOutWrite({ waId, source: 'webhook:131050', scope: 'marketing' }, new Date(atMs)));
         changes.push('opted_out_of_marketing');
       } else if (action === 'capped') {
-        writes.push({ namespace: CAPPED, key: waId, value: new Date(e.at * 1000).toISOString(), ttlMs: DAY_MS });
+        writes.push({ namespace: CAPPED, key: waId, value: new Date(atMs).toISOString(), ttlMs: DAY_MS });
         changes.push('capped');
       }
       if (entry && journalKey && entry.status !== 'failed') {
@@ -272,7 +310,7 @@ function decide(e: Event, journalKey: string | undefined, get: (namespace: strin
       break;
     }
   }
-  return { writes, changes };
+  return done;
 }
 
 /** A stored JSON object, or {} when damaged. */

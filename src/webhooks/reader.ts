@@ -1,0 +1,143 @@
+import { createReadStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import { Worker } from 'node:worker_threads';
+import { CliError, UsageError, describeFsError } from '../errors.js';
+import { emptyLearned, readPayload, type Event, type LearnSettings } from './learn.js';
+
+/** What reading recorded webhook bodies yields, a batch at a time. */
+export interface ReadBatch {
+  events: Event[];
+  bodies: number;
+  /** Items inside bodies that could not be read (no number, no timestamp). */
+  ignored: number;
+  bad: { where: string; why: string }[];
+}
+
+/** Events per batch: one store transaction each. Large enough that a commit's sync is rare. */
+export const READ_BATCH = 5000;
+
+type Words = Pick<LearnSettings, 'stopWords' | 'startWords'>;
+
+/**
+ * Reads webhook bodies (JSON lines, a JSON array or one object per file) from
+ * files, or from `input` when a source is undefined (stdin), and yields their
+ * events in batches. A line that is not JSON or not a webhook is reported with
+ * its place and skipped.
+ */
+export async function* readEvents(sources: readonly (string | undefined)[], words: Words, input?: Readable): AsyncGenerator<ReadBatch> {
+  let batch: ReadBatch = { events: [], bodies: 0, ignored: 0, bad: [] };
+  const learned = emptyLearned();
+  const take = (text: string, where: string): void => {
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      batch.bad.push({ where, why: 'not valid JSON' });
+      return;
+    }
+    for (const one of Array.isArray(body) ? body : [body]) {
+      try {
+        for (const e of readPayload(one, words, learned)) batch.events.push(e);
+        batch.bodies++;
+      } catch (err) {
+        batch.bad.push({ where, why: (err as Error).message });
+      }
+    }
+  };
+  const full = (): boolean => batch.events.length >= READ_BATCH || batch.bad.length >= READ_BATCH;
+  const cut = (): ReadBatch => {
+    const done = { ...batch, ignored: learned.ignored };
+    learned.ignored = 0;
+    batch = { events: [], bodies: 0, ignored: 0, bad: [] };
+    return done;
+  };
+  for (const source of sources) {
+    const name = source ?? 'stdin';
+    const first = source ? await firstChar(source) : undefined;
+    if (first === '[' || (first === '{' && source && !(await isJsonLines(source)))) {
+      let text: string;
+      try {
+        text = await readFile(source!, 'utf8');
+      } catch (err) {
+        throw new UsageError(describeFsError(err, 'cannot read', source!));
+      }
+      take(text, name);
+      yield cut();
+      continue;
+    }
+    const lines = createInterface({ input: source ? createReadStream(source) : input!, crlfDelay: Infinity });
+    let line = 0;
+    for await (const text of lines) {
+      line++;
+      if (text.trim() === '') continue;
+      take(text, `${name}:${line}`);
+      if (full()) yield cut();
+    }
+  }
+  yield cut();
+}
+
+/**
+ * readEvents on a worker thread, so that parsing JSON overlaps the store work
+ * on the main thread. The worker stays at most two batches ahead.
+ */
+export async function* readEventsInWorker(sources: readonly string[], words: Words): AsyncGenerator<ReadBatch> {
+  const worker = new Worker(new URL('./reader-worker.js', import.meta.url), {
+    workerData: { sources, stopWords: [...words.stopWords], startWords: [...words.startWords] },
+  });
+  const queue: (ReadBatch | null | Error)[] = [];
+  let wake: (() => void) | undefined;
+  const push = (item: ReadBatch | null | Error): void => {
+    queue.push(item);
+    wake?.();
+  };
+  worker.on('message', (m: { batch?: ReadBatch; done?: true; error?: { message: string; usage: boolean } }) => {
+    if (m.batch) push(m.batch);
+    else if (m.done) push(null);
+    else if (m.error) push(m.error.usage ? new UsageError(m.error.message) : new CliError(m.error.message));
+  });
+  worker.on('error', (err) => push(new CliError(`the webhook reader thread failed: ${err.message}`, 1, { cause: err })));
+  worker.on('exit', (code) => push(code === 0 ? null : new CliError(`the webhook reader thread exited with code ${code}`)));
+  try {
+    for (;;) {
+      while (queue.length === 0) await new Promise<void>((resolve) => { wake = resolve; });
+      const item = queue.shift()!;
+      if (item === null) return;
+      if (item instanceof Error) throw item;
+      worker.postMessage('more');
+      yield item;
+    }
+  } finally {
+    await worker.terminate();
+  }
+}
+
+async function firstChar(path: string): Promise<string | undefined> {
+  try {
+    for await (const part of createReadStream(path, { start: 0, end: 4095, encoding: 'utf8' })) {
+      const c = (part as string).trimStart()[0];
+      if (c) return c;
+    }
+  } catch (err) {
+    throw new UsageError(describeFsError(err, 'cannot read', path));
+  }
+  return undefined;
+}
+
+/** A file that starts with '{' is JSON lines when its first line is a whole JSON value. */
+async function isJsonLines(path: string): Promise<boolean> {
+  const lines = createInterface({ input: createReadStream(path), crlfDelay: Infinity });
+  for await (const line of lines) {
+    if (line.trim() === '') continue;
+    lines.close();
+    try {
+      JSON.parse(line);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+  return true;
+}
