@@ -1,4 +1,5 @@
 import {
+  getCountries,
   parsePhoneNumberFromString,
   validatePhoneNumberLength,
   isSupportedCountry,
@@ -11,9 +12,56 @@ export type Normalized =
   | { ok: true; e164: string; waId: string }
   | { ok: false; reason: RejectReason; detail: string };
 
-/** Characters a phone number may be written with; anything else means extra text. */
-const ALLOWED = /^\+?[0-9 \t\-.()\/\u00a0]+$/;
+/** Characters a phone number may be written with, once tidied; anything else means extra text. */
+const ALLOWED = /^[0-9 \t\-.()\/+]+$/;
 const EXCEL_SCIENTIFIC = /^\+?\d(?:[.,]\d+)?e\+?\d+$/i;
+/** Invisible marks that copy-and-paste and spreadsheets leave in fields: soft hyphen, LRM/RLM, zero-width space, BOM, … */
+const INVISIBLE = /\p{Cf}/gu;
+/** Every Unicode space (NBSP, U+2007, U+202F, …) and dash (en, em, figure, minus). */
+const SPACES = /\p{Zs}/gu;
+const DASHES = /[\p{Pd}\u2212]/gu;
+const DIGIT = /\p{Nd}/u;
+const NON_ASCII = /[^\x00-\x7f]/;
+/** Separators between two numbers in one field ("0812… / 0813…", "…; …", "… or …", Google Contacts' " ::: "). */
+const LIST_SEPARATOR = /\s*(?::::|[,;|\/]|\bor\b|\batau\b|\bou\b|\bo\b)\s*/i;
+
+/**
+ * Maps what people and programs put around a number to plain ASCII: digits
+ * of any script (full-width, Arabic-Indic, Persian, …) to 0-9, Unicode spaces
+ * and dashes to their ASCII forms, invisible marks removed, Excel's leading
+ * apostrophe and an RFC 3966 `tel:` removed.
+ */
+export function tidyPhoneText(raw: string): string {
+  let text = raw;
+  if (NON_ASCII.test(text)) {
+    text = text.replace(INVISIBLE, '').replace(SPACES, ' ').replace(DASHES, '-');
+    let mapped = '';
+    for (const c of text) mapped += DIGIT.test(c) ? String(digitValue(c)) : c;
+    text = mapped.replace(/[\uff08\uff09\uff0b]/g, (c) => ({ '\uff08': '(', '\uff09': ')', '\uff0b': '+' })[c]!);
+  }
+  text = text.trim();
+  if (text.startsWith("'")) text = text.slice(1).trim();
+  if (/^tel:/i.test(text)) text = text.slice(4).trim();
+  return text;
+}
+
+/**
+ * A decimal digit's value in any script. Unicode encodes each script's digits
+ * 0-9 in one contiguous run (a stability guarantee), so the value is how many
+ * digits precede it in the run, modulo 10 (some runs sit back to back).
+ */
+function digitValue(c: string): number {
+  let cp = c.codePointAt(0)!;
+  let n = 0;
+  while (DIGIT.test(String.fromCodePoint(cp - 1))) { cp--; n++; }
+  return n % 10;
+}
+
+/** A character named so that a user can find it: visible ones quoted, invisible ones by code point. */
+function nameOf(c: string): string {
+  const code = 'U+' + c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0');
+  return /[\p{C}\p{Z}]/u.test(c) ? `an invisible character ${code}, which is` : `"${c}" (${code}), which is`;
+}
 
 export function checkCountry(country: string | undefined): CountryCode | undefined {
   if (country === undefined || country === '') return undefined;
@@ -43,26 +91,40 @@ function international(digits: string): Normalized {
 /**
  * Normalizes one phone number as found in an export. Never repairs a number:
  * letters or extra text make it invalid, and a national number is only read
- * as such when a default country is given.
+ * as such when a default country is given. What it accepts and refuses is
+ * listed in the README ("Numbers as people write them").
  */
 export function normalizePhone(raw: string, defaultCountry?: CountryCode): Normalized {
-  const text = raw.trim();
+  const text = tidyPhoneText(raw);
   if (text === '') return { ok: false, reason: 'missing_number', detail: 'the phone field is empty' };
   if (EXCEL_SCIENTIFIC.test(text)) {
     return { ok: false, reason: 'invalid_number', detail: `${text} is in scientific notation: a spreadsheet dropped digits` };
   }
   if (!ALLOWED.test(text)) {
-    const what = /[a-z]/i.test(text) ? 'contains letters' : 'contains characters that are not part of a number';
-    return { ok: false, reason: 'invalid_number', detail: `${what}: ${clip(text)}` };
+    const parts = text.split(LIST_SEPARATOR).filter((part) => part.replace(/\D/g, '').length >= 6);
+    if (parts.length > 1) return { ok: false, reason: 'invalid_number', detail: `two numbers in one field: ${clip(text)}` };
+    if (/\p{L}/u.test(text)) return { ok: false, reason: 'invalid_number', detail: `contains letters: ${clip(text)}` };
+    const odd = [...text].find((c) => !ALLOWED.test(c));
+    return { ok: false, reason: 'invalid_number', detail: `contains ${odd === undefined ? 'characters that are' : nameOf(odd)} not part of a number: ${clip(text)}` };
   }
-  const digits = text.replace(/\D/g, '');
+  const parts = text.split('/').filter((part) => part.replace(/\D/g, '').length >= 6);
+  if (parts.length > 1) return { ok: false, reason: 'invalid_number', detail: `two numbers in one field: ${clip(text)}` };
+  // A plus is the international prefix only before the first digit ("(+33) 6…" has it inside brackets).
+  const plus = text.indexOf('+');
+  const firstDigit = text.search(/\d/);
+  if (plus >= 0 && (text.indexOf('+', plus + 1) >= 0 || (firstDigit >= 0 && plus > firstDigit))) {
+    return { ok: false, reason: 'invalid_number', detail: `a "+" that is not at the start: ${clip(text)}` };
+  }
+  // "+44 (0)20…": the trunk prefix some write after the country code is not dialled from abroad.
+  const international = plus >= 0 || /^\D*00/.test(text);
+  const digits = (international ? text.replace(/\(\s*0\s*\)/g, '') : text).replace(/\D/g, '');
   if (digits === '') return { ok: false, reason: 'invalid_number', detail: `no digits: ${clip(text)}` };
 
-  if (text.startsWith('+')) return international(digits);
+  if (plus >= 0) return readInternational(digits);
   // International call prefixes seen in exports: 00 (most countries) and 011 (North America).
-  if (digits.startsWith('00')) return international(digits.slice(2));
+  if (digits.startsWith('00')) return readInternational(digits.slice(2));
   if (digits.startsWith('011')) {
-    const asInternational = international(digits.slice(3));
+    const asInternational = readInternational(digits.slice(3));
     // 011 is also a valid national start in some countries (Buenos Aires: 011 4xxx…).
     if (asInternational.ok || !defaultCountry) return asInternational;
   }
@@ -80,6 +142,16 @@ export function normalizePhone(raw: string, defaultCountry?: CountryCode): Norma
     reason: 'invalid_number',
     detail: `${lengthProblem(digits, defaultCountry)} for ${defaultCountry}: ${clip(text)}`,
   };
+}
+
+function readInternational(digits: string): Normalized {
+  const read = international(digits);
+  // Mexico dropped the mobile "1" after +52 in 2019; old exports still carry it. It is read as today's number.
+  if (!read.ok && /^521\d{10}$/.test(digits)) {
+    const today = international('52' + digits.slice(3));
+    if (today.ok) return today;
+  }
+  return read;
 }
 
 function clip(text: string): string {
@@ -101,4 +173,36 @@ export function plausibleWaId(waId: unknown, askedE164: string): waId is string 
   const asked = askedE164.replace(/^\+/, '');
   const code = callingCode(askedE164);
   return code !== undefined && waId.startsWith(code) && Math.abs(waId.length - asked.length) <= 1;
+}
+
+/** Whether libphonenumber types the number as a fixed line (not mobile, not "fixed line or mobile"). */
+export function isFixedLine(e164: string): boolean {
+  return parsePhoneNumberFromString(e164)?.getType() === 'FIXED_LINE';
+}
+
+let countryNames: Map<string, CountryCode> | undefined;
+
+/**
+ * A country as CRMs write it: an ISO 3166 code ("ID", "br"), or its English
+ * name ("Indonesia", "United Kingdom"), and a few common short forms.
+ */
+export function countryFromText(text: string): CountryCode | undefined {
+  const key = text.trim().toLowerCase().normalize('NFD').replace(/\p{M}/gu, '').replace(/[^a-z]+/g, ' ').trim();
+  const code = /^[a-z]{2}$/.test(key) ? checkCountry(key) : undefined;
+  if (code) return code;
+  if (!countryNames) {
+    countryNames = new Map();
+    const english = new Intl.DisplayNames(['en'], { type: 'region' });
+    for (const code of getCountries()) {
+      const name = english.of(code);
+      if (name) countryNames.set(name.toLowerCase().normalize('NFD').replace(/\p{M}/gu, '').replace(/[^a-z]+/g, ' ').trim(), code);
+    }
+    const aliases: Record<string, CountryCode> = {
+      usa: 'US', 'united states of america': 'US', america: 'US', uk: 'GB', 'great britain': 'GB', england: 'GB', britain: 'GB',
+      uae: 'AE', 'south korea': 'KR', korea: 'KR', russia: 'RU', vietnam: 'VN', 'viet nam': 'VN', brasil: 'BR', mexico: 'MX',
+      'czech republic': 'CZ', turkey: 'TR', turkiye: 'TR', holland: 'NL', deutschland: 'DE', espana: 'ES', ivory: 'CI',
+    };
+    for (const [name, code] of Object.entries(aliases)) countryNames.set(name, code);
+  }
+  return countryNames.get(key);
 }

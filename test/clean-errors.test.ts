@@ -128,7 +128,7 @@ describe('--fail-on', () => {
     const args = ['clean', join(FIXTURES, 'contacts.csv'), '-c', 'ID', '-o', join(dir, 'out'), '--store', join(dir, 'store')];
     const hit = await runCli([...args, '--fail-on', 'duplicate,opted_out']);
     expect(hit.code).toBe(3);
-    expect(hit.stderr).toMatch(/--fail-on: rows were purged for duplicate \(2\), opted_out \(1\)/);
+    expect(hit.stderr).toMatch(/--fail-on: rows were purged for duplicate \(3\), opted_out \(1\)/);
     expect(files(join(dir, 'out'))).toEqual(['blacklist.csv', 'cleaned.csv', 'purged.csv', 'summary.json']);
     expect((await runCli([...args, '--fail-on', 'blacklisted'])).code).toBe(0);
     expect((await runCli([...args, '--fail-on', 'any', '-q'])).code).toBe(3);

@@ -30,7 +30,6 @@ describe('clean on the CRM fixture', () => {
       ['15', '+447400123456', '447400123456', 'unverified'],
       ['17', '+2348031234567', '2348031234567', 'unverified'],
       ['24', '+6281377776666', '6281377776666', 'unverified'],
-      ['25', '+6281200001111', '6281200001111', 'unverified'],
     ]);
     // Input columns are carried unchanged and in order, before the added ones.
     expect(Object.keys(cleaned[0]!)).toEqual([
@@ -51,6 +50,7 @@ describe('clean on the CRM fixture', () => {
       ['21', 'invalid_number'],
       ['22', 'invalid_number'],
       ['23', 'opted_out'],
+      ['25', 'duplicate'], // the Mobile column is preferred over Phone, and row 24 has that mobile
       ['26', 'blacklisted'],
     ]);
     const detail = Object.fromEntries(purged.map((r) => [r.id, r.purge_detail]));
@@ -62,17 +62,17 @@ describe('clean on the CRM fixture', () => {
     expect(detail['26']).toMatch(/blacklist\.csv/);
 
     const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
-    expect(summary.rows).toEqual({ input: 26, cleaned: 15, purged: 11 });
+    expect(summary.rows).toEqual({ input: 26, cleaned: 14, purged: 12 });
     expect(summary.purged_by_reason).toEqual({
-      missing_number: 1, invalid_number: 6, no_country_code: 0, malformed_row: 0, duplicate: 2, blacklisted: 1, opted_out: 1,
+      missing_number: 1, invalid_number: 6, no_country_code: 0, malformed_row: 0, no_optin: 0, duplicate: 3, blacklisted: 1, opted_out: 1,
       not_on_whatsapp: 0,
     });
-    expect(summary.phone_column_used).toEqual({ Phone: 13, Mobile: 2 });
-    expect(summary.wa_status).toEqual({ valid: 0, cached: 0, unverified: 15 });
+    expect(summary.phone_column_used).toEqual({ Mobile: 2, Phone: 12 });
+    expect(summary.wa_status).toEqual({ valid: 0, cached: 0, unverified: 14 });
     expect(summary.versions.libphonenumber_js).toMatch(/^\d+\.\d+\.\d+$/);
     expect(summary.warnings.join()).toMatch(/ignored 1 entry/);
     expect(readFileSync(join(out, 'blacklist.csv'), 'utf8')).toBe('wa_id,reason,source,first_seen,last_seen,strikes\n');
-    expect(result.stderr).toMatch(/cleaned\s+15/);
+    expect(result.stderr).toMatch(/cleaned\s+14/);
     expect(files(out)).toEqual(['blacklist.csv', 'cleaned.csv', 'purged.csv', 'store', 'summary.json']);
   });
 
@@ -97,7 +97,7 @@ describe('clean on the CRM fixture', () => {
     });
     expect(result.code).toBe(0);
     expect(result.stderr).toBe('');
-    expect(readCsv(join(out, 'cleaned.csv'))).toHaveLength(16); // 15 + the number only the --blacklist file lists
+    expect(readCsv(join(out, 'cleaned.csv'))).toHaveLength(15); // 14 + the number only the --blacklist file lists
   });
 });
 
@@ -120,7 +120,7 @@ describe('clean on other export shapes', () => {
       ['Eko Prasetyo', 'invalid_number', 'too short for ID: 021 555'],
     ]);
     const summary = JSON.parse(result.stdout);
-    expect(summary.input).toMatchObject({ format: 'csv', delimiter: ';', phone_columns: ['Phone 1 - Value', 'Mobile Phone'] });
+    expect(summary.input).toMatchObject({ format: 'csv', delimiter: ';', phone_columns: ['Mobile Phone', 'Phone 1 - Value'] });
     expect(summary.phone_column_used).toEqual({ 'Phone 1 - Value': 3, 'Mobile Phone': 1 });
   });
 
@@ -181,6 +181,6 @@ describe('clean on other export shapes', () => {
     const result = await spawnCli(['clean', 'fixtures/contacts.csv', '--country', 'ID', '--out-dir', out, '--store', join(out, 'store')]);
     expect(result.code).toBe(0);
     expect(result.stderr).toMatch(/26 rows from fixtures\/contacts.csv/);
-    expect(readCsv(join(out, 'cleaned.csv'))).toHaveLength(16);
+    expect(readCsv(join(out, 'cleaned.csv'))).toHaveLength(15);
   });
 });

@@ -35,9 +35,9 @@ describe('clean with verification', () => {
     const dir = tempDir();
     const first = await clean(join(FIXTURES, 'contacts.csv'), dir, ['--batch-size', '4']);
     expect(first.code).toBe(0);
-    // 16 numbers survive normalization, de-duplication and policy: ceil(16 / 4) requests.
+    // 15 numbers survive normalization, de-duplication and policy: ceil(15 / 4) requests.
     expect(sim.stats().requests.contacts).toBe(4);
-    expect(first.summary.verification).toMatchObject({ mode: 'online', requests: 4, numbers_checked: 16, cache_hits: 0 });
+    expect(first.summary.verification).toMatchObject({ mode: 'online', requests: 4, numbers_checked: 15, cache_hits: 0 });
     const cleaned = Object.fromEntries(readCsv(join(first.out, 'cleaned.csv')).map((r) => [r.id, r]));
     expect(cleaned['9']).toMatchObject({ phone_e164: '+523312345678', wa_id: '5213312345678', wa_status: 'valid' });
     expect(cleaned['7']).toMatchObject({ phone_e164: '+5521998765432', wa_id: '5521998765432', wa_status: 'valid' }); // area 21 keeps its 9
@@ -48,13 +48,13 @@ describe('clean with verification', () => {
     expect(readCsv(join(first.out, 'blacklist.csv')).map((r) => [r.wa_id, r.reason, r.strikes])).toEqual([
       ['447400123456', 'contacts_invalid', '1'], ['5511987654321', 'contacts_invalid', '1'], // sorted by number
     ]);
-    expect(first.summary.wa_status).toEqual({ valid: 14, cached: 0, unverified: 0 });
+    expect(first.summary.wa_status).toEqual({ valid: 13, cached: 0, unverified: 0 });
 
     const second = await clean(join(FIXTURES, 'contacts.csv'), dir, ['--batch-size', '4']);
     expect(second.code).toBe(0);
     expect(sim.stats().requests.contacts).toBe(4); // no new request
-    expect(second.summary.verification).toMatchObject({ requests: 0, cache_hits: 14 });
-    expect(second.summary.wa_status).toEqual({ valid: 0, cached: 14, unverified: 0 });
+    expect(second.summary.verification).toMatchObject({ requests: 0, cache_hits: 13 });
+    expect(second.summary.wa_status).toEqual({ valid: 0, cached: 13, unverified: 0 });
     expect(readCsv(join(second.out, 'cleaned.csv')).find((r) => r.id === '9')).toMatchObject({ wa_id: '5213312345678', wa_status: 'cached' });
     // Numbers found invalid are on the blacklist now, so policy stops them before any check.
     const purgedAgain = Object.fromEntries(readCsv(join(second.out, 'purged.csv')).map((r) => [r.id, r]));

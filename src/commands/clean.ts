@@ -1,7 +1,7 @@
 import { isAbsolute, relative } from 'node:path';
 import { EXIT, InterruptedError, UsageError } from '../errors.js';
 import type { IO } from '../io.js';
-import { chooseColumns, refuseAddedColumns } from '../input/columns.js';
+import { chooseColumns, columnList, refuseAddedColumns } from '../input/columns.js';
 import { openInput, type Input } from '../input/reader.js';
 import type { Format } from '../input/sniff.js';
 import { parseDelimiter, parseFormat, type DataFileFlags } from './options.js';
@@ -30,8 +30,10 @@ const FAIL_ON_REASONS = [...PURGE_REASONS, 'unverified'];
 
 export interface CleanOptions extends DataFileFlags, VerifyFlags {
   country?: string;
-  column?: string;
+  column?: string | string[];
   optoutColumn?: string;
+  optinColumn?: string;
+  countryColumn?: string;
 }
 
 interface Settings {
@@ -62,7 +64,7 @@ function settings(options: CleanOptions, env: NodeJS.ProcessEnv): Settings {
 export interface CleanSummary extends RunFigures {
   command: 'clean';
   ok: boolean;
-  input: { path: string; format: Format; delimiter?: string; phone_columns: string[]; optout_column?: string; bytes: number };
+  input: { path: string; format: Format; delimiter?: string; phone_columns: string[]; optout_columns?: string[]; optin_column?: string; country_column?: string; bytes: number };
   outputs: { cleaned: string; purged: string; blacklist: string; summary: string };
   rows: { input: number; cleaned: number; purged: number };
   wa_status: Record<string, number>;
@@ -96,7 +98,9 @@ async function cleanInput(input: Input, config: Settings, options: CleanOptions,
   const checkAbort = (): void => {
     if (signal?.aborted) throw new InterruptedError(String(signal.reason ?? 'SIGINT'));
   };
-  const choice = chooseColumns(input.columns, input.source, options.column, options.optoutColumn);
+  const choice = chooseColumns(input.columns, input.source, {
+    phone: columnList(options.column), optOut: options.optoutColumn, optIn: options.optinColumn, country: options.countryColumn,
+  });
   refuseAddedColumns(input.columns, [...ADDED_COLUMNS, ...PURGE_COLUMNS], input.source, 'clean');
   const outputFormat = config.outputFormat ?? input.sniffed.format;
   const rowFormat = RowFormat.forInput(input, outputFormat);
@@ -107,6 +111,8 @@ async function cleanInput(input: Input, config: Settings, options: CleanOptions,
     columns: input.columns,
     phone: choice.phone,
     optOut: choice.optOut,
+    optIn: choice.optIn,
+    countryColumn: choice.country,
     country: config.country,
     output: rowFormat.output,
     cleanedColumns: true,
@@ -135,7 +141,7 @@ async function cleanInput(input: Input, config: Settings, options: CleanOptions,
     // Sized for the input up front (about 80 bytes a row), so it rarely has to grow.
     const seen = new WaIdSet(Math.min(input.size ? input.size / 80 : 0, 1 << 23));
     const rowUnit = input.sniffed.format === 'json' ? 'record' : 'line';
-    const optOutColumn = choice.optOut === undefined ? undefined : input.columns[choice.optOut];
+    const optOutColumns = choice.optOut.map((c) => input.columns[c]!);
 
     verifier = config.verify ? newVerifier(config.verify, store, signal) : undefined;
     const verification = { cacheHits: 0 };
@@ -175,7 +181,7 @@ async function cleanInput(input: Input, config: Settings, options: CleanOptions,
           detail[i] = optedOut.detail;
         } else if (result.optedOut[i]) {
           reason[i] = 'opted_out';
-          detail[i] = `flagged in column ${optOutColumn}`;
+          detail[i] = `flagged in column ${optOutColumns[result.optedOut[i]! - 1]}`;
         }
       });
       const decided: Decided = { result, reason, detail, status: [], waId: [], checks: [], batch: 0 };
@@ -221,7 +227,9 @@ async function cleanInput(input: Input, config: Settings, options: CleanOptions,
         format: input.sniffed.format,
         ...(input.sniffed.format === 'csv' ? { delimiter: input.sniffed.dialect.delimiter } : {}),
         phone_columns: phoneColumns,
-        ...(optOutColumn !== undefined ? { optout_column: optOutColumn } : {}),
+        ...(optOutColumns.length ? { optout_columns: optOutColumns } : {}),
+        ...(choice.optIn !== undefined ? { optin_column: input.columns[choice.optIn] } : {}),
+        ...(choice.country !== undefined ? { country_column: input.columns[choice.country] } : {}),
         bytes: input.bytesRead(),
       },
       outputs: paths,

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import { UsageError } from '../errors.js';
 import type { IO } from '../io.js';
-import { chooseColumns } from '../input/columns.js';
+import { chooseColumns, columnList } from '../input/columns.js';
 import { openInput } from '../input/reader.js';
 import { AtomicFile } from '../output/atomic.js';
 import { checkCountry, normalizePhone } from '../phone.js';
@@ -21,7 +21,7 @@ export interface ListFlags {
   scope?: string;
   source?: string;
   since?: string;
-  column?: string;
+  column?: string | string[];
   json?: boolean;
   quiet?: boolean;
 }
@@ -198,7 +198,7 @@ export async function writeList(list: ListName, store: Store, write: (text: stri
 async function importList(list: ListName, store: Store, spec: string, flags: ListFlags, country: ReturnType<typeof checkCountry>, io: IO): Promise<{ added: number; unreadable: number; rows: number }> {
   const input = await openInput(spec, io, {});
   try {
-    const choice = chooseColumns(input.columns, input.source, flags.column);
+    const choice = chooseColumns(input.columns, input.source, { phone: columnList(flags.column) });
     const now = new Date();
     const source = `import:${input.path ? input.path.split('/').pop() : 'stdin'}`;
     let added = 0;
@@ -206,7 +206,7 @@ async function importList(list: ListName, store: Store, spec: string, flags: Lis
     let rows = 0;
     await processInOrder(input.chunks, {
       source: input.source, format: input.sniffed.format, delimiter: input.sniffed.dialect.delimiter,
-      columns: input.columns, phone: choice.phone, optOut: undefined, country,
+      columns: input.columns, phone: choice.phone, optOut: [], country,
       output: { format: 'jsonl', delimiter: ',', eol: '\n' }, cleanedColumns: false,
     }, 0, io.signal, async (result: ChunkResult) => {
       rows += result.rows;

@@ -4,7 +4,7 @@ import { BLOCK_REASONS, CATEGORIES, DAY_MS, DEFER_REASONS, gate, type Category, 
 import { Plan } from '../gate/plan.js';
 import { loadTemplates } from '../gate/templates.js';
 import type { IO } from '../io.js';
-import { chooseColumns, headerKey, refuseAddedColumns } from '../input/columns.js';
+import { chooseColumns, columnList, headerKey, refuseAddedColumns } from '../input/columns.js';
 import { loadNumberList } from '../input/number-list.js';
 import { openInput, type Input } from '../input/reader.js';
 import { RowFormat } from '../output/rows.js';
@@ -30,7 +30,10 @@ import { TEMPLATE_STATUS } from '../webhooks/learn.js';
 export interface SendOptions extends DataFileFlags {
   dryRun?: boolean;
   country?: string;
-  column?: string;
+  column?: string | string[];
+  optoutColumn?: string;
+  optinColumn?: string;
+  countryColumn?: string;
   templates?: string;
   wabaId?: string;
   language?: string;
@@ -213,7 +216,11 @@ async function campaign(input: Input, options: SendOptions, io: IO, run: Setting
   const { config, now, live } = run;
   const keys = input.columns.map(headerKey);
   const to = keys.indexOf('to');
-  const choice = chooseColumns(input.columns, input.source, options.column ?? (to >= 0 ? input.columns[to] : undefined));
+  const choice = chooseColumns(input.columns, input.source, {
+    phone: columnList(options.column) ?? (to >= 0 ? [input.columns[to]!] : undefined),
+    optOut: options.optoutColumn, optIn: options.optinColumn, country: options.countryColumn,
+  });
+  const optOutColumns = choice.optOut.map((c) => input.columns[c]!);
   const added = live ? RESULT_COLUMNS : GATE_COLUMNS;
   refuseAddedColumns(input.columns, added.map((c) => c.name), input.source, live ? 'send' : 'send --dry-run');
   const index = (name: string): number => keys.indexOf(headerKey(name));
@@ -228,7 +235,7 @@ async function campaign(input: Input, options: SendOptions, io: IO, run: Setting
   const rowFormat = RowFormat.forInput(input, outputFormat);
   const chunkConfig: ChunkConfig = {
     source: input.source, format: input.sniffed.format, delimiter: input.sniffed.dialect.delimiter,
-    columns: input.columns, phone: choice.phone, optOut: undefined, country: run.country,
+    columns: input.columns, phone: choice.phone, optOut: choice.optOut, optIn: choice.optIn, countryColumn: choice.country, country: run.country,
     output: rowFormat.output,
     cleanedColumns: false, extract,
   };
@@ -282,10 +289,11 @@ async function campaign(input: Input, options: SendOptions, io: IO, run: Setting
       let k = 0;
       for (let i = 0; i < n; i++) {
         const message = messages[i]!;
-        const recipient = message.to.ok ? recipients[k++]! : {};
+        let recipient = message.to.ok ? recipients[k++]! : {};
+        if (result.optedOut[i] && !recipient.optedOut) recipient = { ...recipient, optedOut: { scope: 'all', detail: `flagged in column ${optOutColumns[result.optedOut[i]! - 1]}` } };
         if ('cachedWaId' in recipient) recipientWaId[i] = recipient.cachedWaId;
-        const decision: Decision = result.outcome[i] === Outcome.MALFORMED
-          ? { decision: 'block', reason: 'malformed_row', detail: result.details[i] ?? '', opensConversation: false }
+        const decision: Decision = result.outcome[i] === Outcome.MALFORMED || result.outcome[i] === Outcome.NO_OPTIN
+          ? { decision: 'block', reason: OUTCOME_REASON[result.outcome[i]!] as 'malformed_row' | 'no_optin', detail: result.details[i] ?? '', opensConversation: false }
           : gate(message, recipient, plan, live ? Date.now() : now, config);
         at.push(plan.record(message, decision));
         decisions.push(decision);

@@ -9,7 +9,7 @@ export const BLOCK_REASONS = [
   'unknown_template', 'template_not_approved', 'template_params_mismatch',
   'blacklisted', 'opted_out', 'not_on_whatsapp',
   'us_marketing_blocked', 'auth_template_india', 'outside_care_window', 'duplicate_message',
-  'malformed_row', // decided before the gate: a row that could not be read
+  'malformed_row', 'no_optin', // decided before the gate: a row that could not be read, or without the opt-in its file was asked to show
 ] as const;
 export const DEFER_REASONS = ['marketing_capped', 'tier_limit', 'pair_rate'] as const;
 export type Reason = (typeof BLOCK_REASONS)[number] | (typeof DEFER_REASONS)[number] | 'ok';

@@ -1,50 +1,103 @@
 import { UsageError } from '../errors.js';
 
-/** Header names that hold a phone number, compared with case, spaces, '-', '_' and '.' removed. */
+/** Header names that hold a phone number, compared with case, spaces, '-', '_' and '.' removed (for number lists). */
 export const PHONE_NAMES = [
   'phone', 'mobile', 'whatsapp', 'msisdn', 'tel', 'cell',
   'phonenumber', 'mobilephone', 'phone1value', 'telephone', 'cellphone', 'mobilenumber',
   'whatsappnumber', 'waid', 'cellular', 'handphone', 'hp', 'telefone', 'telefono', 'celular',
 ];
-/** Header names that flag a contact who asked not to be messaged. */
-const OPTOUT_NAMES = [
-  'optout', 'optedout', 'whatsappoptout', 'waoptout', 'unsubscribed', 'donotcontact', 'dnc',
-];
-const TRUTHY = new Set(['true', 'yes', 'y', '1', 'x', 'optedout', 'optout', 'unsubscribed']);
+
+/** Words that make a header a phone column, by rank: named for WhatsApp, then mobile, then any phone. */
+const WHATSAPP_WORDS = new Set(['whatsapp', 'wa', 'waid', 'wanumber', 'whatsappnumber']);
+const MOBILE_WORDS = new Set(['mobile', 'mobil', 'cell', 'cellular', 'cellphone', 'handphone', 'hp', 'celular', 'movil', 'msisdn', 'handy', 'portable', 'mobilephone', 'mobilenumber']);
+const PHONE_WORDS = new Set(['phone', 'phones', 'tel', 'tele', 'telephone', 'telefon', 'telefone', 'telefono', 'telp', 'telepon', 'fone', 'phonenumber', 'contactnumber', 'numero', 'nomor', 'nohp']);
+/** Words that make a header something about a phone rather than the number itself. */
+const NOT_A_NUMBER_WORDS = new Set(['fax', 'facsimile', 'type', 'label', 'kind', 'ext', 'extension', 'country', 'code', 'status', 'verified', 'opt', 'optout', 'optin', 'opted', 'consent', 'dnc', 'count', 'carrier', 'valid']);
+/** Phrases (headers squeezed to lower-case letters) that flag a contact who asked not to be messaged. */
+const OPTOUT_PHRASES = ['optout', 'optedout', 'unsubscribe', 'donotcall', 'donotcontact', 'donotsms', 'donotmessage', 'donotwhatsapp', 'nowhatsapp', 'blocked'];
+const TRUTHY = new Set(['true', 'yes', 'y', '1', 'x', 'optedout', 'optout', 'unsubscribed', 'on', 'checked', 't', 'ja', 'si', 'sim', 'ya', 'oui']);
+/** Values of an opt-in column that mean the contact agreed. */
+const OPTED_IN = new Set([...TRUTHY, 'optedin', 'optin', 'subscribed', 'granted', 'consented', 'confirmed', 'singleoptin', 'doubleoptin']);
 
 export function headerKey(name: string): string {
   return name.toLowerCase().replace(/[\s\-_.]/g, '');
 }
 
+/** A header's words: split at anything not a letter or digit and at camelCase humps, accents removed, lower-cased. */
+export function headerWords(name: string): string[] {
+  return name.normalize('NFD').replace(/\p{M}/gu, '')
+    .replace(/([a-z])([A-Z])/g, '$1 $2')
+    .toLowerCase()
+    .split(/[^\p{L}\p{N}]+/u)
+    .filter(Boolean);
+}
+
+/** 0: named for WhatsApp, 1: mobile, 2: another phone column; undefined: not a phone column. */
+export function phoneRank(name: string): number | undefined {
+  const words = headerWords(name);
+  const squeezed = words.join('');
+  if (words.some((w) => NOT_A_NUMBER_WORDS.has(w)) || /fax|opt(ed)?(in|out)/.test(squeezed)) return undefined;
+  if (squeezed.includes('whatsapp') || words.some((w) => WHATSAPP_WORDS.has(w))) return 0;
+  if (words.some((w) => MOBILE_WORDS.has(w))) return 1;
+  if (words.some((w) => PHONE_WORDS.has(w) || w.endsWith('phone')) || PHONE_WORDS.has(squeezed) || PHONE_NAMES.includes(squeezed)) return 2;
+  return undefined;
+}
+
+function isOptOutHeader(name: string): boolean {
+  const words = headerWords(name);
+  // An email unsubscribe (HubSpot, Salesforce's Email Opt Out) says nothing about WhatsApp.
+  if (words.some((w) => w === 'email' || w === 'mail' || w === 'newsletter' || w === 'emails')) return false;
+  const squeezed = words.join('');
+  return squeezed === 'dnc' || squeezed.endsWith('dnc') || OPTOUT_PHRASES.some((p) => squeezed.includes(p));
+}
+
 export interface ColumnChoice {
   /** Indexes (CSV) into the header, in order of preference. */
   phone: number[];
-  optOut: number | undefined;
+  /** Columns flagging an opt-out: any truthy one opts the row out. */
+  optOut: number[];
+  optIn: number | undefined;
+  country: number | undefined;
+}
+
+export interface ColumnNames {
+  /** --column, repeatable or a comma list: the phone columns in order of preference. */
+  phone?: readonly string[];
+  optOut?: string;
+  optIn?: string;
+  country?: string;
+}
+
+/** --column given as several flags and/or comma lists: the names in order. */
+export function columnList(value: string | readonly string[] | undefined): string[] | undefined {
+  if (value === undefined) return undefined;
+  const names = (typeof value === 'string' ? [value] : value).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
+  return names.length ? names : undefined;
 }
 
 /**
- * Picks the phone column(s): the one named by --column, else every header whose
- * name is a known phone name, in header order. Throws a UsageError listing the
- * headers when none fits.
+ * Picks the columns: the phone columns named by --column (in that order), else
+ * every header whose words make it a phone column, WhatsApp first, then mobile,
+ * then the rest, each group in header order; fax and "phone type" columns are
+ * never used. Throws a UsageError listing the headers when a name does not fit.
  */
-export function chooseColumns(
-  headers: readonly string[],
-  source: string,
-  phoneColumn?: string,
-  optOutColumn?: string,
-): ColumnChoice {
+export function chooseColumns(headers: readonly string[], source: string, names: ColumnNames = {}): ColumnChoice {
   const listed = headers.map((h) => JSON.stringify(h)).join(', ') || '(none)';
+  const find = (name: string, flag: string): number => {
+    const exact = headers.indexOf(name);
+    const index = exact >= 0 ? exact : headers.findIndex((h) => headerKey(h) === headerKey(name));
+    if (index < 0) throw new UsageError(`${source}: no column named "${name}" (${flag}); the headers are: ${listed}`);
+    return index;
+  };
   let phone: number[];
-  if (phoneColumn !== undefined) {
-    const exact = headers.indexOf(phoneColumn);
-    const index = exact >= 0 ? exact : headers.findIndex((h) => headerKey(h) === headerKey(phoneColumn));
-    if (index < 0) throw new UsageError(`${source}: no column named "${phoneColumn}"; the headers are: ${listed}`);
-    phone = [index];
+  if (headers.length === 1 && /[,;\t|]/.test(headers[0] ?? '') && !names.phone?.length) {
+    throw new UsageError(`${source}: found no phone column (the header is a single column: is --delimiter right?); the headers are: ${listed}`);
+  }
+  if (names.phone?.length) {
+    phone = [...new Set(names.phone.map((name) => find(name, '--column')))];
   } else {
-    phone = [];
-    headers.forEach((h, i) => {
-      if (PHONE_NAMES.includes(headerKey(h))) phone.push(i);
-    });
+    const ranked = headers.map((h, i) => ({ i, rank: phoneRank(h) })).filter((c) => c.rank !== undefined);
+    phone = ranked.sort((a, b) => a.rank! - b.rank! || a.i - b.i).map((c) => c.i);
     if (phone.length === 0) {
       const hint = headers.length === 1 && /[,;\t|]/.test(headers[0] ?? '')
         ? ' (the header is a single column: is --delimiter right?)'
@@ -54,22 +107,30 @@ export function chooseColumns(
       );
     }
   }
-  let optOut: number | undefined;
-  if (optOutColumn !== undefined) {
-    const index = headers.findIndex((h) => h === optOutColumn || headerKey(h) === headerKey(optOutColumn));
-    if (index < 0) throw new UsageError(`${source}: no column named "${optOutColumn}"; the headers are: ${listed}`);
-    optOut = index;
-  } else {
-    const index = headers.findIndex((h) => OPTOUT_NAMES.includes(headerKey(h)));
-    optOut = index >= 0 ? index : undefined;
-  }
-  return { phone, optOut };
+  const optOut = names.optOut !== undefined
+    ? [find(names.optOut, '--optout-column')]
+    : headers.flatMap((h, i) => (isOptOutHeader(h) && !phone.includes(i) ? [i] : []));
+  return {
+    phone,
+    optOut,
+    optIn: names.optIn === undefined ? undefined : find(names.optIn, '--optin-column'),
+    country: names.country === undefined ? undefined : find(names.country, '--country-column'),
+  };
 }
 
 export function isOptOutFlag(value: unknown): boolean {
   if (value === true || value === 1) return true;
   if (typeof value !== 'string') return false;
   return TRUTHY.has(value.trim().toLowerCase().replace(/[\s\-_]/g, ''));
+}
+
+/** An opt-in cell that says the contact agreed (true, yes, 1, opted in, granted, a date…). */
+export function isOptedIn(value: unknown): boolean {
+  if (value === true || (typeof value === 'number' && value !== 0)) return true;
+  if (typeof value !== 'string') return false;
+  const text = value.trim().toLowerCase().replace(/[\s\-_]/g, '');
+  // HubSpot and Shopify write the date consent was given.
+  return OPTED_IN.has(text) || /^\d{4}-\d{2}-\d{2}/.test(text);
 }
 
 /** Refuses an input that already has columns a command adds (say, clean run on its own output). */

@@ -153,7 +153,7 @@ function firstRecordKeys(format: Format, body: Buffer, ended: boolean, source: s
   if (!chunk) throw new UsageError(`${source}: the first record is longer than ${HEAD_BYTES >> 10} KiB`);
   // Parsing with no phone column yet still reports broken JSON with its line.
   const processor = new ChunkProcessor({
-    source, format, delimiter: ',', columns: [], phone: [], optOut: undefined, country: undefined,
+    source, format, delimiter: ',', columns: [], phone: [], optOut: [], country: undefined,
     output: { format: 'json', delimiter: ',', eol: '\n' }, cleanedColumns: false,
   });
   const firstObject = processor.firstObject(chunk.bytes, chunk.startLine);

@@ -2,14 +2,14 @@ import { parse as parseCsv } from 'csv-parse/sync';
 import { stringify as stringifyCsv } from 'csv-stringify/sync';
 import type { CountryCode } from 'libphonenumber-js';
 import { UsageError } from '../errors.js';
-import { isOptOutFlag } from '../input/columns.js';
+import { isOptedIn, isOptOutFlag } from '../input/columns.js';
 import type { Format } from '../input/sniff.js';
-import { normalizePhone, type Normalized } from '../phone.js';
+import { countryFromText, isFixedLine, normalizePhone, type Normalized } from '../phone.js';
 import { RowFormat } from '../output/rows.js';
 
 /** Per-row outcome of the stages that run in workers. Later stages add their own reasons. */
-export const Outcome = { OK: 0, MISSING: 1, INVALID: 2, NO_COUNTRY: 3, MALFORMED: 4 } as const;
-export const OUTCOME_REASON = ['', 'missing_number', 'invalid_number', 'no_country_code', 'malformed_row'] as const;
+export const Outcome = { OK: 0, MISSING: 1, INVALID: 2, NO_COUNTRY: 3, MALFORMED: 4, NO_OPTIN: 5 } as const;
+export const OUTCOME_REASON = ['', 'missing_number', 'invalid_number', 'no_country_code', 'malformed_row', 'no_optin'] as const;
 
 export interface ChunkConfig {
   source: string;
@@ -19,7 +19,12 @@ export interface ChunkConfig {
   columns: string[];
   /** Indexes into `columns` of the phone candidates, in order of preference. */
   phone: number[];
-  optOut: number | undefined;
+  /** Columns flagging an opt-out; any truthy one opts the row out. */
+  optOut: number[];
+  /** A column that must say the contact opted in (--optin-column). */
+  optIn?: number;
+  /** A column with each row's country, for its national numbers (--country-column); `country` is the fallback. */
+  countryColumn?: number;
   country: CountryCode | undefined;
   output: { format: Format; delimiter: string; eol: '\n' | '\r\n' };
   /** Append clean's columns (phone_e164, wa_id, wa_status) to kept rows; send has no use for them. */
@@ -39,6 +44,7 @@ export interface ChunkResult {
   waIds: Float64Array;
   /** Line where each row starts; 0 for JSON arrays, where rows are counted instead. */
   lines: Uint32Array;
+  /** 1 + the index into config.optOut of the first column flagging the row; 0 when none does. */
   optedOut: Uint8Array;
   /** Index into config.phone of the column the number came from; 255 for none. */
   phoneColumn: Uint8Array;
@@ -137,13 +143,19 @@ export class ChunkProcessor {
       const base = this.base(row);
       text += base;
       result.baseEnds[i] = text.length;
-      if (this.config.optOut !== undefined && isOptOutFlag(this.cell(row, this.config.optOut))) result.optedOut[i] = 1;
+      const flagged = this.config.optOut.findIndex((c) => isOptOutFlag(this.cell(row, c)));
+      if (flagged >= 0) result.optedOut[i] = flagged + 1;
       if (extract) {
         for (const { index, name } of extract) {
           result.extracted.push(cellText(row.object ? row.object[name] : index < 0 ? '' : this.cell(row, index)));
         }
       }
-      const waId = this.normalizeRow(row, result, i);
+      let waId = this.normalizeRow(row, result, i);
+      if (waId !== undefined && this.config.optIn !== undefined && !isOptedIn(this.cell(row, this.config.optIn))) {
+        result.outcome[i] = Outcome.NO_OPTIN;
+        result.details[i] = `column ${this.config.columns[this.config.optIn]} does not say the contact opted in: ${JSON.stringify(cellText(this.cell(row, this.config.optIn)))}`;
+        waId = undefined;
+      }
       if (waId !== undefined && this.config.cleanedColumns) text += this.rowFormat.cleanedSuffix(base.length, waId, waId, 'unverified');
       result.ends[i] = text.length;
     }
@@ -162,31 +174,70 @@ export class ChunkProcessor {
     return nthField(row.raw, this.config.delimiter, column);
   }
 
-  /** Normalizes the row's number; returns its wa_id, or records why there is none. */
+  /** The country a row's national numbers are read in: its --country-column, else --country. */
+  private rowCountry(row: Row): { country: CountryCode | undefined; problem?: string } {
+    if (this.config.countryColumn === undefined) return { country: this.config.country };
+    const text = cellText(this.cell(row, this.config.countryColumn)).trim();
+    if (text === '') return { country: this.config.country };
+    const country = countryFromText(text);
+    return country ? { country } : { country: undefined, problem: `column ${this.config.columns[this.config.countryColumn]} has "${text}", not a country this tool knows` };
+  }
+
+  private hasLaterNumber(row: Row, c: number): boolean {
+    for (let later = c + 1; later < this.config.phone.length; later++) {
+      const value = this.cell(row, this.config.phone[later]!);
+      if ((typeof value === 'string' && value.trim() !== '') || typeof value === 'number') return true;
+    }
+    return false;
+  }
+
+  private normalizeCached(raw: string, country: CountryCode | undefined): Normalized {
+    const key = country === this.config.country ? raw : `${country ?? ''}\u0000${raw}`;
+    let normalized = this.cache.get(key);
+    if (normalized === undefined) {
+      if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
+      normalized = normalizePhone(raw, country);
+      this.cache.set(key, normalized);
+    }
+    return normalized;
+  }
+
+  /**
+   * Normalizes the row's number; returns its wa_id, or records why there is
+   * none. The first valid number in column preference wins, unless it is a
+   * fixed line and a later column holds a mobile number.
+   */
   private normalizeRow(row: Row, result: ChunkResult, i: number): string | undefined {
+    const { country, problem } = this.rowCountry(row);
     let firstFailure: Normalized | undefined;
+    let fixedLine: { waId: string; column: number } | undefined;
     for (let c = 0; c < this.config.phone.length; c++) {
       const value = this.cell(row, this.config.phone[c]!);
       const raw = typeof value === 'string' ? value : typeof value === 'number' ? String(value) : '';
       if (raw === '') continue;
-      let normalized = this.cache.get(raw);
-      if (normalized === undefined) {
-        if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
-        normalized = normalizePhone(raw, this.config.country);
-        this.cache.set(raw, normalized);
-      }
+      const normalized = this.normalizeCached(raw, country);
       if (normalized.ok) {
+        // Typing a number costs a second parse: only when another column could offer a mobile.
+        if (this.hasLaterNumber(row, c) && isFixedLine(normalized.e164)) {
+          fixedLine ??= { waId: normalized.waId, column: c };
+          continue;
+        }
         result.waIds[i] = Number(normalized.waId);
         result.phoneColumn[i] = c;
         return normalized.waId;
       }
       if (normalized.reason !== 'missing_number') firstFailure ??= normalized;
     }
-    const failure = firstFailure ?? normalizePhone('', this.config.country);
+    if (fixedLine) {
+      result.waIds[i] = Number(fixedLine.waId);
+      result.phoneColumn[i] = fixedLine.column;
+      return fixedLine.waId;
+    }
+    const failure = firstFailure ?? normalizePhone('', country);
     if (failure.ok) return undefined; // unreachable: an empty number never normalizes
     result.outcome[i] = failure.reason === 'missing_number' ? Outcome.MISSING
       : failure.reason === 'no_country_code' ? Outcome.NO_COUNTRY : Outcome.INVALID;
-    result.details[i] = failure.detail;
+    result.details[i] = problem && failure.reason === 'no_country_code' ? `${failure.detail}; ${problem}` : failure.detail;
     return undefined;
   }
 

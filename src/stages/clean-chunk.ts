@@ -6,7 +6,7 @@ import { readStatuses } from './policy.js';
 
 /** Why clean purges a row. */
 export const PURGE_REASONS = [
-  'missing_number', 'invalid_number', 'no_country_code', 'malformed_row', 'duplicate', 'blacklisted', 'opted_out',
+  'missing_number', 'invalid_number', 'no_country_code', 'malformed_row', 'no_optin', 'duplicate', 'blacklisted', 'opted_out',
   'not_on_whatsapp',
 ] as const;
 export type PurgeReason = (typeof PURGE_REASONS)[number];
