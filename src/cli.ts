@@ -18,8 +18,10 @@ function dataFileOptions(command: Command, outputs: string, verb: string): Comma
   return command
     .addOption(new Option('--format <format>', 'input format (default: from the extension, else the content)').choices(FORMAT_CHOICES))
     .option('--delimiter <char>', 'CSV delimiter (default: detected among , ; tab |)')
+    .option('--encoding <name>', 'the input\'s text encoding when it is not UTF-8: latin1, windows-1252, utf-16le, …')
     .addOption(new Option('--output-format <format>', `format of ${outputs} (default: the input's)`).choices(FORMAT_CHOICES))
     .option('-o, --out-dir <dir>', 'where to write the outputs', 'wa-guard-out')
+    .option('--safe-csv', 'prefix CSV cells that start with = + - @ tab or CR with \' so spreadsheets do not run them as formulas (phone columns excepted)')
     .option('--blacklist <file>', 'a CSV of numbers never to keep or message (any number format)')
     .option('--store <dir|url>', 'state store: a directory, or redis://host:port/db (env WA_GUARD_STORE)')
     .option('--fail-on <reasons>', `exit 3 when rows were ${verb} for these reasons (comma-separated, or "any")`)
@@ -27,8 +29,10 @@ function dataFileOptions(command: Command, outputs: string, verb: string): Comma
     .option('-q, --quiet', 'print nothing but errors')
     .addOption(new Option('--workers <n>', 'worker threads for parsing and normalization (0: none)').hideHelp())
     .option('--debug', 'show stack traces on errors')
-    .addHelpText('after', '\nExit codes: 0 ok, 1 runtime failure, 2 usage or bad input, 3 --fail-on matched, 4 campaign stopped by Meta, 130 interrupted (Ctrl-C), 143 terminated (SIGTERM).');
+    .addHelpText('after', EXIT_CODES);
 }
+
+const EXIT_CODES = '\nExit codes: 0 ok, 1 runtime failure, 2 usage or bad input, 3 --fail-on matched, 4 campaign stopped by Meta, 130 interrupted (Ctrl-C), 143 terminated (SIGTERM).';
 
 /** Options of the commands that learn from webhooks (ingest, listen). */
 function learnOptions(command: Command): Command {
@@ -47,6 +51,10 @@ function buildProgram(io: IO, setExit: (code: number) => void, setGrace: (ms: nu
     .version(versionText(), '-V, --version', 'print the version (and the libphonenumber-js version that decides validity)')
     .option('--debug', 'show stack traces on errors')
     .showHelpAfterError('(run with --help for usage)')
+    .addHelpText('after', '\nExamples:\n  wa-guard clean leads.csv --country ID            # cleaned.csv, purged.csv, summary.json in wa-guard-out/\n' +
+      '  wa-guard clean export.json -c BR --output - > cleaned.json\n' +
+      '  wa-guard send campaign.csv --dry-run --templates templates.json -c ID\n' +
+      '  wa-guard help clean                              # every option of a command\n' + EXIT_CODES)
     .exitOverride()
     .configureOutput({
       writeOut: (text) => io.stdout.write(text),
@@ -67,6 +75,7 @@ function buildProgram(io: IO, setExit: (code: number) => void, setGrace: (ms: nu
     .option('--optout-column <name>', 'a column flagging opted-out contacts (default: every column like opt_out, DoNotCall, whatsapp_opt_out)')
     .option('--optin-column <name>', 'purge rows whose value here does not say the contact opted in (reason no_optin)')
     .option('--country-column <name>', 'a column with each row\'s country (ISO code or English name) for its national numbers; --country when empty')
+    .option('--output <file>', 'the cleaned rows: a file, or - for stdout (default: cleaned.* in --out-dir; the other outputs stay there)')
     .option('--contacts-url <url>', 'base URL of a /contacts endpoint to verify numbers with (env WA_GUARD_CONTACTS_URL; token from WA_GUARD_TOKEN)')
     .option('--verify', 'require verification (error when no endpoint is configured)')
     .option('--no-verify', 'do not verify, even when an endpoint is configured')

@@ -1,7 +1,7 @@
-import { isAbsolute, relative } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import { EXIT, InterruptedError, UsageError } from '../errors.js';
 import type { IO } from '../io.js';
-import { chooseColumns, columnList, refuseAddedColumns } from '../input/columns.js';
+import { addNamedKeys, chooseColumns, columnList, refuseAddedColumns } from '../input/columns.js';
 import { openInput, type Input } from '../input/reader.js';
 import type { Format } from '../input/sniff.js';
 import { parseDelimiter, parseFormat, type DataFileFlags } from './options.js';
@@ -15,7 +15,7 @@ import { Progress } from '../progress.js';
 import { openStore } from '../store/store.js';
 import { loadNumberList } from '../input/number-list.js';
 import { runFigures, type RunFigures } from '../versions.js';
-import { Outputs } from '../output/outputs.js';
+import { Outputs, refuseInputAsOutput, stdoutSink, type Sink } from '../output/outputs.js';
 import { failOnExit, parseFailOn, type FailOn } from '../fail-on.js';
 import { newVerifier, verifySettings, type VerifyFlags, type VerifySettings } from '../verify/settings.js';
 import type { Verifier } from '../verify/verifier.js';
@@ -34,6 +34,8 @@ export interface CleanOptions extends DataFileFlags, VerifyFlags {
   optoutColumn?: string;
   optinColumn?: string;
   countryColumn?: string;
+  /** The cleaned rows: a file, or - for stdout (default: cleaned.* in --out-dir). */
+  output?: string;
 }
 
 interface Settings {
@@ -83,9 +85,14 @@ export async function clean(inputSpec: string | undefined, options: CleanOptions
   const started = new Date();
   if (!inputSpec) throw new UsageError('missing input: give a file path, or - to read stdin');
   const config = settings(options, io.env);
+  if (options.output === '-' && options.json) throw new UsageError('--output - and --json both want stdout: drop one (the summary is in summary.json too)');
+  const outDir = resolve(io.cwd, options.outDir);
+  const planned = [...['cleaned', 'purged'].flatMap((name) => ['csv', 'json', 'jsonl'].map((ext) => join(outDir, `${name}.${ext}`))), join(outDir, 'blacklist.csv'), join(outDir, 'summary.json')];
+  if (options.output && options.output !== '-') planned.push(resolve(io.cwd, options.output));
+  await refuseInputAsOutput(inputSpec === '-' ? undefined : resolve(io.cwd, inputSpec), planned, options.output && options.output !== '-' ? '--output' : '--out-dir');
 
   // Everything that can reject the input or the arguments happens before any output exists.
-  const input = await openInput(inputSpec, io, { format: config.format, delimiter: config.delimiter });
+  const input = await openInput(inputSpec, io, { format: config.format, delimiter: config.delimiter, encoding: options.encoding });
   try {
     return await cleanInput(input, config, options, io, started);
   } finally {
@@ -98,12 +105,14 @@ async function cleanInput(input: Input, config: Settings, options: CleanOptions,
   const checkAbort = (): void => {
     if (signal?.aborted) throw new InterruptedError(String(signal.reason ?? 'SIGINT'));
   };
+  if (input.sniffed.format !== 'csv') addNamedKeys(input.columns, [...columnList(options.column) ?? [], options.optoutColumn, options.optinColumn, options.countryColumn]);
   const choice = chooseColumns(input.columns, input.source, {
     phone: columnList(options.column), optOut: options.optoutColumn, optIn: options.optinColumn, country: options.countryColumn,
   });
   refuseAddedColumns(input.columns, [...ADDED_COLUMNS, ...PURGE_COLUMNS], input.source, 'clean');
   const outputFormat = config.outputFormat ?? input.sniffed.format;
   const rowFormat = RowFormat.forInput(input, outputFormat);
+  rowFormat.safe = Boolean(options.safeCsv);
   const chunkConfig: ChunkConfig = {
     source: input.source,
     format: input.sniffed.format,
@@ -127,7 +136,9 @@ async function cleanInput(input: Input, config: Settings, options: CleanOptions,
   let verifier: Verifier | undefined;
   try {
     outputs = await Outputs.create(options.outDir, io.cwd);
-    const cleanedFile = await outputs.file(`cleaned.${rowFormat.extension}`);
+    const cleanedFile: Sink = options.output === '-' ? stdoutSink(io.stdout)
+      : options.output ? await outputs.at(resolve(io.cwd, options.output))
+        : await outputs.file(`cleaned.${rowFormat.extension}`);
     const purgedFile = await outputs.file(`purged.${rowFormat.extension}`);
     const blacklistFile = await outputs.file('blacklist.csv');
     const summaryFile = await outputs.file('summary.json');
@@ -216,6 +227,9 @@ async function cleanInput(input: Input, config: Settings, options: CleanOptions,
     progress.stop();
 
     const warnings: string[] = [];
+    if (totals.lateKeyRows) {
+      warnings.push(`${totals.lateKeyRows} record(s) had keys first seen after the first 64 KiB (${[...totals.lateKeys].join(', ')}): the CSV outputs have no column for them; use --output-format jsonl to keep them`);
+    }
     if (totals.shortRows) warnings.push(`${totals.shortRows} row(s) had fewer fields than the header; the missing fields were left empty`);
     if (fileBlacklist?.list.warning) warnings.push(fileBlacklist.list.warning);
     const phoneColumns = choice.phone.map((c) => input.columns[c]!);
@@ -282,6 +296,7 @@ async function cleanInput(input: Input, config: Settings, options: CleanOptions,
 function humanSummary(s: CleanSummary, source: string, cwd: string): string {
   const n = (value: number): string => value.toLocaleString('en-US');
   const show = (path: string): string => {
+    if (path === '-') return 'stdout';
     const near = relative(cwd, path);
     return near.startsWith('..') || isAbsolute(near) ? path : near;
   };

@@ -5,8 +5,10 @@ import { FORMATS, type Format } from '../input/sniff.js';
 export interface DataFileFlags {
   format?: string;
   delimiter?: string;
+  encoding?: string;
   outputFormat?: string;
   outDir: string;
+  safeCsv?: boolean;
   blacklist?: string;
   store?: string;
   failOn?: string;

@@ -4,7 +4,7 @@ import { BLOCK_REASONS, CATEGORIES, DAY_MS, DEFER_REASONS, gate, type Category, 
 import { Plan } from '../gate/plan.js';
 import { loadTemplates } from '../gate/templates.js';
 import type { IO } from '../io.js';
-import { chooseColumns, columnList, headerKey, refuseAddedColumns } from '../input/columns.js';
+import { addNamedKeys, chooseColumns, columnList, headerKey, refuseAddedColumns } from '../input/columns.js';
 import { loadNumberList } from '../input/number-list.js';
 import { openInput, type Input } from '../input/reader.js';
 import { RowFormat } from '../output/rows.js';
@@ -16,7 +16,8 @@ import { Progress } from '../progress.js';
 import { CAPPED, CONVERSATIONS, INBOUND } from '../store/lists.js';
 import { openStore, type Store } from '../store/store.js';
 import { runFigures } from '../versions.js';
-import { Outputs } from '../output/outputs.js';
+import { Outputs, refuseInputAsOutput } from '../output/outputs.js';
+import { join, resolve } from 'node:path';
 import { failOnExit, parseFailOn, type FailOn } from '../fail-on.js';
 import { readPolicy, readStatuses, type BlacklistFile } from '../stages/policy.js';
 import { parseDelimiter, parseFormat, type DataFileFlags } from './options.js';
@@ -183,7 +184,10 @@ export async function send(inputSpec: string | undefined, options: SendOptions, 
   if (!inputSpec) throw new UsageError('missing input: give a campaign file, or - to read stdin');
   const run = await settings(options, io, started);
   try {
-    const input = await openInput(inputSpec, io, { format: parseFormat(options.format, '--format'), delimiter: parseDelimiter(options.delimiter) });
+    const outDir = resolve(io.cwd, options.outDir);
+    await refuseInputAsOutput(inputSpec === '-' ? undefined : resolve(io.cwd, inputSpec),
+      [...['gate', 'results'].flatMap((name) => ['csv', 'json', 'jsonl'].map((ext) => join(outDir, `${name}.${ext}`))), join(outDir, 'summary.json')], '--out-dir');
+    const input = await openInput(inputSpec, io, { format: parseFormat(options.format, '--format'), delimiter: parseDelimiter(options.delimiter), encoding: options.encoding });
     try {
       if (run.live && !run.live.campaignId) {
         if (!input.path) throw new UsageError('sending from stdin needs --campaign-id ID, so a re-run can resume it');
@@ -216,6 +220,7 @@ async function campaign(input: Input, options: SendOptions, io: IO, run: Setting
   const { config, now, live } = run;
   const keys = input.columns.map(headerKey);
   const to = keys.indexOf('to');
+  if (input.sniffed.format !== 'csv') addNamedKeys(input.columns, [...columnList(options.column) ?? [], options.optoutColumn, options.optinColumn, options.countryColumn]);
   const choice = chooseColumns(input.columns, input.source, {
     phone: columnList(options.column) ?? (to >= 0 ? [input.columns[to]!] : undefined),
     optOut: options.optoutColumn, optIn: options.optinColumn, country: options.countryColumn,
@@ -233,6 +238,7 @@ async function campaign(input: Input, options: SendOptions, io: IO, run: Setting
   const extract = [...FIELDS, ...paramColumns].map(column);
   const outputFormat = parseFormat(options.outputFormat, '--output-format') ?? input.sniffed.format;
   const rowFormat = RowFormat.forInput(input, outputFormat);
+  rowFormat.safe = Boolean(options.safeCsv);
   const chunkConfig: ChunkConfig = {
     source: input.source, format: input.sniffed.format, delimiter: input.sniffed.dialect.delimiter,
     columns: input.columns, phone: choice.phone, optOut: choice.optOut, optIn: choice.optIn, countryColumn: choice.country, country: run.country,

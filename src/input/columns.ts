@@ -133,6 +133,16 @@ export function isOptedIn(value: unknown): boolean {
   return OPTED_IN.has(text) || /^\d{4}-\d{2}-\d{2}/.test(text);
 }
 
+/**
+ * JSON records' keys vary from record to record: a column named on the
+ * command line that the first records did not show is a key still to come.
+ */
+export function addNamedKeys(columns: string[], names: readonly (string | undefined)[]): void {
+  for (const name of names) {
+    if (name !== undefined && !columns.some((c) => c === name || headerKey(c) === headerKey(name))) columns.push(name);
+  }
+}
+
 /** Refuses an input that already has columns a command adds (say, clean run on its own output). */
 export function refuseAddedColumns(headers: readonly string[], added: readonly string[], source: string, what: string): void {
   const clash = added.filter((name) => headers.includes(name));

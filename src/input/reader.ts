@@ -1,4 +1,6 @@
+import { isUtf8 } from 'node:buffer';
 import { createReadStream } from 'node:fs';
+import { TextDecoder } from 'node:util';
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -7,7 +9,7 @@ import { UsageError, describeFsError } from '../errors.js';
 import type { IO } from '../io.js';
 import { CHUNK_BYTES, RecordSplitter, type Chunk } from './split.js';
 import { sniff, type Format, type Sniffed } from './sniff.js';
-import { ChunkProcessor } from '../pipeline/chunk.js';
+import { ChunkProcessor, notUtf8 } from '../pipeline/chunk.js';
 
 const HEAD_BYTES = 64 << 10;
 
@@ -18,7 +20,7 @@ export interface Input {
   path: string | undefined;
   size: number | undefined;
   sniffed: Sniffed;
-  /** CSV: the header's names; JSON/JSONL: the first record's keys. */
+  /** CSV: the header's names; JSON/JSONL: the keys of the records in the first 64 KiB. */
   columns: string[];
   /** CSV: the header line exactly as written (without its line ending). */
   headerText: string | undefined;
@@ -32,10 +34,23 @@ export interface Input {
 export interface InputOptions {
   format?: Format;
   delimiter?: string;
+  /** --encoding: a label TextDecoder knows (latin1, windows-1252, utf-16le, …); the input is read as UTF-8 without it. */
+  encoding?: string;
+}
+
+/** --encoding, checked: a decoder that refuses nothing (the file said what it is). */
+export function decoderFor(encoding: string | undefined): TextDecoder | undefined {
+  if (encoding === undefined || /^utf-?8$/i.test(encoding)) return undefined;
+  try {
+    return new TextDecoder(encoding);
+  } catch {
+    throw new UsageError(`--encoding: "${encoding}" is not an encoding this Node.js knows (e.g. latin1, windows-1252, utf-16le, shift_jis)`);
+  }
 }
 
 /** Opens a file or stdin ("-"), sniffs its format and reads its header, before any output exists. */
 export async function openInput(spec: string, io: IO, options: InputOptions): Promise<Input> {
+  const decoder = decoderFor(options.encoding); // before any stream is opened
   const isStdin = spec === '-';
   const source = isStdin ? 'stdin' : spec;
   let path: string | undefined;
@@ -56,8 +71,10 @@ export async function openInput(spec: string, io: IO, options: InputOptions): Pr
     stream = createReadStream(path, { highWaterMark: CHUNK_BYTES });
   }
   let bytesRead = 0;
+  /** A file whose lines end in CR alone (classic Mac): read as LF, decided from the first bytes. */
+  let crOnly = false;
   const iterator = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer | string>;
-  const next = async (): Promise<Buffer | undefined> => {
+  const read = async (): Promise<Buffer | undefined> => {
     let step: IteratorResult<Buffer | string>;
     try {
       step = await iterator.next();
@@ -65,15 +82,23 @@ export async function openInput(spec: string, io: IO, options: InputOptions): Pr
       if ((err as Error).name === 'AbortError') throw err;
       throw new UsageError(describeFsError(err, 'cannot read', source));
     }
-    if (step.done) return undefined;
+    if (step.done) {
+      const rest = decoder?.decode();
+      return rest ? Buffer.from(rest) : undefined;
+    }
     const buf = typeof step.value === 'string' ? Buffer.from(step.value) : step.value;
     bytesRead += buf.length;
+    return decoder ? Buffer.from(decoder.decode(buf, { stream: true })) : buf;
+  };
+  const next = async (): Promise<Buffer | undefined> => {
+    const buf = await read();
+    if (buf && crOnly) for (let i = buf.indexOf(0x0d); i >= 0; i = buf.indexOf(0x0d, i + 1)) buf[i] = 0x0a;
     return buf;
   };
 
   let header: Header;
   try {
-    header = await readHeader(next, source, path, options);
+    header = await readHeader(next, source, path, options, () => { crOnly = true; });
   } catch (err) {
     stream.destroy();
     throw err;
@@ -117,6 +142,7 @@ async function readHeader(
   source: string,
   path: string | undefined,
   options: InputOptions,
+  readCrAsLf: () => void,
 ): Promise<Header> {
   const parts: Buffer[] = [];
   let headLength = 0;
@@ -128,14 +154,21 @@ async function readHeader(
     headLength += buf.length;
   }
   const head = Buffer.concat(parts);
+  if (head.includes(0x0d) && !head.includes(0x0a)) {
+    // Lines end in CR alone: the rest is read with LF, and so is this head.
+    readCrAsLf();
+    for (let i = head.indexOf(0x0d); i >= 0; i = head.indexOf(0x0d, i + 1)) head[i] = 0x0a;
+  }
   const sniffed = sniff(head, source, { format: options.format, delimiter: options.delimiter, name: path });
   const body = head.subarray(sniffed.skip);
   if (sniffed.format !== 'csv') {
-    return { sniffed, columns: firstRecordKeys(sniffed.format, body, ended, source), headerText: undefined, body, startLine: 1, ended };
+    return { sniffed, columns: headRecordKeys(sniffed.format, body, ended, source), headerText: undefined, body, startLine: 1, ended };
   }
   const end = sniffed.headerEnd;
   if (end < 0 && !ended) throw new UsageError(`${source}: line 1: the header is longer than ${HEAD_BYTES >> 10} KiB; is this a CSV file?`);
-  const headerText = (end < 0 ? body : body.subarray(0, end)).toString('utf8').replace(/\r$/, '');
+  const headerBytes = end < 0 ? body : body.subarray(0, end);
+  if (!isUtf8(headerBytes)) throw new UsageError(`${source}: ${notUtf8(headerBytes, 1)}`);
+  const headerText = headerBytes.toString('utf8').replace(/\r$/, '');
   let columns: string[];
   try {
     columns = (parseCsv(headerText, { delimiter: sniffed.dialect.delimiter }) as string[][])[0] ?? [];
@@ -145,21 +178,30 @@ async function readHeader(
   return { sniffed, columns, headerText, body: end < 0 ? Buffer.alloc(0) : body.subarray(end + 1), startLine: 2, ended };
 }
 
-/** The keys of the first JSON record, which name the columns of CSV output and the phone field. */
-function firstRecordKeys(format: Format, body: Buffer, ended: boolean, source: string): string[] {
+/**
+ * The keys of the JSON records in the first bytes, in the order first seen:
+ * they name the columns of CSV output and the phone field. (Keys that first
+ * appear later are kept in JSON output and counted in a warning for CSV.)
+ */
+function headRecordKeys(format: Format, body: Buffer, ended: boolean, source: string): string[] {
   const probe = new RecordSplitter(format, source, 1, 1);
-  const [first] = probe.push(body);
-  const chunk = first ?? (ended ? probe.end() : undefined);
-  if (!chunk) throw new UsageError(`${source}: the first record is longer than ${HEAD_BYTES >> 10} KiB`);
+  const chunks = probe.push(body);
+  const last = ended ? probe.end() : undefined;
+  if (last) chunks.push(last);
+  if (chunks.length === 0) {
+    throw new UsageError(ended ? `${source}: the file holds no records${format === 'json' ? ' (an empty array)' : ''}` : `${source}: the first record is longer than ${HEAD_BYTES >> 10} KiB`);
+  }
   // Parsing with no phone column yet still reports broken JSON with its line.
   const processor = new ChunkProcessor({
     source, format, delimiter: ',', columns: [], phone: [], optOut: [], country: undefined,
     output: { format: 'json', delimiter: ',', eol: '\n' }, cleanedColumns: false,
   });
-  const firstObject = processor.firstObject(chunk.bytes, chunk.startLine);
-  if (firstObject === undefined) {
-    if (ended && chunk.bytes.toString().trim() === '') throw new UsageError(`${source}: the file holds no records`);
+  const objects = chunks.flatMap((chunk) => processor.headObjects(chunk.bytes, chunk.startLine));
+  if (objects.length === 0) {
+    if (ended && chunks.every((chunk) => chunk.bytes.toString().trim() === '')) throw new UsageError(`${source}: the file holds no records${format === 'json' ? ' (an empty array)' : ''}`);
     throw new UsageError(`${source}: the first record is not a JSON object`);
   }
-  return Object.keys(firstObject);
+  const keys = new Set<string>();
+  for (const object of objects) for (const key of Object.keys(object)) keys.add(key);
+  return [...keys];
 }

@@ -37,7 +37,7 @@ function binaryKind(head: Buffer): string | undefined {
     return 'a zip archive (an .xlsx workbook?): export it as CSV';
   }
   if ((head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff)) {
-    return 'UTF-16 text: save it as UTF-8';
+    return 'UTF-16 text: give --encoding utf-16le (or save it as UTF-8)';
   }
   const sample = head.subarray(0, 8192);
   let control = 0;

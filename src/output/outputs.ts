@@ -1,5 +1,5 @@
-import { mkdir, rmdir } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { mkdir, rmdir, stat } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { UsageError, describeFsError } from '../errors.js';
 import { AtomicFile, trackCreatedDir } from './atomic.js';
 
@@ -16,9 +16,10 @@ export class Outputs {
   private constructor(readonly dir: string) {}
 
   static async create(outDir: string, cwd: string): Promise<Outputs> {
+    if (outDir === '-') throw new UsageError('--out-dir -: stdout is not a directory; give --output - to write the cleaned rows to stdout');
     const outputs = new Outputs(resolve(cwd, outDir));
     try {
-      outputs.created = await mkdir(outputs.dir, { recursive: true });
+      outputs.created = await makeDirs(outputs.dir);
       if (outputs.created) trackCreatedDir(outputs.created, true);
     } catch (err) {
       throw new UsageError(describeFsError(err, 'cannot create --out-dir', outDir));
@@ -27,7 +28,12 @@ export class Outputs {
   }
 
   async file(name: string): Promise<AtomicFile> {
-    const file = await AtomicFile.create(join(this.dir, name));
+    return this.at(join(this.dir, name));
+  }
+
+  /** An output outside --out-dir (--output FILE), committed and aborted with the others. */
+  async at(path: string): Promise<AtomicFile> {
+    const file = await AtomicFile.create(path);
     this.files.push(file);
     return file;
   }
@@ -45,6 +51,62 @@ export class Outputs {
     if (this.created) {
       await rmdir(this.dir).catch(() => undefined);
       trackCreatedDir(this.created, false);
+    }
+  }
+}
+
+/**
+ * mkdir -p, one level at a time; returns the first directory it created.
+ * (Node's recursive mkdir loops forever where mkdir answers ENOENT under an
+ * existing parent, as under /proc.)
+ */
+async function makeDirs(dir: string): Promise<string | undefined> {
+  const missing: string[] = [];
+  for (let at = dir; ; at = dirname(at)) {
+    try {
+      if (!(await stat(at)).isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR', path: at });
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || dirname(at) === at) throw err;
+      missing.unshift(at);
+    }
+  }
+  for (const path of missing) await mkdir(path);
+  return missing[0];
+}
+
+/** Where a run writes rows: a file committed at the end, or stdout as they come (--output -). */
+export interface Sink {
+  readonly path: string;
+  write(text: string): Promise<void>;
+}
+
+export function stdoutSink(stdout: NodeJS.WritableStream): Sink {
+  return {
+    path: '-',
+    async write(text: string): Promise<void> {
+      if (text !== '' && !stdout.write(text)) await new Promise<void>((resolve) => stdout.once('drain', () => resolve()));
+    },
+  };
+}
+
+/**
+ * Refuses a run whose output would replace its input (the same path, or a
+ * hard link to it), before anything is written: the rename at the end would
+ * destroy the export the rows come from.
+ */
+export async function refuseInputAsOutput(inputPath: string | undefined, outputs: readonly string[], flag: string): Promise<void> {
+  if (inputPath === undefined) return;
+  let input: { dev: number; ino: number };
+  try {
+    input = await stat(inputPath);
+  } catch {
+    return; // reading it reports the problem
+  }
+  for (const path of outputs) {
+    const output = await stat(path).catch(() => undefined);
+    if (path === inputPath || (output && output.dev === input.dev && output.ino === input.ino)) {
+      throw new UsageError(`${path} is the input file${path === inputPath ? '' : ' (a link to it)'}: writing ${flag} there would replace the data being read; choose another ${flag}`);
     }
   }
 }

@@ -12,6 +12,8 @@ export const PURGE_COLUMNS = ['purge_reason', 'purge_detail'] as const;
 export class RowFormat {
   /** The input's own header line (CSV output), written before the added columns. */
   private inputHeader = '';
+  /** --safe-csv: cells a spreadsheet would run as a formula (=, +, -, @, tab, CR first) get a leading apostrophe (OWASP). */
+  safe = false;
 
   constructor(readonly format: Format, readonly dialect: Dialect) {}
 
@@ -29,8 +31,8 @@ export class RowFormat {
   }
 
   /** What a ChunkConfig needs to know of the output. */
-  get output(): { format: Format; delimiter: string; eol: Dialect['eol'] } {
-    return { format: this.format, delimiter: this.dialect.delimiter, eol: this.dialect.eol };
+  get output(): { format: Format; delimiter: string; eol: Dialect['eol']; safe: boolean } {
+    return { format: this.format, delimiter: this.dialect.delimiter, eol: this.dialect.eol, safe: this.safe };
   }
 
   get extension(): string {
@@ -72,7 +74,7 @@ export class RowFormat {
   purged(index: number, base: string, reason: string, detail: string): string {
     if (this.format === 'csv') {
       const { delimiter, eol } = this.dialect;
-      return base + delimiter + stringify([[reason, detail]], { delimiter, record_delimiter: eol });
+      return base + delimiter + stringify([[reason, detail]], { delimiter, record_delimiter: eol, escape_formulas: this.safe });
     }
     const sep = base.length > 1 ? ',' : '';
     return `${this.format === 'json' ? this.lead(index) : ''}${base}${sep}"purge_reason":"${reason}","purge_detail":${JSON.stringify(detail)}}${this.format === 'jsonl' ? '\n' : ''}`;

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { stringify as stringifyCsv } from 'csv-stringify/sync';
 import type { CountryCode } from 'libphonenumber-js';
@@ -26,7 +27,7 @@ export interface ChunkConfig {
   /** A column with each row's country, for its national numbers (--country-column); `country` is the fallback. */
   countryColumn?: number;
   country: CountryCode | undefined;
-  output: { format: Format; delimiter: string; eol: '\n' | '\r\n' };
+  output: { format: Format; delimiter: string; eol: '\n' | '\r\n'; safe?: boolean };
   /** Append clean's columns (phone_e164, wa_id, wa_status) to kept rows; send has no use for them. */
   cleanedColumns: boolean;
   /**
@@ -63,6 +64,9 @@ export interface ChunkResult {
   shortRows: number;
   /** The `extract` columns' values, row after row. */
   extracted: string[];
+  /** JSON records with keys that are not columns (first seen after the head): CSV output has no place for them. */
+  lateKeyRows: number;
+  lateKeys: string[];
 }
 
 /** A record as read. CSV records without quotes keep only their text: fields are found on demand. */
@@ -84,6 +88,8 @@ const CACHE_LIMIT = 20_000;
 export class ChunkProcessor {
   private readonly cache = new Map<string, Normalized>();
   private readonly passthrough: boolean;
+  /** --safe-csv: a raw record with a field that may start a formula is re-written, not copied. */
+  private readonly formulaStart: RegExp | undefined;
   private readonly rowFormat: RowFormat;
 
   constructor(private readonly config: ChunkConfig) {
@@ -91,20 +97,24 @@ export class ChunkProcessor {
     this.rowFormat = new RowFormat(format, { delimiter, eol, bom: false });
     this.passthrough = config.format === 'csv' && config.output.format === 'csv'
       && config.output.delimiter === config.delimiter;
+    if (config.output.safe) this.formulaStart = new RegExp(`(?:^|${escapeRegExp(config.delimiter)})"?[=+\\-@\\t\\r]`);
   }
 
   private readRows(bytes: Uint8Array, startLine: number): Row[] {
-    const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+    const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    // Nothing is silently replaced with U+FFFD: a file that is not UTF-8 needs --encoding.
+    if (!isUtf8(buffer)) throw new UsageError(`${this.config.source}: ${notUtf8(buffer, startLine)}`);
+    const text = buffer.toString('utf8');
     if (this.config.format === 'csv') return this.readCsv(text, startLine);
     if (this.config.format === 'jsonl') return this.readJsonl(text, startLine);
     return this.readJsonArray(text, startLine);
   }
 
-  /** The first record of a JSON chunk; a broken one is fatal, since it names the columns. */
-  firstObject(bytes: Uint8Array, startLine: number): Record<string, unknown> | undefined {
-    const [first] = this.readRows(bytes, startLine);
-    if (first?.error !== undefined) throw new UsageError(`${this.config.source}: ${first.error}`);
-    return first?.object;
+  /** The records of a JSON chunk, read to name the columns; a broken first one is fatal. */
+  headObjects(bytes: Uint8Array, startLine: number): Record<string, unknown>[] {
+    const rows = this.readRows(bytes, startLine);
+    if (rows[0]?.error !== undefined) throw new UsageError(`${this.config.source}: ${rows[0].error}`);
+    return rows.flatMap((row) => (row.object ? [row.object] : []));
   }
 
   process(bytes: Uint8Array, startLine: number): ChunkResult {
@@ -123,6 +133,8 @@ export class ChunkProcessor {
       details: {},
       shortRows: 0,
       extracted: [],
+      lateKeyRows: 0,
+      lateKeys: [],
     };
     const extract = this.config.extract;
     const width = this.config.columns.length;
@@ -140,6 +152,7 @@ export class ChunkProcessor {
         continue;
       }
       if (this.config.format === 'csv' && this.fieldCount(row) < width) result.shortRows++;
+      else if (row.object && this.config.output.format === 'csv') this.noteLateKeys(row.object, result);
       const base = this.base(row);
       text += base;
       result.baseEnds[i] = text.length;
@@ -161,6 +174,19 @@ export class ChunkProcessor {
     }
     result.text = text;
     return result;
+  }
+
+  private columnSet: Set<string> | undefined;
+
+  private noteLateKeys(object: Record<string, unknown>, result: ChunkResult): void {
+    const columns = (this.columnSet ??= new Set(this.config.columns));
+    let late = false;
+    for (const key of Object.keys(object)) {
+      if (columns.has(key)) continue;
+      late = true;
+      if (result.lateKeys.length < 10 && !result.lateKeys.includes(key)) result.lateKeys.push(key);
+    }
+    if (late) result.lateKeyRows++;
   }
 
   private fieldCount(row: Row): number {
@@ -245,12 +271,16 @@ export class ChunkProcessor {
   private base(row: Row): string {
     const { columns, output } = this.config;
     if (output.format === 'csv') {
-      if (this.passthrough && row.raw !== '') {
+      if (this.passthrough && row.raw !== '' && !(output.safe && this.formulaStart!.test(row.raw))) {
         // The record exactly as it was written, padded to the header's width.
         return row.raw + output.delimiter.repeat(Math.max(0, columns.length - this.fieldCount(row)));
       }
       const values = columns.map((_, c) => cellText(this.cell(row, c)));
-      return stringifyCsv([values], { delimiter: output.delimiter, record_delimiter: '' });
+      if (!output.safe) return stringifyCsv([values], { delimiter: output.delimiter, record_delimiter: '' });
+      // Phone columns are left as they are: there a leading + is the number.
+      return values.map((value, c) => stringifyCsv([[value]], {
+        delimiter: output.delimiter, record_delimiter: '', escape_formulas: !this.config.phone.includes(c),
+      })).join(output.delimiter);
     }
     // JSON objects are written without their closing brace.
     if (row.object) return JSON.stringify(row.object).slice(0, -1);
@@ -427,4 +457,31 @@ function locateJsonError(text: string, startLine: number): string {
     }
   }
   return check(text.length) ?? `line ${startLine}: broken JSON`;
+}
+
+/** Where a chunk stops being UTF-8, said so that the user can find it and fix it. */
+export function notUtf8(bytes: Buffer, startLine: number): string {
+  let at = 0;
+  while (at < bytes.length) {
+    const b = bytes[at]!;
+    const size = b < 0x80 ? 1 : b >= 0xc2 && b <= 0xdf ? 2 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xf0 && b <= 0xf4 ? 4 : 0;
+    let ok = size > 0 && at + size <= bytes.length;
+    for (let k = 1; ok && k < size; k++) ok = (bytes[at + k]! & 0xc0) === 0x80;
+    if (ok && size > 1 && isUtf8(bytes.subarray(at, at + size))) {
+      at += size;
+      continue;
+    }
+    if (ok && size === 1) {
+      at++;
+      continue;
+    }
+    const line = startLine + countOf(bytes.subarray(0, at).toString('latin1'), '\n');
+    return `line ${line}: not valid UTF-8 (byte 0x${b.toString(16).toUpperCase().padStart(2, '0')}); ` +
+      'if the file comes from Excel or an older system, give --encoding windows-1252 (or latin1, utf-16le, …)';
+  }
+  return `line ${startLine}: not valid UTF-8`;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

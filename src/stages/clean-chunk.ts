@@ -17,6 +17,8 @@ export class Totals {
   cleaned = 0;
   purged = 0;
   shortRows = 0;
+  lateKeyRows = 0;
+  lateKeys = new Set<string>();
   byReason = Object.fromEntries(PURGE_REASONS.map((r) => [r, 0])) as Record<PurgeReason, number>;
   byColumn: number[] = [];
   byStatus: Record<string, number> = { valid: 0, cached: 0, unverified: 0 };
@@ -119,5 +121,7 @@ export function renderChunk(d: Decided, rowFormat: RowFormat, totals: Totals): {
   }
   if (runStart >= 0) cleaned += text.slice(runStart, ends[n - 1]);
   totals.shortRows += result.shortRows;
+  totals.lateKeyRows += result.lateKeyRows;
+  for (const key of result.lateKeys) if (totals.lateKeys.size < 10) totals.lateKeys.add(key);
   return { cleaned, purged };
 }
