@@ -23,7 +23,7 @@ describe('bad input is refused with a clear message, exit 2 and no outputs', () 
     ['binary junk', Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d]), /not a CSV or JSON file; it looks like binary data/],
     ['a gzip file', Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0x00]), /gzip archive/],
     ['an xlsx workbook', Buffer.concat([Buffer.from('PK\x03\x04', 'latin1'), Buffer.alloc(64, 0x41)]), /an \.xlsx workbook\?\): export it as CSV/],
-    ['UTF-16 text', Buffer.from('\ufeffname,phone\n', 'utf16le'), /UTF-16 text: save it as UTF-8/],
+    ['UTF-16 text', Buffer.from('\ufeffname,phone\n', 'utf16le'), /UTF-16 text: give --encoding utf-16le \(or save it as UTF-8\)/],
     ['a 10 MB field', `name,phone,notes\nAni,0812-3456-7890,"${'x'.repeat(10 << 20)}"\n`, /line 2: a record is longer than 4 MiB \(an unclosed quote\?\)/],
     ['an unclosed quote at the end', 'name,phone\nAni,"0812-3456-7890\n', /line 2: a quoted field is not closed before the end of the file/],
     ['a stray quote inside a field', 'name,phone\nAni,0812"3456\nBudi,0813 1122 3344\n', /line 2: a quoted field is not closed/],

@@ -10,7 +10,7 @@ export const PHONE_NAMES = [
 /** Words that make a header a phone column, by rank: named for WhatsApp, then mobile, then any phone. */
 const WHATSAPP_WORDS = new Set(['whatsapp', 'wa', 'waid', 'wanumber', 'whatsappnumber']);
 const MOBILE_WORDS = new Set(['mobile', 'mobil', 'cell', 'cellular', 'cellphone', 'handphone', 'hp', 'celular', 'movil', 'msisdn', 'handy', 'portable', 'mobilephone', 'mobilenumber']);
-const PHONE_WORDS = new Set(['phone', 'phones', 'tel', 'tele', 'telephone', 'telefon', 'telefone', 'telefono', 'telp', 'telepon', 'fone', 'phonenumber', 'contactnumber', 'numero', 'nomor', 'nohp']);
+const PHONE_WORDS = new Set(['phone', 'phones', 'tel', 'tele', 'telephone', 'telefon', 'telefone', 'telefono', 'telp', 'telepon', 'fone', 'phonenumber', 'contactnumber', 'nohp']);
 /** Words that make a header something about a phone rather than the number itself. */
 const NOT_A_NUMBER_WORDS = new Set(['fax', 'facsimile', 'type', 'label', 'kind', 'ext', 'extension', 'country', 'code', 'status', 'verified', 'opt', 'optout', 'optin', 'opted', 'consent', 'dnc', 'count', 'carrier', 'valid']);
 /** Phrases (headers squeezed to lower-case letters) that flag a contact who asked not to be messaged. */

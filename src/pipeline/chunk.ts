@@ -465,14 +465,8 @@ export function notUtf8(bytes: Buffer, startLine: number): string {
   while (at < bytes.length) {
     const b = bytes[at]!;
     const size = b < 0x80 ? 1 : b >= 0xc2 && b <= 0xdf ? 2 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xf0 && b <= 0xf4 ? 4 : 0;
-    let ok = size > 0 && at + size <= bytes.length;
-    for (let k = 1; ok && k < size; k++) ok = (bytes[at + k]! & 0xc0) === 0x80;
-    if (ok && size > 1 && isUtf8(bytes.subarray(at, at + size))) {
+    if (size === 1 || (size > 1 && isUtf8(bytes.subarray(at, at + size)))) {
       at += size;
-      continue;
-    }
-    if (ok && size === 1) {
-      at++;
       continue;
     }
     const line = startLine + countOf(bytes.subarray(0, at).toString('latin1'), '\n');
