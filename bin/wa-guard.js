@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The only place that touches the real process: signals and the exit code.
-import { run } from '../dist/cli.js';
-import { processIO } from '../dist/io.js';
+import { run } from '../dist/bundle/cli.js';
+import { processIO } from '../dist/bundle/io.js';
 
 const controller = new AbortController();
 let signals = 0;

@@ -1,11 +1,26 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const require = createRequire(import.meta.url);
+
+/** Our package.json: found upwards from this file, which is in dist/ or, bundled, in dist/bundle/. */
+function ownVersion(): string {
+  for (let dir = dirname(fileURLToPath(import.meta.url)); dir !== dirname(dir); dir = dirname(dir)) {
+    const path = join(dir, 'package.json');
+    if (existsSync(path)) {
+      const pkg = JSON.parse(readFileSync(path, 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'wa-guard') return pkg.version ?? 'unknown';
+    }
+  }
+  return 'unknown';
+}
 
 /** Versions that decide results: ours, and libphonenumber-js, whose metadata decides which numbers are valid. */
 export function versions(): Record<string, string> {
   return {
-    wa_guard: (require('../package.json') as { version: string }).version,
+    wa_guard: ownVersion(),
     libphonenumber_js: (require('libphonenumber-js/package.json') as { version: string }).version,
     node: process.version,
   };
