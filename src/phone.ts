@@ -100,15 +100,15 @@ export function normalizePhone(raw: string, defaultCountry?: CountryCode): Norma
   if (EXCEL_SCIENTIFIC.test(text)) {
     return { ok: false, reason: 'invalid_number', detail: `${text} is in scientific notation: a spreadsheet dropped digits` };
   }
-  if (!ALLOWED.test(text)) {
-    const parts = text.split(LIST_SEPARATOR).filter((part) => part.replace(/\D/g, '').length >= 6);
-    if (parts.length > 1) return { ok: false, reason: 'invalid_number', detail: `two numbers in one field: ${clip(text)}` };
+  const allowed = ALLOWED.test(text);
+  if ((!allowed || text.includes('/')) && text.split(LIST_SEPARATOR).filter((part) => part.replace(/\D/g, '').length >= 6).length > 1) {
+    return { ok: false, reason: 'invalid_number', detail: `two numbers in one field: ${clip(text)}` };
+  }
+  if (!allowed) {
     if (/\p{L}/u.test(text)) return { ok: false, reason: 'invalid_number', detail: `contains letters: ${clip(text)}` };
     const odd = [...text].find((c) => !ALLOWED.test(c));
     return { ok: false, reason: 'invalid_number', detail: `contains ${odd === undefined ? 'characters that are' : nameOf(odd)} not part of a number: ${clip(text)}` };
   }
-  const parts = text.split('/').filter((part) => part.replace(/\D/g, '').length >= 6);
-  if (parts.length > 1) return { ok: false, reason: 'invalid_number', detail: `two numbers in one field: ${clip(text)}` };
   // A plus is the international prefix only before the first digit ("(+33) 6…" has it inside brackets).
   const plus = text.indexOf('+');
   const firstDigit = text.search(/\d/);
