@@ -139,6 +139,34 @@ describe('ingest', () => {
     expect(replay.unchanged).toBe(1);
     expect((await dump(store)).optout).toEqual([]);
   });
+  it('kill -9 in the middle of an ingest, then the same ingest again: the store ends as one whole ingest leaves it', async () => {
+    const dir = tempDir();
+    const event = (i: number): string => {
+      const waId = String(628120000000 + (i % 20_000));
+      const ts = String(1795600000 + i);
+      const value = i % 10 < 6
+        ? { statuses: [{ id: `wamid.${i}`, status: ['sent', 'delivered', 'read'][i % 3], timestamp: ts, recipient_id: waId }] }
+        : i % 10 < 9
+          ? { messages: [{ from: waId, id: `wamid.in.${i}`, timestamp: ts, type: 'text', text: { body: i % 10 === 8 ? 'STOP' : i % 10 === 7 ? 'start' : 'hi' } }] }
+          : { statuses: [{ id: `wamid.${i}`, status: 'failed', timestamp: ts, recipient_id: waId, errors: [{ code: 131026 }] }] };
+      return JSON.stringify({ object: 'whatsapp_business_account', entry: [{ id: 'w', changes: [{ field: 'messages', value }] }] });
+    };
+    const file = join(dir, 'events.jsonl');
+    writeFileSync(file, Array.from({ length: 120_000 }, (_, i) => event(i)).join('\n') + '\n');
+    expect((await spawnCli(['ingest', file, '--store', join(dir, 'whole'), '--strikes', '2', '-q'])).code).toBe(0);
+    const child = spawn(process.execPath, [BIN, 'ingest', file, '--store', join(dir, 'killed'), '--strikes', '2', '-q'], { stdio: 'ignore' });
+    children.push(child);
+    await new Promise((r) => setTimeout(r, 1500));
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('close', r));
+    expect((await spawnCli(['ingest', file, '--store', join(dir, 'killed'), '--strikes', '2', '-q'])).code).toBe(0);
+    // Entries carry the time they were written (first_seen, expires, …): those differ, nothing else may.
+    const timeless = async (store: string) => Object.fromEntries(Object.entries(await dump(store)).map(([ns, entries]) =>
+      [ns, entries.map(([k, v]) => [k, v.replace(/"(at|first_seen|last_seen|expires)":"[^"]*"/g, '')])]));
+    const whole = await timeless(join(dir, 'whole'));
+    expect(whole.blacklist!.length + whole.strikes!.length).toBeGreaterThan(1000);
+    expect(await timeless(join(dir, 'killed'))).toEqual(whole);
+  });
 });
 
 describe('listen', () => {
