@@ -182,12 +182,15 @@ export function isFixedLine(e164: string): boolean {
 
 let countryNames: Map<string, CountryCode> | undefined;
 
+/** A country's name or code compared without case, accents or punctuation: "Côte d’Ivoire" -> "cote d ivoire". */
+const countryKey = (text: string): string => text.toLowerCase().normalize('NFD').replace(/\p{M}/gu, '').replace(/[^a-z]+/g, ' ').trim();
+
 /**
  * A country as CRMs write it: an ISO 3166 code ("ID", "br"), or its English
  * name ("Indonesia", "United Kingdom"), and a few common short forms.
  */
 export function countryFromText(text: string): CountryCode | undefined {
-  const key = text.trim().toLowerCase().normalize('NFD').replace(/\p{M}/gu, '').replace(/[^a-z]+/g, ' ').trim();
+  const key = countryKey(text);
   const code = /^[a-z]{2}$/.test(key) ? checkCountry(key) : undefined;
   if (code) return code;
   if (!countryNames) {
@@ -195,7 +198,7 @@ export function countryFromText(text: string): CountryCode | undefined {
     const english = new Intl.DisplayNames(['en'], { type: 'region' });
     for (const code of getCountries()) {
       const name = english.of(code);
-      if (name) countryNames.set(name.toLowerCase().normalize('NFD').replace(/\p{M}/gu, '').replace(/[^a-z]+/g, ' ').trim(), code);
+      if (name) countryNames.set(countryKey(name), code);
     }
     const aliases: Record<string, CountryCode> = {
       usa: 'US', 'united states of america': 'US', america: 'US', uk: 'GB', 'great britain': 'GB', england: 'GB', britain: 'GB',

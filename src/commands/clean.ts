@@ -1,7 +1,7 @@
-import { isAbsolute, join, relative, resolve } from 'node:path';
+import { isAbsolute, relative, resolve } from 'node:path';
 import { EXIT, InterruptedError, UsageError } from '../errors.js';
 import type { IO } from '../io.js';
-import { addNamedKeys, chooseColumns, columnList, refuseAddedColumns } from '../input/columns.js';
+import { chooseInputColumns, refuseAddedColumns } from '../input/columns.js';
 import { openInput, type Input } from '../input/reader.js';
 import type { Format } from '../input/sniff.js';
 import { parseDelimiter, parseFormat, type DataFileFlags } from './options.js';
@@ -30,10 +30,6 @@ const FAIL_ON_REASONS = [...PURGE_REASONS, 'unverified'];
 
 export interface CleanOptions extends DataFileFlags, VerifyFlags {
   country?: string;
-  column?: string | string[];
-  optoutColumn?: string;
-  optinColumn?: string;
-  countryColumn?: string;
   /** The cleaned rows: a file, or - for stdout (default: cleaned.* in --out-dir). */
   output?: string;
 }
@@ -86,10 +82,7 @@ export async function clean(inputSpec: string | undefined, options: CleanOptions
   if (!inputSpec) throw new UsageError('missing input: give a file path, or - to read stdin');
   const config = settings(options, io.env);
   if (options.output === '-' && options.json) throw new UsageError('--output - and --json both want stdout: drop one (the summary is in summary.json too)');
-  const outDir = resolve(io.cwd, options.outDir);
-  const planned = [...['cleaned', 'purged'].flatMap((name) => ['csv', 'json', 'jsonl'].map((ext) => join(outDir, `${name}.${ext}`))), join(outDir, 'blacklist.csv'), join(outDir, 'summary.json')];
-  if (options.output && options.output !== '-') planned.push(resolve(io.cwd, options.output));
-  await refuseInputAsOutput(inputSpec === '-' ? undefined : resolve(io.cwd, inputSpec), planned, options.output && options.output !== '-' ? '--output' : '--out-dir');
+  await refuseInputAsOutput(inputSpec, io.cwd, { outDir: options.outDir, stems: ['cleaned', 'purged'], files: ['blacklist.csv', 'summary.json'], output: options.output });
 
   // Everything that can reject the input or the arguments happens before any output exists.
   const input = await openInput(inputSpec, io, { format: config.format, delimiter: config.delimiter, encoding: options.encoding });
@@ -105,10 +98,7 @@ async function cleanInput(input: Input, config: Settings, options: CleanOptions,
   const checkAbort = (): void => {
     if (signal?.aborted) throw new InterruptedError(String(signal.reason ?? 'SIGINT'));
   };
-  if (input.sniffed.format !== 'csv') addNamedKeys(input.columns, [...columnList(options.column) ?? [], options.optoutColumn, options.optinColumn, options.countryColumn]);
-  const choice = chooseColumns(input.columns, input.source, {
-    phone: columnList(options.column), optOut: options.optoutColumn, optIn: options.optinColumn, country: options.countryColumn,
-  });
+  const choice = chooseInputColumns(input, options);
   refuseAddedColumns(input.columns, [...ADDED_COLUMNS, ...PURGE_COLUMNS], input.source, 'clean');
   const outputFormat = config.outputFormat ?? input.sniffed.format;
   const rowFormat = RowFormat.forInput(input, outputFormat);

@@ -6,6 +6,11 @@ export interface DataFileFlags {
   format?: string;
   delimiter?: string;
   encoding?: string;
+  /** The phone column(s) (repeated, or a comma list) and the other columns clean and send read. */
+  column?: string | string[];
+  optoutColumn?: string;
+  optinColumn?: string;
+  countryColumn?: string;
   outputFormat?: string;
   outDir: string;
   safeCsv?: boolean;

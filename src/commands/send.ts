@@ -4,7 +4,7 @@ import { BLOCK_REASONS, CATEGORIES, DAY_MS, DEFER_REASONS, gate, type Category, 
 import { Plan } from '../gate/plan.js';
 import { loadTemplates } from '../gate/templates.js';
 import type { IO } from '../io.js';
-import { addNamedKeys, chooseColumns, columnList, headerKey, refuseAddedColumns } from '../input/columns.js';
+import { chooseInputColumns, headerKey, refuseAddedColumns } from '../input/columns.js';
 import { loadNumberList } from '../input/number-list.js';
 import { openInput, type Input } from '../input/reader.js';
 import { RowFormat } from '../output/rows.js';
@@ -17,7 +17,6 @@ import { CAPPED, CONVERSATIONS, INBOUND } from '../store/lists.js';
 import { openStore, type Store } from '../store/store.js';
 import { runFigures } from '../versions.js';
 import { Outputs, refuseInputAsOutput } from '../output/outputs.js';
-import { join, resolve } from 'node:path';
 import { failOnExit, parseFailOn, type FailOn } from '../fail-on.js';
 import { readPolicy, readStatuses, type BlacklistFile } from '../stages/policy.js';
 import { parseDelimiter, parseFormat, type DataFileFlags } from './options.js';
@@ -31,10 +30,6 @@ import { TEMPLATE_STATUS } from '../webhooks/learn.js';
 export interface SendOptions extends DataFileFlags {
   dryRun?: boolean;
   country?: string;
-  column?: string | string[];
-  optoutColumn?: string;
-  optinColumn?: string;
-  countryColumn?: string;
   templates?: string;
   wabaId?: string;
   language?: string;
@@ -184,9 +179,7 @@ export async function send(inputSpec: string | undefined, options: SendOptions, 
   if (!inputSpec) throw new UsageError('missing input: give a campaign file, or - to read stdin');
   const run = await settings(options, io, started);
   try {
-    const outDir = resolve(io.cwd, options.outDir);
-    await refuseInputAsOutput(inputSpec === '-' ? undefined : resolve(io.cwd, inputSpec),
-      [...['gate', 'results'].flatMap((name) => ['csv', 'json', 'jsonl'].map((ext) => join(outDir, `${name}.${ext}`))), join(outDir, 'summary.json')], '--out-dir');
+    await refuseInputAsOutput(inputSpec, io.cwd, { outDir: options.outDir, stems: ['gate', 'results'], files: ['summary.json'] });
     const input = await openInput(inputSpec, io, { format: parseFormat(options.format, '--format'), delimiter: parseDelimiter(options.delimiter), encoding: options.encoding });
     try {
       if (run.live && !run.live.campaignId) {
@@ -220,11 +213,7 @@ async function campaign(input: Input, options: SendOptions, io: IO, run: Setting
   const { config, now, live } = run;
   const keys = input.columns.map(headerKey);
   const to = keys.indexOf('to');
-  if (input.sniffed.format !== 'csv') addNamedKeys(input.columns, [...columnList(options.column) ?? [], options.optoutColumn, options.optinColumn, options.countryColumn]);
-  const choice = chooseColumns(input.columns, input.source, {
-    phone: columnList(options.column) ?? (to >= 0 ? [input.columns[to]!] : undefined),
-    optOut: options.optoutColumn, optIn: options.optinColumn, country: options.countryColumn,
-  });
+  const choice = chooseInputColumns(input, options, to >= 0 ? [input.columns[to]!] : undefined);
   const optOutColumns = choice.optOut.map((c) => input.columns[c]!);
   const added = live ? RESULT_COLUMNS : GATE_COLUMNS;
   refuseAddedColumns(input.columns, added.map((c) => c.name), input.source, live ? 'send' : 'send --dry-run');

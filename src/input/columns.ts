@@ -133,14 +133,28 @@ export function isOptedIn(value: unknown): boolean {
   return OPTED_IN.has(text) || /^\d{4}-\d{2}-\d{2}/.test(text);
 }
 
+/** The column flags of clean and send. */
+export interface ColumnFlags {
+  column?: string | readonly string[];
+  optoutColumn?: string;
+  optinColumn?: string;
+  countryColumn?: string;
+}
+
 /**
- * JSON records' keys vary from record to record: a column named on the
- * command line that the first records did not show is a key still to come.
+ * chooseColumns for an opened input and its command's flags (`phone` when
+ * --column is not given, e.g. send's "to"). JSON records' keys vary from
+ * record to record: a column named on the command line that the first records
+ * did not show is taken as a key still to come.
  */
-export function addNamedKeys(columns: string[], names: readonly (string | undefined)[]): void {
-  for (const name of names) {
-    if (name !== undefined && !columns.some((c) => c === name || headerKey(c) === headerKey(name))) columns.push(name);
+export function chooseInputColumns(input: { columns: string[]; source: string; sniffed: { format: string } }, flags: ColumnFlags, phone?: string[]): ColumnChoice {
+  const names: ColumnNames = { phone: columnList(flags.column) ?? phone, optOut: flags.optoutColumn, optIn: flags.optinColumn, country: flags.countryColumn };
+  if (input.sniffed.format !== 'csv') {
+    for (const name of [...names.phone ?? [], names.optOut, names.optIn, names.country]) {
+      if (name !== undefined && !input.columns.some((c) => c === name || headerKey(c) === headerKey(name))) input.columns.push(name);
+    }
   }
+  return chooseColumns(input.columns, input.source, names);
 }
 
 /** Refuses an input that already has columns a command adds (say, clean run on its own output). */

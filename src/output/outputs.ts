@@ -1,6 +1,7 @@
 import { mkdir, rmdir, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { UsageError, describeFsError } from '../errors.js';
+import { FORMATS } from '../input/sniff.js';
 import { AtomicFile, trackCreatedDir } from './atomic.js';
 
 /**
@@ -93,17 +94,28 @@ export function stdoutSink(stdout: NodeJS.WritableStream): Sink {
 /**
  * Refuses a run whose output would replace its input (the same path, or a
  * hard link to it), before anything is written: the rename at the end would
- * destroy the export the rows come from.
+ * destroy the export the rows come from. `stems` are data outputs, in any
+ * of the data formats (cleaned.csv, cleaned.json, …); `files` are named whole.
  */
-export async function refuseInputAsOutput(inputPath: string | undefined, outputs: readonly string[], flag: string): Promise<void> {
-  if (inputPath === undefined) return;
+export async function refuseInputAsOutput(
+  inputSpec: string, cwd: string,
+  outputs: { outDir: string; stems: readonly string[]; files: readonly string[]; output?: string },
+): Promise<void> {
+  if (inputSpec === '-') return;
+  const inputPath = resolve(cwd, inputSpec);
   let input: { dev: number; ino: number };
   try {
     input = await stat(inputPath);
   } catch {
     return; // reading it reports the problem
   }
-  for (const path of outputs) {
+  const outDir = resolve(cwd, outputs.outDir);
+  const paths = [
+    ...outputs.stems.flatMap((stem) => FORMATS.map((format) => join(outDir, `${stem}.${format}`))),
+    ...outputs.files.map((name) => join(outDir, name)),
+  ].map((path) => ({ path, flag: '--out-dir' }));
+  if (outputs.output !== undefined && outputs.output !== '-') paths.push({ path: resolve(cwd, outputs.output), flag: '--output' });
+  for (const { path, flag } of paths) {
     const output = await stat(path).catch(() => undefined);
     if (path === inputPath || (output && output.dev === input.dev && output.ino === input.ino)) {
       throw new UsageError(`${path} is the input file${path === inputPath ? '' : ' (a link to it)'}: writing ${flag} there would replace the data being read; choose another ${flag}`);

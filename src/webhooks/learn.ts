@@ -116,8 +116,8 @@ function waIdOf(value: unknown): string | undefined {
   return typeof value === 'string' && /^\d{6,15}$/.test(value) ? value : undefined;
 }
 
-/** Events applied in one store transaction. */
-const BATCH = 5000;
+/** Events applied in one store transaction: large enough that a commit's sync is rare. */
+export const BATCH = 5000;
 
 /** The store as a batch's transaction sees it: what was read, then what the events before wrote. */
 type View = Map<string, Map<string, string | undefined>>;
@@ -137,27 +137,28 @@ export async function learn(store: Store, events: readonly Event[], settings: Le
     const found = lookup.length ? await store.get(WAMIDS, lookup.map((e) => e.id)) : [];
     lookup.forEach((e, i) => { if (found[i] !== undefined) byWamid.set(e.id, found[i]!); });
     const journalKeys = batch.map((e) => e.kind === 'status' ? e.callback ?? byWamid.get(e.id) : undefined);
-    const wanted: View = new Map();
+    const view: View = new Map(); // the keys to read, then their values, then what the batch wrote
+    const keysIn = (namespace: string): Map<string, string | undefined> => {
+      let keysOf = view.get(namespace);
+      if (!keysOf) view.set(namespace, keysOf = new Map());
+      return keysOf;
+    };
     const keys: StoreKey[] = [];
     const want = (namespace: string, key: string): void => {
-      let keysOf = wanted.get(namespace);
-      if (!keysOf) wanted.set(namespace, keysOf = new Map());
+      const keysOf = keysIn(namespace);
       if (keysOf.has(key)) return;
       keysOf.set(key, undefined);
       keys.push({ namespace, key });
     };
     batch.forEach((e, i) => readsOf(e, journalKeys[i], want));
     const results = await store.transact(keys, (values) => {
-      const view = wanted;
       keys.forEach(({ namespace, key }, i) => view.get(namespace)!.set(key, values[i]));
       const get = (namespace: string, key: string): string | undefined => view.get(namespace)?.get(key);
       const writes: StoreWrite[] = [];
       const outcomes = batch.map((event, i) => {
         const result = decide(event, journalKeys[i], get, settings, now);
         for (const w of result.writes) {
-          let keysOf = view.get(w.namespace);
-          if (!keysOf) view.set(w.namespace, keysOf = new Map());
-          keysOf.set(w.key, w.value);
+          keysIn(w.namespace).set(w.key, w.value);
           writes.push(w);
         }
         return result.changes;

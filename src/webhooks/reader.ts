@@ -4,7 +4,7 @@ import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import { CliError, UsageError, describeFsError } from '../errors.js';
-import { emptyLearned, readPayload, type Event, type LearnSettings } from './learn.js';
+import { BATCH, emptyLearned, readPayload, type Event, type LearnSettings } from './learn.js';
 
 /** What reading recorded webhook bodies yields, a batch at a time. */
 export interface ReadBatch {
@@ -14,9 +14,6 @@ export interface ReadBatch {
   ignored: number;
   bad: { where: string; why: string }[];
 }
-
-/** Events per batch: one store transaction each. Large enough that a commit's sync is rare. */
-export const READ_BATCH = 5000;
 
 type Words = Pick<LearnSettings, 'stopWords' | 'startWords'>;
 
@@ -46,7 +43,7 @@ export async function* readEvents(sources: readonly (string | undefined)[], word
       }
     }
   };
-  const full = (): boolean => batch.events.length >= READ_BATCH || batch.bad.length >= READ_BATCH;
+  const full = (): boolean => batch.events.length >= BATCH || batch.bad.length >= BATCH;
   const cut = (): ReadBatch => {
     const done = { ...batch, ignored: learned.ignored };
     learned.ignored = 0;
