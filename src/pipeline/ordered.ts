@@ -52,18 +52,27 @@ export async function processInOrder(
   }
 }
 
-/** Stops reading as soon as a signal arrives, even while waiting for stdin. */
+/**
+ * Stops reading as soon as a signal arrives, even while waiting for stdin.
+ * Each read races its own abort promise: racing one long-lived promise would
+ * leave a reaction on it per read, and with it every chunk ever read.
+ */
 async function* withAbort<T>(source: AsyncGenerator<T>, signal: AbortSignal | undefined): AsyncGenerator<T> {
   if (!signal) return yield* source;
-  const aborted = new Promise<never>((_, reject) => {
-    const fail = (): void => reject(new InterruptedError(String(signal.reason ?? 'SIGINT')));
-    if (signal.aborted) fail();
-    else signal.addEventListener('abort', fail, { once: true });
-  });
-  aborted.catch(() => undefined);
   try {
     while (true) {
-      const step = await Promise.race([source.next(), aborted]);
+      let onAbort!: () => void;
+      const aborted = new Promise<never>((_, reject) => {
+        onAbort = (): void => reject(new InterruptedError(String(signal.reason ?? 'SIGINT')));
+        if (signal.aborted) onAbort();
+        else signal.addEventListener('abort', onAbort, { once: true });
+      });
+      let step: IteratorResult<T>;
+      try {
+        step = await Promise.race([source.next(), aborted]);
+      } finally {
+        signal.removeEventListener('abort', onAbort);
+      }
       if (step.done) return;
       yield step.value;
     }
