@@ -81,12 +81,9 @@ interface Row {
 }
 
 const NO_COLUMN = 255;
-/** Normalization results kept per thread, for numbers that repeat. */
-const CACHE_LIMIT = 20_000;
 
 /** Processes whole records: parse, normalize, serialize. Runs in a worker thread, or inline for small inputs. */
 export class ChunkProcessor {
-  private readonly cache = new Map<string, Normalized>();
   private readonly passthrough: boolean;
   /** --safe-csv: a raw record with a field that may start a formula is re-written, not copied. */
   private readonly formulaStart: RegExp | undefined;
@@ -217,17 +214,6 @@ export class ChunkProcessor {
     return false;
   }
 
-  private normalizeCached(raw: string, country: CountryCode | undefined): Normalized {
-    const key = country === this.config.country ? raw : `${country ?? ''}\u0000${raw}`;
-    let normalized = this.cache.get(key);
-    if (normalized === undefined) {
-      if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
-      normalized = normalizePhone(raw, country);
-      this.cache.set(key, normalized);
-    }
-    return normalized;
-  }
-
   /**
    * Normalizes the row's number; returns its wa_id, or records why there is
    * none. The first valid number in column preference wins, unless it is a
@@ -241,7 +227,7 @@ export class ChunkProcessor {
       const value = this.cell(row, this.config.phone[c]!);
       const raw = typeof value === 'string' ? value : typeof value === 'number' ? String(value) : '';
       if (raw === '') continue;
-      const normalized = this.normalizeCached(raw, country);
+      const normalized = normalizePhone(raw, country);
       if (normalized.ok) {
         // Typing a number costs a second parse: only when another column could offer a mobile.
         if (this.hasLaterNumber(row, c) && isFixedLine(normalized.e164)) {

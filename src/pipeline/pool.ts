@@ -16,9 +16,12 @@ export class ChunkPool {
     for (let i = 0; i < size; i++) {
       const worker = new Worker(new URL('./worker.js', import.meta.url), {
         workerData: config,
-        // Left alone, each isolate's heap grows far past what a 64 KiB chunk needs;
-        // these caps keep the process near 300 MB for ~10% more time in GC.
-        resourceLimits: { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 64 },
+        // Measured on 1M rows (bench:compare): a chunk's garbage dies young, so a
+        // larger young generation saves scavenges: 24 MB was 1.2x faster than 8 MB
+        // at the same peak RSS (~240 MB); 32 MB gained 3% more for +40 MB.
+        // The old generation stays capped, or each isolate's heap grows far
+        // past what a chunk needs.
+        resourceLimits: { maxYoungGenerationSizeMb: 24, maxOldGenerationSizeMb: 64 },
       });
       worker.on('message', (reply: Reply) => this.settle(reply));
       worker.on('error', (err) => this.failAll(new CliError(`a worker thread failed: ${err.message}`, 1, { cause: err })));
