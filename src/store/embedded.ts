@@ -161,7 +161,11 @@ export class EmbeddedStore implements Store {
   async get(namespace: string, keys: readonly string[]): Promise<(string | undefined)[]> {
     const db = this.db(namespace);
     const now = Date.now();
-    return this.read(() => keys.map((key) => live(db.get(key), now)));
+    return this.read(() => {
+      // Most lists are empty for most users (no captures, no opt-outs yet): one count instead of a lookup a key.
+      if (keys.length > 1 && (db.getStats() as { entryCount: number }).entryCount === 0) return new Array<undefined>(keys.length).fill(undefined);
+      return keys.map((key) => live(db.get(key), now));
+    });
   }
 
   async set(namespace: string, entries: readonly StoreEntry[]): Promise<void> {
