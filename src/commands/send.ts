@@ -1,4 +1,3 @@
-import { stringify } from 'csv-stringify/sync';
 import { CliError, EXIT, InterruptedError, UsageError } from '../errors.js';
 import { BLOCK_REASONS, CATEGORIES, DAY_MS, DEFER_REASONS, gate, type Category, type Decision, type GateConfig, type Message, type RecipientState } from '../gate/gate.js';
 import { Plan } from '../gate/plan.js';
@@ -251,7 +250,8 @@ async function campaign(input: Input, options: SendOptions, io: IO, run: Setting
     const byReason: Counts = Object.fromEntries([...BLOCK_REASONS, ...DEFER_REASONS].map((r) => [r, 0]));
     const byStatus: Counts = Object.fromEntries(STATUSES.map((s) => [s, 0]));
     const byCode: Counts = {};
-    const byTemplate = new Map<string, { rows: number; blocked: Counts }>();
+    /** Rows and blocks per template name, then language. */
+    const byTemplate = new Map<string, Map<string, { rows: number; blocked: Counts }>>();
     let rows = 0;
     let written = 0;
     // Template status announced by webhooks (ingest, listen) overrides the templates file.
@@ -261,7 +261,7 @@ async function campaign(input: Input, options: SendOptions, io: IO, run: Setting
     }
     if (templateStatus.size) config.templateStatus = templateStatus;
     const recentConversations = await countRecent(store, now);
-    const plan = new Plan(now, run.mps, recentConversations, input.size ? input.size / 60 : 0);
+    const plan = new Plan(now, run.mps, recentConversations);
     progress = await Progress.start(live ? 'send' : 'send --dry-run', io, Boolean(options.quiet || options.json), input.size);
     const width = extract.length;
 
@@ -271,11 +271,10 @@ async function campaign(input: Input, options: SendOptions, io: IO, run: Setting
       const messages: Message[] = [];
       const okKeys: string[] = [];
       for (let i = 0; i < n; i++) {
-        const cell = (k: number): string => result.extracted[i * width + k] ?? '';
         const outcome = result.outcome[i]!;
         const waId = outcome === Outcome.OK ? String(result.waIds[i]) : '';
         if (waId) okKeys.push(waId);
-        messages.push(toMessage(cell, paramColumns.length, waId, outcome, result.details[i] ?? '', options.language ?? 'en_US'));
+        messages.push(toMessage(result.extracted, i * width, paramColumns.length, waId, outcome, result.details[i] ?? '', options.language ?? 'en_US'));
       }
       const recipients = await recipientStates(store, okKeys, fileBlacklist);
       const decisions: Decision[] = [];
@@ -295,11 +294,13 @@ async function campaign(input: Input, options: SendOptions, io: IO, run: Setting
         byDecision[decision.decision]!++;
         if (decision.reason !== 'ok') byReason[decision.reason]!++;
         if (message.template) {
-          const key = `${message.template.name} (${message.template.language})`;
-          const t = byTemplate.get(key) ?? { rows: 0, blocked: {} };
+          const { name, language } = message.template;
+          let languages = byTemplate.get(name);
+          if (!languages) byTemplate.set(name, languages = new Map());
+          let t = languages.get(language);
+          if (!t) languages.set(language, t = { rows: 0, blocked: {} });
           t.rows++;
           if (decision.decision === 'block') t.blocked[decision.reason] = (t.blocked[decision.reason] ?? 0) + 1;
-          byTemplate.set(key, t);
         }
       }
       return { result, messages, decisions, at, recipientWaId };
@@ -411,9 +412,11 @@ async function campaign(input: Input, options: SendOptions, io: IO, run: Setting
     progress.stop();
 
     const problems: string[] = [];
-    for (const [template, t] of byTemplate) {
-      const reasons = Object.entries(t.blocked);
-      if (reasons.length === 1 && reasons[0]![1] === t.rows) problems.push(`template ${template} blocks every row (${t.rows}): ${reasons[0]![0]}`);
+    for (const [name, languages] of byTemplate) {
+      for (const [language, t] of languages) {
+        const reasons = Object.entries(t.blocked);
+        if (reasons.length === 1 && reasons[0]![1] === t.rows) problems.push(`template ${name} (${language}) blocks every row (${t.rows}): ${reasons[0]![0]}`);
+      }
     }
     if (byReason.tier_limit) problems.push(`${byReason.tier_limit} new conversations are over the messaging limit (${config.tier} in 24h) and wait a day`);
     if (byReason.outside_care_window) problems.push(`${byReason.outside_care_window} free-form messages are outside the 24h care window: use an approved template`);
@@ -516,30 +519,40 @@ async function countRecent(store: { scan(ns: string): AsyncIterable<[string, str
   return count;
 }
 
-function toMessage(cell: (k: number) => string, paramCount: number, waId: string, outcome: number, detail: string, defaultLanguage: string): Message {
-  const [template, language, paramsJson, text, category, lastInbound] = [0, 1, 2, 3, 4, 5].map(cell) as string[];
-  let params: string[] = [];
-  for (let k = 0; k < paramCount; k++) params.push(cell(FIELDS.length + k));
-  if (paramsJson) {
-    try {
-      const parsed: unknown = JSON.parse(paramsJson!);
-      if (Array.isArray(parsed)) params = parsed.map(String);
-    } catch {
-      params = [paramsJson!];
-    }
-  }
-  while (params.length && params[params.length - 1] === '' && paramCount) params.pop(); // trailing empty param_n columns
-  const to = outcome === Outcome.OK
-    ? { ok: true as const, e164: '+' + waId, waId }
-    : { ok: false as const, reason: OUTCOME_REASON[outcome] as 'missing_number' | 'invalid_number' | 'no_country_code', detail };
-  const inbound = lastInbound ? Date.parse(lastInbound) : NaN;
-  return {
-    to,
-    ...(template ? { template: { name: template, language: language || defaultLanguage, params } } : {}),
-    ...(text ? { text } : {}),
-    ...(CATEGORIES.includes(category!.toLowerCase() as Category) ? { category: category!.toLowerCase() as Category } : {}),
-    ...(Number.isNaN(inbound) ? {} : { lastInboundAt: inbound }),
+/** The message of one row, from its extracted campaign columns (FIELDS, then param_1…) starting at `at`. */
+function toMessage(extracted: readonly string[], at: number, paramCount: number, waId: string, outcome: number, detail: string, defaultLanguage: string): Message {
+  const cell = (k: number): string => extracted[at + k] ?? '';
+  const template = cell(0);
+  const paramsJson = cell(2);
+  const message: Message = {
+    to: outcome === Outcome.OK
+      ? { ok: true, e164: '+' + waId, waId }
+      : { ok: false, reason: OUTCOME_REASON[outcome] as 'missing_number' | 'invalid_number' | 'no_country_code', detail },
   };
+  if (template) {
+    let params: string[] = [];
+    for (let k = 0; k < paramCount; k++) params.push(cell(FIELDS.length + k));
+    if (paramsJson) {
+      try {
+        const parsed: unknown = JSON.parse(paramsJson);
+        if (Array.isArray(parsed)) params = parsed.map(String);
+      } catch {
+        params = [paramsJson];
+      }
+    }
+    while (params.length && params[params.length - 1] === '' && paramCount) params.pop(); // trailing empty param_n columns
+    message.template = { name: template, language: cell(1) || defaultLanguage, params };
+  }
+  const text = cell(3);
+  if (text) message.text = text;
+  const category = cell(4).toLowerCase() as Category;
+  if (CATEGORIES.includes(category)) message.category = category;
+  const lastInbound = cell(5);
+  if (lastInbound) {
+    const inbound = Date.parse(lastInbound);
+    if (!Number.isNaN(inbound)) message.lastInboundAt = inbound;
+  }
+  return message;
 }
 
 /** What the store knows of a chunk's recipients: the shared policy stage, the status cache, and what the gate reads besides. */
@@ -561,7 +574,7 @@ async function recipientStates(store: Store, waIds: string[], file: BlacklistFil
 }
 
 function oneLine(text: string): string {
-  return text.replace(/[\r\n]+/g, ' ');
+  return text.includes('\n') || text.includes('\r') ? text.replace(/[\r\n]+/g, ' ') : text;
 }
 
 /** The chunk's rows with the added columns, in the output format. */
@@ -570,10 +583,10 @@ function render(result: ChunkResult, suffixes: string[][], added: Added[], rowFo
   let out = '';
   if (rowFormat.format === 'csv') {
     const { delimiter, eol } = rowFormat.dialect;
-    // One csv-stringify call per chunk; the added values never hold line breaks, so lines split cleanly.
-    const lines = stringify(suffixes, { delimiter, record_delimiter: '\n' }).split('\n');
     for (let i = 0; i < result.rows; i++) {
-      out += text.slice(i === 0 ? 0 : ends[i - 1], baseEnds[i]) + delimiter + lines[i] + eol;
+      out += text.slice(i === 0 ? 0 : ends[i - 1], baseEnds[i]);
+      for (const value of suffixes[i]!) out += delimiter + rowFormat.field(value);
+      out += eol;
     }
     return out;
   }
