@@ -20,23 +20,21 @@ function hash64(text: string): [number, number] {
  * many new conversations it opens (for the tier). Sends are spaced at --mps.
  */
 export class Plan implements PlanView {
-  /** wa_id -> the two content hashes of the first message planned to it. */
-  private readonly firstA: WaIdSet;
-  private readonly firstB: WaIdSet;
+  /**
+   * One entry per user planned so far: the two content hashes of the first
+   * message planned to them (columns 0 and 1) and, when one goes, the planned
+   * time of their last message in ms after `start`, plus 1 (column 2; 0: none).
+   */
+  private readonly users = new WaIdSet(0, 3);
   /** "wa_id:hashes" of further messages to users who get more than one (few). */
   private readonly more = new Set<string>();
-  /** wa_id -> planned time of its last message, in ms after `start`. */
-  private readonly lastPlanned: WaIdSet;
   private readonly conversationsPlanned = new WaIdSet();
   private sends = 0;
   private cached: { message: Message; hash: [number, number] } | undefined;
   latest: number;
 
-  constructor(private readonly start: number, private readonly mps: number, private readonly storeConversations: number, expectedMessages = 0) {
+  constructor(private readonly start: number, private readonly mps: number, private readonly storeConversations: number) {
     this.latest = start;
-    this.firstA = new WaIdSet(expectedMessages);
-    this.firstB = new WaIdSet(expectedMessages);
-    this.lastPlanned = new WaIdSet(expectedMessages);
   }
 
   /** The message's content hash, computed once for the gate's question and the record that follows. */
@@ -47,14 +45,16 @@ export class Plan implements PlanView {
 
   isDuplicate(waId: string, message: Message): boolean {
     const [a, b] = this.hash(message);
-    const key = Number(waId);
-    if (this.firstA.get(key) === a && this.firstB.get(key) === b) return true;
+    const at = this.users.find(Number(waId));
+    if (at < 0) return false; // nothing planned to this user yet
+    if (this.users.value(at, 0) === a && this.users.value(at, 1) === b) return true;
     return this.more.size > 0 && this.more.has(`${waId}:${a}:${b}`);
   }
 
   lastPlannedAt(waId: string): number | undefined {
-    const offset = this.lastPlanned.get(Number(waId));
-    return offset < 0 ? undefined : this.start + offset;
+    const at = this.users.find(Number(waId));
+    const offset = at < 0 ? 0 : this.users.value(at, 2);
+    return offset === 0 ? undefined : this.start + offset - 1;
   }
 
   conversations(): number {
@@ -71,13 +71,18 @@ export class Plan implements PlanView {
     const waId = message.to.waId;
     const key = Number(waId);
     const [a, b] = this.hash(message);
-    if (this.firstA.add(key, a)) this.firstB.add(key, b);
-    else this.more.add(`${waId}:${a}:${b}`);
+    const users = this.users.size;
+    const slot = this.users.insert(key);
+    if (this.users.size > users) {
+      this.users.setValue(slot, 0, a);
+      this.users.setValue(slot, 1, b);
+    } else if (this.users.value(slot, 0) !== a || this.users.value(slot, 1) !== b) {
+      this.more.add(`${waId}:${a}:${b}`);
+    }
     if (decision.decision === 'defer' && decision.reason !== 'pair_rate') return decision.notBefore;
     // Sends leave at --mps; a user's next message waits for the pair interval.
-    const slot = this.start + (this.sends++ * 1000) / this.mps;
-    const at = Math.max(slot, decision.notBefore ?? 0);
-    this.lastPlanned.set(key, Math.round(at - this.start));
+    const at = Math.max(this.start + (this.sends++ * 1000) / this.mps, decision.notBefore ?? 0);
+    this.users.setValue(slot, 2, Math.round(at - this.start) + 1);
     if (decision.opensConversation) this.conversationsPlanned.add(key);
     this.latest = Math.max(this.latest, at);
     return at;
