@@ -163,7 +163,7 @@ export class EmbeddedStore implements Store {
     const now = Date.now();
     return this.read(() => {
       // Most lists are empty for most users (no captures, no opt-outs yet): one count instead of a lookup a key.
-      if (keys.length > 1 && (db.getStats() as { entryCount: number }).entryCount === 0) return new Array<undefined>(keys.length).fill(undefined);
+      if (keys.length > 1 && isEmpty(db)) return new Array<undefined>(keys.length).fill(undefined);
       return keys.map((key) => live(db.get(key), now));
     });
   }
@@ -235,7 +235,15 @@ export class EmbeddedStore implements Store {
     const dbs = reads.map(({ namespace }) => this.db(namespace));
     const result = await this.write('transaction', false, () => {
       const now = Date.now();
-      const { writes, result } = decide(reads.map(({ key }, i) => live(dbs[i]!.get(key), now)));
+      // Lists that are empty (the journal before any send, strikes below the threshold) cost one probe, not one a key.
+      const empty = new Map<Database<Stored, string>, boolean>();
+      const values = reads.map(({ key }, i) => {
+        const db = dbs[i]!;
+        let none = empty.get(db);
+        if (none === undefined) empty.set(db, none = reads.length > 1 && isEmpty(db));
+        return none ? undefined : live(db.get(key), now);
+      });
+      const { writes, result } = decide(values);
       for (const w of writes) {
         const db = this.db(w.namespace);
         if (w.value === undefined) db.removeSync(w.key);
@@ -281,6 +289,13 @@ export class EmbeddedStore implements Store {
 
 function stored(value: string, ttlMs: number | undefined, now: number): Stored {
   return ttlMs === undefined ? value : [value, now + Math.max(1, ttlMs)];
+}
+
+/** Whether a namespace holds no entry at all (as the current transaction sees it). */
+function isEmpty(db: Database<Stored, string>): boolean {
+  // Not getKeysCount({ limit: 1 }): it counts every entry whatever the limit.
+  for (const _ of db.getKeys({ limit: 1 })) return false;
+  return true;
 }
 
 function live(entry: Stored | undefined, now: number): string | undefined {
