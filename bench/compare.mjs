@@ -59,3 +59,15 @@ for (const c of contenders) {
     ((r / rate('naive Node pipeline')).toFixed(2) + 'x').padStart(15),
   ].join(' '));
 }
+
+// Memory flat as the input grows: wa-guard's peak RSS on a tenth of the rows.
+if (time && rows >= 100_000) {
+  const small = join(root, 'bench', 'out', `contacts-${rows / 10}.csv`);
+  if (!existsSync(small)) await generate(small, rows / 10);
+  rmSync(join(dir, 'store'), { recursive: true, force: true });
+  const cmd = contenders[0].cmd.map((arg) => (arg === input ? small : arg));
+  const result = spawnSync(time, ['-f', '%M', ...cmd], { encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`wa-guard clean failed: ${result.stderr}`);
+  const smallMb = Math.round(Number(result.stderr.trim().split('\n').at(-1)) / 1024);
+  console.log(`wa-guard clean peak RSS: ${smallMb} MB on ${(rows / 10).toLocaleString('en-US')} rows, ${median(runs.get('wa-guard clean').map((r) => r.rssMb))} MB on ${rows.toLocaleString('en-US')}`);
+}
