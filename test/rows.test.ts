@@ -54,6 +54,20 @@ describe('WaIdSet', () => {
     expect(set.size).toBe(keys.length);
   });
 
+  it('keeps any 32-bit values through growth, also pairs whose bits read as a NaN double', () => {
+    const set = new WaIdSet(0, 2);
+    const values = [0xffffffff, 0x7ff80001, 0xfff00001, 0x7ff00000, 1];
+    for (let i = 0; i < 5000; i++) {
+      const slot = set.insert(6280000000000 + i);
+      set.setValue(slot, 0, values[i % 5]!);
+      set.setValue(slot, 1, values[(i + 1) % 5]!);
+    }
+    for (let i = 0; i < 5000; i++) {
+      const slot = set.find(6280000000000 + i);
+      expect([set.value(slot, 0), set.value(slot, 1)]).toEqual([values[i % 5], values[(i + 1) % 5]]);
+    }
+  });
+
   it('adds and reads single values as before', () => {
     const set = new WaIdSet();
     expect(set.add(628123, 5)).toBe(true);

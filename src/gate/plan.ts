@@ -22,13 +22,15 @@ function hash64(text: string): [number, number] {
 export class Plan implements PlanView {
   /**
    * One entry per user planned so far: the two content hashes of the first
-   * message planned to them (columns 0 and 1) and, when one goes, the planned
-   * time of their last message in ms after `start`, plus 1 (column 2; 0: none).
+   * message planned to them (columns 0 and 1); when one goes, the planned time
+   * of their last message in ms after `start`, plus 1 (column 2; 0: none); and
+   * 1 when the plan opens a conversation with them (column 3). One table, so
+   * the gate's questions about a user cost one cache miss, not one a question.
    */
-  private readonly users = new WaIdSet(0, 3);
+  private readonly users = new WaIdSet(0, 4);
   /** "wa_id:hashes" of further messages to users who get more than one (few). */
   private readonly more = new Set<string>();
-  private readonly conversationsPlanned = new WaIdSet();
+  private conversationsPlanned = 0;
   private sends = 0;
   private cached: { message: Message; hash: [number, number] } | undefined;
   latest: number;
@@ -43,26 +45,31 @@ export class Plan implements PlanView {
     return this.cached.hash;
   }
 
+  private userSlot(waId: string): number {
+    return this.users.find(Number(waId));
+  }
+
   isDuplicate(waId: string, message: Message): boolean {
     const [a, b] = this.hash(message);
-    const at = this.users.find(Number(waId));
+    const at = this.userSlot(waId);
     if (at < 0) return false; // nothing planned to this user yet
     if (this.users.value(at, 0) === a && this.users.value(at, 1) === b) return true;
     return this.more.size > 0 && this.more.has(`${waId}:${a}:${b}`);
   }
 
   lastPlannedAt(waId: string): number | undefined {
-    const at = this.users.find(Number(waId));
+    const at = this.userSlot(waId);
     const offset = at < 0 ? 0 : this.users.value(at, 2);
     return offset === 0 ? undefined : this.start + offset - 1;
   }
 
   conversations(): number {
-    return this.storeConversations + this.conversationsPlanned.size;
+    return this.storeConversations + this.conversationsPlanned;
   }
 
   hasConversation(waId: string): boolean {
-    return this.conversationsPlanned.has(Number(waId));
+    const at = this.userSlot(waId);
+    return at >= 0 && this.users.value(at, 3) === 1;
   }
 
   /** Adds a decided message to the plan; returns when it would go (ms), or undefined if it would not. */
@@ -83,7 +90,10 @@ export class Plan implements PlanView {
     // Sends leave at --mps; a user's next message waits for the pair interval.
     const at = Math.max(this.start + (this.sends++ * 1000) / this.mps, decision.notBefore ?? 0);
     this.users.setValue(slot, 2, Math.round(at - this.start) + 1);
-    if (decision.opensConversation) this.conversationsPlanned.add(key);
+    if (decision.opensConversation && this.users.value(slot, 3) === 0) {
+      this.users.setValue(slot, 3, 1);
+      this.conversationsPlanned++;
+    }
     this.latest = Math.max(this.latest, at);
     return at;
   }

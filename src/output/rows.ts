@@ -17,6 +17,8 @@ export class RowFormat {
   private inputHeader = '';
   /** --safe-csv: cells a spreadsheet would run as a formula (=, +, -, @, tab, CR first) get a leading apostrophe (OWASP). */
   safe = false;
+  /** Fields csv-stringify quoted lately: the same detail ("…, the row gives 1") comes back row after row. */
+  private readonly quoted = new Map<string, string>();
 
   constructor(readonly format: Format, readonly dialect: Dialect) {}
 
@@ -93,6 +95,13 @@ export class RowFormat {
     const { delimiter } = this.dialect;
     if (!value.includes('"') && !value.includes(delimiter) && !value.includes('\n') && !value.includes('\r')
       && !(this.safe && FORMULA_START.test(value))) return value;
-    return stringify([[value]], { delimiter, record_delimiter: '', escape_formulas: this.safe });
+    const key = (this.safe ? 's' : 'p') + value;
+    let field = this.quoted.get(key);
+    if (field === undefined) {
+      if (this.quoted.size >= 1000) this.quoted.clear();
+      field = stringify([[value]], { delimiter, record_delimiter: '', escape_formulas: this.safe });
+      this.quoted.set(key, field);
+    }
+    return field;
   }
 }
