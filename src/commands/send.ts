@@ -562,7 +562,7 @@ async function recipientStates(store: Store, waIds: string[], file: BlacklistFil
     store.get(INBOUND, waIds), store.get(CAPPED, waIds), store.get(CONVERSATIONS, waIds),
   ]);
   return waIds.map((_, i) => {
-    const state: RecipientState & { cachedWaId?: string } = { ...policy[i] };
+    const state: RecipientState & { cachedWaId?: string } = policy[i]!; // a fresh object for each number
     const s = statuses[i];
     if (s?.status === 'valid') state.cachedWaId = s.wa_id;
     if (s?.status === 'invalid') state.notOnWhatsApp = `not on WhatsApp (checked ${s.checked_at.slice(0, 10)}, ${s.source})`;
