@@ -162,7 +162,7 @@ export class EmbeddedStore implements Store {
     const db = this.db(namespace);
     const now = Date.now();
     return this.read(() => {
-      // Most lists are empty for most users (no captures, no opt-outs yet): one count instead of a lookup a key.
+      // Most lists are empty for most users (no caps, no opt-outs yet): one probe instead of a lookup a key.
       if (keys.length > 1 && isEmpty(db)) return new Array<undefined>(keys.length).fill(undefined);
       return keys.map((key) => live(db.get(key), now));
     });
