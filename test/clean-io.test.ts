@@ -130,13 +130,14 @@ describe('outputs: no silent loss, no hang', () => {
   });
 
   it('--safe-csv defuses cells a spreadsheet would run as formulas, leaving phone columns alone', async () => {
-    const text = 'name,phone,note\n"=HYPERLINK(""http://x"")",+62 812 3456 7890,@sum\n-5,0813-1122-3344,+tag\nplain,0857 1234 5678,fine\n';
+    const text = 'name,phone,note\n"=HYPERLINK(""http://x"")",+62 812 3456 7890,@sum\n-5,0813-1122-3344,+tag\nplain,0857 1234 5678,fine\n\uff1dcmd,0858 1234 5678,ok\n';
     const safe = await cleanFile('f.csv', text, ['--safe-csv', '-q']);
     expect(safe.code).toBe(0);
     expect(readCsv(join(safe.out, 'cleaned.csv')).map((r) => [r.name, r.phone, r.note])).toEqual([
       ["'=HYPERLINK(\"http://x\")", '+62 812 3456 7890', "'@sum"],
       ["'-5", '0813-1122-3344', "'+tag"],
       ['plain', '0857 1234 5678', 'fine'],
+      ["'\uff1dcmd", '0858 1234 5678', 'ok'], // a full-width "=" runs too in some spreadsheets
     ]);
     const plain = await cleanFile('f.csv', text, ['-q']);
     expect(readCsv(join(plain.out, 'cleaned.csv'))[0]!.name).toBe('=HYPERLINK("http://x")');

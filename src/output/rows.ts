@@ -4,8 +4,9 @@ import type { Dialect, Format } from '../input/sniff.js';
 export const ADDED_COLUMNS = ['phone_e164', 'wa_id', 'wa_status'] as const;
 export const PURGE_COLUMNS = ['purge_reason', 'purge_detail'] as const;
 
-/** What csv-stringify's escape_formulas (--safe-csv) puts an apostrophe before. */
-const FORMULA_START = /^[-=+@\t\r\uff1d\uff0b\uff0d\uff20]/;
+/** The first characters csv-stringify's escape_formulas (--safe-csv) puts an apostrophe before, as a regexp class. */
+export const FORMULA_CHARS = '[-=+@\\t\\r\\uff1d\\uff0b\\uff0d\\uff20]';
+const FORMULA_START = new RegExp('^' + FORMULA_CHARS);
 
 /**
  * Writes rows whose input columns were already serialized by a worker (the
@@ -91,15 +92,15 @@ export class RowFormat {
    * as they are; the rest go through csv-stringify. One library call per field
    * was the largest cost of writing rows.
    */
-  field(value: string): string {
+  field(value: string, escapeFormulas = this.safe): string {
     const { delimiter } = this.dialect;
     if (!value.includes('"') && !value.includes(delimiter) && !value.includes('\n') && !value.includes('\r')
-      && !(this.safe && FORMULA_START.test(value))) return value;
-    const key = (this.safe ? 's' : 'p') + value;
+      && !(escapeFormulas && FORMULA_START.test(value))) return value;
+    const key = (escapeFormulas ? 's' : 'p') + value;
     let field = this.quoted.get(key);
     if (field === undefined) {
       if (this.quoted.size >= 1000) this.quoted.clear();
-      field = stringify([[value]], { delimiter, record_delimiter: '', escape_formulas: this.safe });
+      field = stringify([[value]], { delimiter, record_delimiter: '', escape_formulas: escapeFormulas });
       this.quoted.set(key, field);
     }
     return field;

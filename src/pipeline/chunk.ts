@@ -1,12 +1,11 @@
 import { isUtf8 } from 'node:buffer';
 import { parse as parseCsv } from 'csv-parse/sync';
-import { stringify as stringifyCsv } from 'csv-stringify/sync';
 import type { CountryCode } from 'libphonenumber-js';
 import { UsageError } from '../errors.js';
 import { isOptedIn, isOptOutFlag } from '../input/columns.js';
 import type { Format } from '../input/sniff.js';
 import { countryFromText, isFixedLine, normalizePhone, type Normalized } from '../phone.js';
-import { RowFormat } from '../output/rows.js';
+import { FORMULA_CHARS, RowFormat } from '../output/rows.js';
 
 /** Per-row outcome of the stages that run in workers. Later stages add their own reasons. */
 export const Outcome = { OK: 0, MISSING: 1, INVALID: 2, NO_COUNTRY: 3, MALFORMED: 4, NO_OPTIN: 5 } as const;
@@ -94,7 +93,7 @@ export class ChunkProcessor {
     this.rowFormat = new RowFormat(format, { delimiter, eol, bom: false });
     this.passthrough = config.format === 'csv' && config.output.format === 'csv'
       && config.output.delimiter === config.delimiter;
-    if (config.output.safe) this.formulaStart = new RegExp(`(?:^|${escapeRegExp(config.delimiter)})"?[=+\\-@\\t\\r]`);
+    if (config.output.safe) this.formulaStart = new RegExp(`(?:^|${escapeRegExp(config.delimiter)})"?${FORMULA_CHARS}`);
   }
 
   private readRows(bytes: Uint8Array, startLine: number): Row[] {
@@ -263,12 +262,8 @@ export class ChunkProcessor {
         // The record exactly as it was written, padded to the header's width.
         return row.raw + output.delimiter.repeat(Math.max(0, columns.length - this.fieldCount(row)));
       }
-      const values = columns.map((_, c) => cellText(this.cell(row, c)));
-      if (!output.safe) return stringifyCsv([values], { delimiter: output.delimiter, record_delimiter: '' });
-      // Phone columns are left as they are: there a leading + is the number.
-      return values.map((value, c) => stringifyCsv([[value]], {
-        delimiter: output.delimiter, record_delimiter: '', escape_formulas: !this.config.phone.includes(c),
-      })).join(output.delimiter);
+      // With --safe-csv, phone columns are left as they are: there a leading + is the number.
+      return columns.map((_, c) => this.rowFormat.field(cellText(this.cell(row, c)), output.safe && !this.config.phone.includes(c))).join(output.delimiter);
     }
     // JSON objects are written without their closing brace.
     if (row.object) return JSON.stringify(row.object).slice(0, -1);
