@@ -98,14 +98,7 @@ export function chooseColumns(headers: readonly string[], source: string, names:
   } else {
     const ranked = headers.map((h, i) => ({ i, rank: phoneRank(h) })).filter((c) => c.rank !== undefined);
     phone = ranked.sort((a, b) => a.rank! - b.rank! || a.i - b.i).map((c) => c.i);
-    if (phone.length === 0) {
-      const hint = headers.length === 1 && /[,;\t|]/.test(headers[0] ?? '')
-        ? ' (the header is a single column: is --delimiter right?)'
-        : '';
-      throw new UsageError(
-        `${source}: found no phone column${hint}; the headers are: ${listed}. Name it with --column NAME`,
-      );
-    }
+    if (phone.length === 0) throw new UsageError(`${source}: found no phone column; the headers are: ${listed}. Name it with --column NAME`);
   }
   const optOut = names.optOut !== undefined
     ? [find(names.optOut, '--optout-column')]

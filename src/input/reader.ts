@@ -92,7 +92,7 @@ export async function openInput(spec: string, io: IO, options: InputOptions): Pr
   };
   const next = async (): Promise<Buffer | undefined> => {
     const buf = await read();
-    if (buf && crOnly) for (let i = buf.indexOf(0x0d); i >= 0; i = buf.indexOf(0x0d, i + 1)) buf[i] = 0x0a;
+    if (buf && crOnly) crToLf(buf);
     return buf;
   };
 
@@ -157,7 +157,7 @@ async function readHeader(
   if (head.includes(0x0d) && !head.includes(0x0a)) {
     // Lines end in CR alone: the rest is read with LF, and so is this head.
     readCrAsLf();
-    for (let i = head.indexOf(0x0d); i >= 0; i = head.indexOf(0x0d, i + 1)) head[i] = 0x0a;
+    crToLf(head);
   }
   const sniffed = sniff(head, source, { format: options.format, delimiter: options.delimiter, name: path });
   const body = head.subarray(sniffed.skip);
@@ -188,9 +188,8 @@ function headRecordKeys(format: Format, body: Buffer, ended: boolean, source: st
   const chunks = probe.push(body);
   const last = ended ? probe.end() : undefined;
   if (last) chunks.push(last);
-  if (chunks.length === 0) {
-    throw new UsageError(ended ? `${source}: the file holds no records${format === 'json' ? ' (an empty array)' : ''}` : `${source}: the first record is longer than ${HEAD_BYTES >> 10} KiB`);
-  }
+  const noRecords = new UsageError(`${source}: the file holds no records${format === 'json' ? ' (an empty array)' : ''}`);
+  if (chunks.length === 0) throw ended ? noRecords : new UsageError(`${source}: the first record is longer than ${HEAD_BYTES >> 10} KiB`);
   // Parsing with no phone column yet still reports broken JSON with its line.
   const processor = new ChunkProcessor({
     source, format, delimiter: ',', columns: [], phone: [], optOut: [], country: undefined,
@@ -198,10 +197,15 @@ function headRecordKeys(format: Format, body: Buffer, ended: boolean, source: st
   });
   const objects = chunks.flatMap((chunk) => processor.headObjects(chunk.bytes, chunk.startLine));
   if (objects.length === 0) {
-    if (ended && chunks.every((chunk) => chunk.bytes.toString().trim() === '')) throw new UsageError(`${source}: the file holds no records${format === 'json' ? ' (an empty array)' : ''}`);
+    if (ended && chunks.every((chunk) => chunk.bytes.toString().trim() === '')) throw noRecords;
     throw new UsageError(`${source}: the first record is not a JSON object`);
   }
   const keys = new Set<string>();
   for (const object of objects) for (const key of Object.keys(object)) keys.add(key);
   return [...keys];
+}
+
+/** Lines that end in CR alone (classic Mac files), read as LF, in place. */
+function crToLf(buf: Buffer): void {
+  for (let i = buf.indexOf(0x0d); i >= 0; i = buf.indexOf(0x0d, i + 1)) buf[i] = 0x0a;
 }
