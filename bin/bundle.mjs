@@ -4,7 +4,8 @@
 // libphonenumber-js is patched"): its matchesEntirely() builds a new RegExp
 // on every call, and V8 drops compiled regexps at full garbage collections,
 // so long patterns (GB's is 1,434 characters) were compiled again and again.
-// The patch keeps each compiled pattern, and makes three of Babel's helpers
+// The patch keeps each compiled pattern, returns plain "+digits" from
+// parseIncompletePhoneNumber at once, and makes three of Babel's helpers
 // cheaper (object spread, for-of over arrays, the class-call check);
 // test/phone-patch.test.ts checks that the patched and the stock library
 // answer identically.
@@ -35,6 +36,14 @@ const ASSIGN = 'function _objectSpread(e) { for (var r = 1; r < arguments.length
 const FOR_OF = 'function _createForOfIteratorHelperLoose(r, e) { var t =';
 const FOR_OF_ARRAYS = 'function _createForOfIteratorHelperLoose(r, e) { if (Array.isArray(r)) { var i = 0, step = { done: !1, value: void 0 }; ' +
   'return function () { if (i >= r.length) return { done: !0 }; step.value = r[i++]; return step; }; } var t =';
+/**
+ * parseIncompletePhoneNumber keeps a leading "+" and the digits, building its
+ * result a character at a time (twice a parse); wa-guard hands it "+" and
+ * ASCII digits only, which it would return unchanged: returned at once.
+ */
+const INCOMPLETE = /libphonenumber-js[\\/]es6[\\/]parseIncompletePhoneNumber\.js$/;
+const INCOMPLETE_STOCK = "export default function parseIncompletePhoneNumber(string) {\n  var result = '';";
+const INCOMPLETE_FAST = "export default function parseIncompletePhoneNumber(string) {\n  if (/^\\+?[0-9]*$/.test(string)) return string;\n  var result = '';";
 /** Babel's guard against calling a class without `new`, which the library never does: one instanceof per object built. */
 const CLASS_CHECK = 'function _classCallCheck(a, n) { if (!(a instanceof n)) throw new TypeError("Cannot call a class as a function"); }';
 const NO_CLASS_CHECK = 'function _classCallCheck() {}';
@@ -44,9 +53,16 @@ const patchLibphonenumber = {
   setup(bundle) {
     bundle.onLoad({ filter: LIBPHONENUMBER }, ({ path }) => {
       let source = readFileSync(path, 'utf8');
+      const stock = (line) => {
+        if (!source.includes(line)) throw new Error(`${path} changed: review the patch in bin/bundle.mjs before bundling`);
+      };
       if (MATCHES_ENTIRELY.test(path)) {
-        if (!source.includes(STOCK)) throw new Error(`${path} changed: review the patch in bin/bundle.mjs before bundling`);
+        stock(STOCK);
         source = 'const compiled = new Map();\n' + source.replace(STOCK, () => CACHED);
+      }
+      if (INCOMPLETE.test(path)) {
+        stock(INCOMPLETE_STOCK);
+        source = source.replace(INCOMPLETE_STOCK, () => INCOMPLETE_FAST);
       }
       source = source.replaceAll(SPREAD, () => ASSIGN).replaceAll(FOR_OF, () => FOR_OF_ARRAYS).replaceAll(CLASS_CHECK, () => NO_CLASS_CHECK);
       return { loader: 'js', contents: source };
