@@ -21,7 +21,7 @@ export class ChunkPool {
         // at the same peak RSS (~240 MB); 32 MB gained 3% more for +40 MB.
         // The old generation stays capped, or each isolate's heap grows far
         // past what a chunk needs.
-        resourceLimits: { maxYoungGenerationSizeMb: 24, maxOldGenerationSizeMb: 64 },
+        resourceLimits: { maxYoungGenerationSizeMb: 32, maxOldGenerationSizeMb: 64 },
       });
       worker.on('message', (reply: Reply) => this.settle(reply));
       worker.on('error', (err) => this.failAll(new CliError(`a worker thread failed: ${err.message}`, 1, { cause: err })));
