@@ -114,6 +114,25 @@ describe('ingest', () => {
     expect(JSON.parse(lifted.stdout).changes.blacklist_lifted).toBe(1);
     expect((await dump(store)).blacklist).toEqual([]);
   });
+  it('within one batch each event sees what the events before it wrote', async () => {
+    const dir = tempDir();
+    const value = (v: object) => JSON.stringify({ object: 'whatsapp_business_account', entry: [{ id: 'w', changes: [{ field: 'messages', value: v }] }] });
+    const failed = (id: string, to: string, ts: number, code: number) => value({ statuses: [{ id, status: 'failed', timestamp: String(ts), recipient_id: to, errors: [{ code, title: 'x' }] }] });
+    const delivered = (id: string, to: string, ts: number) => value({ statuses: [{ id, status: 'delivered', timestamp: String(ts), recipient_id: to }] });
+    const text = (id: string, from: string, ts: number, body: string) => value({ messages: [{ from, id, timestamp: String(ts), type: 'text', text: { body } }] });
+    writeFileSync(join(dir, 'one.jsonl'), [
+      failed('wamid.1', '6281111111111', 1000, 131050), text('wamid.2', '6281111111111', 1100, 'START'), // opt-out, then lifted
+      failed('wamid.3', '6282222222222', 1000, 131026), failed('wamid.4', '6282222222222', 1100, 131026), // two strikes: blacklisted
+      delivered('wamid.5', '6282222222222', 1200), // ... and lifted by a newer delivery
+      delivered('wamid.6', '6283333333333', 2000), failed('wamid.7', '6283333333333', 1500, 131026), // an older failure: no strike
+    ].join('\n') + '\n');
+    const result = JSON.parse((await runCli(['ingest', join(dir, 'one.jsonl'), '--store', join(dir, 'store'), '--json', '--strikes', '2'])).stdout);
+    expect(result.changes).toEqual({ opted_out_of_marketing: 1, opt_out_lifted: 1, care_window_opened: 1, strike: 1, blacklisted: 1, blacklist_lifted: 1, cache_valid: 2 });
+    const state = await dump(join(dir, 'store'));
+    expect(state.optout).toEqual([]);
+    expect(state.blacklist).toEqual([]);
+    expect(state.strikes).toEqual([]);
+  });
   it('reads many batches from a file or stdin alike, places a bad line, and a STOP replayed after START stays lifted', async () => {
     const dir = tempDir();
     const inbound = (id: string, from: string, ts: number, text: string) => JSON.stringify({ object: 'whatsapp_business_account', entry: [{ id: 'w', changes: [{ field: 'messages', value: { messages: [{ from, id, timestamp: String(ts), type: 'text', text: { body: text } }] } }] }] });

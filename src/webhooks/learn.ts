@@ -119,8 +119,56 @@ function waIdOf(value: unknown): string | undefined {
 /** Events applied in one store transaction: large enough that a commit's sync is rare. */
 export const BATCH = 5000;
 
-/** The store as a batch's transaction sees it: what was read, then what the events before wrote. */
-type View = Map<string, Map<string, string | undefined>>;
+/**
+ * The store entries an event may read, one field each. Every write an event
+ * makes lands on one of its own fields (or on a list nothing here reads), so
+ * the events after it in a batch see it.
+ */
+const F_SEEN = 0, F_TEMPLATE = 1, F_BLACKLIST = 2, F_STRIKES = 3, F_EVIDENCE = 4, F_INBOUND = 5, F_OPTOUT = 6, F_STATUS = 7, F_JOURNAL = 8;
+/** Each field's namespace, in the order of the field numbers above. */
+const FIELD_NAMESPACES = [SEEN, TEMPLATE_STATUS, BLACKLIST, STRIKES, EVIDENCE, INBOUND, OPTOUT, STATUS, JOURNAL];
+const FIELDS = FIELD_NAMESPACES.length;
+const FIELD_OF = new Map(FIELD_NAMESPACES.map((namespace, field) => [namespace, field]));
+
+/**
+ * The keys a batch of events reads, each once, and where each event finds its
+ * fields: event i's field f is `reads[slots[i * FIELDS + f]]` (-1: not read).
+ * Journal rows found by wamid are added later (that takes a store lookup).
+ */
+function planReads(events: readonly Event[]): { reads: StoreKey[]; slots: Int32Array } {
+  const reads: StoreKey[] = [];
+  const slots = new Int32Array(events.length * FIELDS).fill(-1);
+  const known = FIELD_NAMESPACES.map(() => new Map<string, number>());
+  let base = 0;
+  const want = (field: number, key: string): void => {
+    let slot = known[field]!.get(key);
+    if (slot === undefined) {
+      known[field]!.set(key, slot = reads.length);
+      reads.push({ namespace: FIELD_NAMESPACES[field]!, key });
+    }
+    slots[base + field] = slot;
+  };
+  for (const e of events) {
+    const seen = seenKey(e);
+    if (seen) want(F_SEEN, seen);
+    if (e.kind === 'template') want(F_TEMPLATE, `${e.name}:${e.language}`);
+    else if (e.kind === 'preference') want(F_OPTOUT, e.waId);
+    else {
+      const w = e.waId;
+      want(F_BLACKLIST, w);
+      want(F_STRIKES, w);
+      want(F_EVIDENCE, w);
+      want(F_OPTOUT, w); // inbound messages read it; a failed status may write it (131050)
+      if (e.kind === 'inbound') want(F_INBOUND, w);
+      else {
+        if (e.status !== 'failed') want(F_STATUS, '+' + w);
+        if (e.callback !== undefined) want(F_JOURNAL, e.callback);
+      }
+    }
+    base += FIELDS;
+  }
+  return { reads, slots };
+}
 
 /**
  * Applies events to the store, a batch per transaction: idempotent (an event
@@ -131,39 +179,15 @@ type View = Map<string, Map<string, string | undefined>>;
 export async function learn(store: Store, events: readonly Event[], settings: LearnSettings, learned: Learned, now = new Date()): Promise<void> {
   for (let at = 0; at < events.length; at += BATCH) {
     const batch = events.slice(at, at + BATCH);
-    // Statuses without our callback data find their journal row by wamid.
-    const lookup = batch.filter((e): e is Extract<Event, { kind: 'status' }> => e.kind === 'status' && !e.callback);
-    const byWamid = new Map<string, string>();
-    const found = lookup.length ? await store.get(WAMIDS, lookup.map((e) => e.id)) : [];
-    lookup.forEach((e, i) => { if (found[i] !== undefined) byWamid.set(e.id, found[i]!); });
-    const journalKeys = batch.map((e) => e.kind === 'status' ? e.callback ?? byWamid.get(e.id) : undefined);
-    const view: View = new Map(); // the keys to read, then their values, then what the batch wrote
-    const keysIn = (namespace: string): Map<string, string | undefined> => {
-      let keysOf = view.get(namespace);
-      if (!keysOf) view.set(namespace, keysOf = new Map());
-      return keysOf;
-    };
-    const keys: StoreKey[] = [];
-    const want = (namespace: string, key: string): void => {
-      const keysOf = keysIn(namespace);
-      if (keysOf.has(key)) return;
-      keysOf.set(key, undefined);
-      keys.push({ namespace, key });
-    };
-    batch.forEach((e, i) => readsOf(e, journalKeys[i], want));
-    const results = await store.transact(keys, (values) => {
-      keys.forEach(({ namespace, key }, i) => view.get(namespace)!.set(key, values[i]));
-      const get = (namespace: string, key: string): string | undefined => view.get(namespace)?.get(key);
-      const writes: StoreWrite[] = [];
+    const { reads, slots } = planReads(batch);
+    await findJournalRows(store, batch, reads, slots);
+    const results = await store.transact(reads, (values) => {
+      const view = new BatchView(slots, values, reads);
       const outcomes = batch.map((event, i) => {
-        const result = decide(event, journalKeys[i], get, settings, now);
-        for (const w of result.writes) {
-          keysIn(w.namespace).set(w.key, w.value);
-          writes.push(w);
-        }
-        return result.changes;
+        view.base = i * FIELDS;
+        return decide(event, view, settings, now);
       });
-      return { writes, result: outcomes };
+      return { writes: view.writes, result: outcomes };
     }, { durable: false });
     results.forEach((changes, i) => {
       const e = batch[i]!;
@@ -171,6 +195,57 @@ export async function learn(store: Store, events: readonly Event[], settings: Le
       if (changes.length === 0) learned.unchanged++;
       else for (const change of changes) bump(learned.changes, change);
     });
+  }
+}
+
+/** Statuses without our callback data find their journal row by wamid: added to the batch's reads. */
+async function findJournalRows(store: Store, events: readonly Event[], reads: StoreKey[], slots: Int32Array): Promise<void> {
+  const lookup: number[] = [];
+  events.forEach((e, i) => { if (e.kind === 'status' && e.callback === undefined) lookup.push(i); });
+  if (lookup.length === 0) return;
+  const found = await store.get(WAMIDS, lookup.map((i) => (events[i] as { id: string }).id));
+  const journal = new Map<string, number>();
+  reads.forEach(({ namespace, key }, k) => { if (namespace === JOURNAL) journal.set(key, k); });
+  lookup.forEach((i, j) => {
+    const key = found[j];
+    if (key === undefined) return;
+    let slot = journal.get(key);
+    if (slot === undefined) {
+      journal.set(key, slot = reads.length);
+      reads.push({ namespace: JOURNAL, key });
+    }
+    slots[i * FIELDS + F_JOURNAL] = slot;
+  });
+}
+
+/** The store as one event of a batch sees it: what was read, then what the events before it wrote. */
+class BatchView {
+  /** The event's first slot. */
+  base = 0;
+  readonly writes: StoreWrite[] = [];
+
+  constructor(private readonly slots: Int32Array, private readonly values: (string | undefined)[], private readonly reads: readonly StoreKey[]) {}
+
+  get(field: number): string | undefined {
+    const slot = this.slots[this.base + field]!;
+    return slot < 0 ? undefined : this.values[slot];
+  }
+
+  /** The key the event reads in that field (undefined: none). */
+  key(field: number): string | undefined {
+    const slot = this.slots[this.base + field]!;
+    return slot < 0 ? undefined : this.reads[slot]!.key;
+  }
+
+  write(w: StoreWrite): void {
+    const field = FIELD_OF.get(w.namespace);
+    if (field !== undefined) {
+      const slot = this.slots[this.base + field]!;
+      // Else a later event of the batch would read a stale value: planReads must read it.
+      if (slot < 0 || this.reads[slot]!.key !== w.key) throw new Error(`internal error: ${w.namespace} ${w.key} written but not read`);
+      this.values[slot] = w.value;
+    }
+    this.writes.push(w);
   }
 }
 
@@ -187,105 +262,89 @@ function seenKey(e: Event): string | undefined {
   return undefined;
 }
 
-function readsOf(e: Event, journalKey: string | undefined, want: (namespace: string, key: string) => void): void {
-  const seen = seenKey(e);
-  if (seen) want(SEEN, seen);
-  if (e.kind === 'template') return want(TEMPLATE_STATUS, `${e.name}:${e.language}`);
-  const w = e.waId;
-  if (e.kind === 'preference') return want(OPTOUT, w);
-  want(BLACKLIST, w);
-  want(STRIKES, w);
-  want(EVIDENCE, w);
-  if (e.kind === 'inbound') {
-    want(INBOUND, w);
-    want(OPTOUT, w);
-    return;
-  }
-  if (e.status !== 'failed') want(STATUS, '+' + w);
-  if (journalKey) want(JOURNAL, journalKey);
-}
+const NO_CHANGES: readonly string[] = [];
 
-/** What one event writes, given the store as the events before it left it; no changes when it teaches nothing new. */
-function decide(e: Event, journalKey: string | undefined, get: (namespace: string, key: string) => string | undefined, settings: LearnSettings, now: Date): { writes: StoreWrite[]; changes: string[] } {
-  const writes: StoreWrite[] = [];
-  const changes: string[] = [];
-  const done = { writes, changes };
-  const seen = seenKey(e);
+/** Writes what one event teaches, given the store as the events before it left it; returns the changes (none when it teaches nothing new). */
+function decide(e: Event, view: BatchView, settings: LearnSettings, now: Date): readonly string[] {
+  const seen = view.key(F_SEEN);
   if (seen !== undefined) {
-    if (get(SEEN, seen) !== undefined) return done;
-    writes.push({ namespace: SEEN, key: seen, value: '1', ttlMs: SEEN_TTL_MS });
+    if (view.get(F_SEEN) !== undefined) return NO_CHANGES;
+    view.write({ namespace: SEEN, key: seen, value: '1', ttlMs: SEEN_TTL_MS });
   }
+  const changes: string[] = [];
   if (e.kind === 'template') {
-    const before = parse(get(TEMPLATE_STATUS, `${e.name}:${e.language}`));
+    const key = view.key(F_TEMPLATE)!;
+    const before = parse(view.get(F_TEMPLATE));
     const beforeAt = Number(before.at);
-    if (beforeAt > e.at || (beforeAt === e.at && before.event === e.event)) return done; // older, or this very event
-    writes.push({ namespace: TEMPLATE_STATUS, key: `${e.name}:${e.language}`, value: JSON.stringify({ event: e.event, at: e.at }) });
+    if (beforeAt > e.at || (beforeAt === e.at && before.event === e.event)) return changes; // older, or this very event
+    view.write({ namespace: TEMPLATE_STATUS, key, value: JSON.stringify({ event: e.event, at: e.at }) });
     changes.push(`template_${e.event.toLowerCase()}`);
-    return done;
+    return changes;
   }
   const waId = e.waId;
   const atMs = e.at * 1000;
-  const listed = get(BLACKLIST, waId);
-  const strikes = get(STRIKES, waId);
-  const lastEvidence = Number(get(EVIDENCE, waId) ?? 0) || 0;
+  const listed = view.get(F_BLACKLIST);
+  const strikes = view.get(F_STRIKES);
+  const lastEvidence = Number(view.get(F_EVIDENCE) ?? 0) || 0;
   /** Delivery evidence: the number is reachable, whatever an older 131026 said. */
   const reachable = (): void => {
     if (e.at < lastEvidence) return;
-    if (e.at > lastEvidence) writes.push({ namespace: EVIDENCE, key: waId, value: String(e.at), ttlMs: 365 * DAY_MS });
+    if (e.at > lastEvidence) view.write({ namespace: EVIDENCE, key: waId, value: String(e.at), ttlMs: 365 * DAY_MS });
     if (listed !== undefined && UNDELIVERABLE_REASONS.has(parseBlacklistEntry(listed).reason)) {
-      writes.push({ namespace: BLACKLIST, key: waId });
+      view.write({ namespace: BLACKLIST, key: waId });
       changes.push('blacklist_lifted');
     }
-    if (strikes !== undefined) writes.push({ namespace: STRIKES, key: waId });
+    if (strikes !== undefined) view.write({ namespace: STRIKES, key: waId });
   };
   switch (e.kind) {
     case 'inbound': {
-      const inbound = get(INBOUND, waId);
-      const optout = get(OPTOUT, waId);
+      const inbound = view.get(F_INBOUND);
+      const optout = view.get(F_OPTOUT);
       const before = optout === undefined ? undefined : parseOptOut(optout);
       if (inbound === undefined || Date.parse(inbound) < atMs) {
-        writes.push({ namespace: INBOUND, key: waId, value: new Date(atMs).toISOString(), ttlMs: 30 * DAY_MS });
+        view.write({ namespace: INBOUND, key: waId, value: new Date(atMs).toISOString(), ttlMs: 30 * DAY_MS });
         changes.push('care_window_opened');
       }
       reachable();
       if (e.word === 'stop' && !(before?.scope === 'all' && Date.parse(before.at) >= atMs)) {
-        writes.push(optOutWrite({ waId, source: 'webhook:stop-word', scope: 'all' }, new Date(atMs)));
+        view.write(optOutWrite({ waId, source: 'webhook:stop-word', scope: 'all' }, new Date(atMs)));
         changes.push('opted_out');
       } else if (e.word === 'start' && before !== undefined && Date.parse(before.at) <= atMs) {
-        writes.push({ namespace: OPTOUT, key: waId });
+        view.write({ namespace: OPTOUT, key: waId });
         changes.push('opt_out_lifted');
       }
       break;
     }
     case 'preference': {
-      const optout = get(OPTOUT, waId);
+      const optout = view.get(F_OPTOUT);
       const before = optout === undefined ? undefined : parseOptOut(optout);
       if (before && Date.parse(before.at) >= atMs && (e.stop || Date.parse(before.at) > atMs)) break; // an older preference, or this one again
       if (e.stop) {
         if (!before || before.scope !== 'all') {
-          writes.push(optOutWrite({ waId, source: 'webhook:user_preferences', scope: 'marketing' }, new Date(atMs)));
+          view.write(optOutWrite({ waId, source: 'webhook:user_preferences', scope: 'marketing' }, new Date(atMs)));
           changes.push('opted_out_of_marketing');
         }
       } else if (before && before.scope === 'marketing') {
-        writes.push({ namespace: OPTOUT, key: waId });
+        view.write({ namespace: OPTOUT, key: waId });
         changes.push('marketing_resumed');
       }
       break;
     }
     case 'status': {
-      const journal = journalKey === undefined ? undefined : get(JOURNAL, journalKey);
+      const journalKey = view.key(F_JOURNAL);
+      const journal = view.get(F_JOURNAL);
       const entry: JournalEntry | undefined = journal === undefined ? undefined : parseJournalEntry(journal);
       if (e.status !== 'failed') {
         // Newer than all evidence: nothing cached can be newer (the common case, and no entry to parse).
-        const cached = e.at > lastEvidence ? {} : parse(get(STATUS, '+' + waId));
+        const cached = e.at > lastEvidence ? {} : parse(view.get(F_STATUS));
         if (!(cached.status === 'valid' && cached.source === 'delivery' && Date.parse(String(cached.checked_at)) >= atMs)) {
           // The entry verify writes, built by hand: it is the hottest line of an ingest (waId is digits only).
-          writes.push({ namespace: STATUS, key: '+' + waId, value: `{"status":"valid","wa_id":"${waId}","checked_at":"${new Date(atMs).toISOString()}","source":"delivery"}`, ttlMs: 30 * DAY_MS });
+          view.write({ namespace: STATUS, key: '+' + waId, value: `{"status":"valid","wa_id":"${waId}","checked_at":"${new Date(atMs).toISOString()}","source":"delivery"}`, ttlMs: 30 * DAY_MS });
           changes.push('cache_valid');
         }
         reachable();
         if (entry && journalKey && (entry.status === 'unknown' || entry.status === 'inflight')) {
-          writes.push({ namespace: JOURNAL, key: journalKey, value: JSON.stringify({ ...entry, status: 'sent', wamid: e.id, at: now.toISOString(), reason: `accepted: a ${e.status} webhook arrived` }), ttlMs: JOURNAL_TTL_MS });
+          view.write({ namespace: JOURNAL, key: journalKey, value: JSON.stringify({ ...entry, status: 'sent', wamid: e.id, at: now.toISOString(), reason: `accepted: a ${e.status} webhook arrived` }), ttlMs: JOURNAL_TTL_MS });
           changes.push('journal_unknown_to_sent');
         }
         break;
@@ -293,25 +352,25 @@ function decide(e: Event, journalKey: string | undefined, get: (namespace: strin
       const action = e.code === undefined ? 'recipient' : codeInfo(e.code).action;
       if (action === 'undeliverable' && e.at >= lastEvidence) {
         const strike = strikeWrites(strikes, listed, { waId, reason: UNDELIVERABLE_REASON, source: 'webhook', ttlMs: settings.undeliverableTtlMs }, settings.strikes, now);
-        writes.push(...strike.writes);
+        for (const w of strike.writes) view.write(w);
         changes.push(strike.blacklisted ? 'blacklisted' : 'strike');
-        writes.push({ namespace: EVIDENCE, key: waId, value: String(e.at), ttlMs: 365 * DAY_MS });
+        view.write({ namespace: EVIDENCE, key: waId, value: String(e.at), ttlMs: 365 * DAY_MS });
       } else if (action === 'optout') {
-        writes.push(optOutWrite({ waId, source: 'webhook:131050', scope: 'marketing' }, new Date(atMs)));
+        view.write(optOutWrite({ waId, source: 'webhook:131050', scope: 'marketing' }, new Date(atMs)));
         changes.push('opted_out_of_marketing');
       } else if (action === 'capped') {
-        writes.push({ namespace: CAPPED, key: waId, value: new Date(atMs).toISOString(), ttlMs: DAY_MS });
+        view.write({ namespace: CAPPED, key: waId, value: new Date(atMs).toISOString(), ttlMs: DAY_MS });
         changes.push('capped');
       }
       if (entry && journalKey && entry.status !== 'failed') {
         const code = e.code;
-        writes.push({ namespace: JOURNAL, key: journalKey, value: JSON.stringify({ ...entry, status: 'failed', wamid: e.id, ...(code === undefined ? {} : { code, title: codeInfo(code).title }), at: now.toISOString(), reason: 'failed, as a status webhook said' }), ttlMs: JOURNAL_TTL_MS });
+        view.write({ namespace: JOURNAL, key: journalKey, value: JSON.stringify({ ...entry, status: 'failed', wamid: e.id, ...(code === undefined ? {} : { code, title: codeInfo(code).title }), at: now.toISOString(), reason: 'failed, as a status webhook said' }), ttlMs: JOURNAL_TTL_MS });
         changes.push('journal_failed');
       }
       break;
     }
   }
-  return done;
+  return changes;
 }
 
 /** A stored JSON object, or {} when damaged. */
