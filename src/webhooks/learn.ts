@@ -158,10 +158,13 @@ function planReads(events: readonly Event[]): { reads: StoreKey[]; slots: Int32A
       want(F_BLACKLIST, w);
       want(F_STRIKES, w);
       want(F_EVIDENCE, w);
-      want(F_OPTOUT, w); // inbound messages read it; a failed status may write it (131050)
-      if (e.kind === 'inbound') want(F_INBOUND, w);
-      else {
-        if (e.status !== 'failed') want(F_STATUS, '+' + w);
+      if (e.kind === 'inbound') {
+        want(F_INBOUND, w);
+        want(F_OPTOUT, w);
+      } else {
+        // A failure may opt the number out (131050): read, so that later events of the batch see it.
+        if (e.status === 'failed') want(F_OPTOUT, w);
+        else want(F_STATUS, '+' + w);
         if (e.callback !== undefined) want(F_JOURNAL, e.callback);
       }
     }
