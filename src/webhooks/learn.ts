@@ -138,8 +138,8 @@ const FIELD_OF = new Map(FIELD_NAMESPACES.map((namespace, field) => [namespace, 
 function planReads(events: readonly Event[]): { reads: StoreKey[]; slots: Int32Array } {
   const reads: StoreKey[] = [];
   const slots = new Int32Array(events.length * FIELDS).fill(-1);
-  const known = FIELD_NAMESPACES.map(() => new Map<string, number>());
   let base = 0;
+  const known = FIELD_NAMESPACES.map(() => new Map<string, number>());
   const want = (field: number, key: string): void => {
     let slot = known[field]!.get(key);
     if (slot === undefined) {
@@ -148,24 +148,45 @@ function planReads(events: readonly Event[]): { reads: StoreKey[]; slots: Int32A
     }
     slots[base + field] = slot;
   };
+  // The fields F_BLACKLIST to F_STATUS are all keyed by the event's number:
+  // one lookup an event finds that number's slots (-1: not read yet).
+  const numbers = new Map<string, number>();
+  const numberSlots: number[] = [];
+  let number = 0;
+  const wantOfNumber = (field: number, key: string): void => {
+    const at = number + field - F_BLACKLIST;
+    let slot = numberSlots[at]!;
+    if (slot < 0) {
+      numberSlots[at] = slot = reads.length;
+      reads.push({ namespace: FIELD_NAMESPACES[field]!, key });
+    }
+    slots[base + field] = slot;
+  };
   for (const e of events) {
     const seen = seenKey(e);
     if (seen) want(F_SEEN, seen);
     if (e.kind === 'template') want(F_TEMPLATE, `${e.name}:${e.language}`);
-    else if (e.kind === 'preference') want(F_OPTOUT, e.waId);
     else {
       const w = e.waId;
-      want(F_BLACKLIST, w);
-      want(F_STRIKES, w);
-      want(F_EVIDENCE, w);
-      if (e.kind === 'inbound') {
-        want(F_INBOUND, w);
-        want(F_OPTOUT, w);
-      } else {
-        // A failure may opt the number out (131050): read, so that later events of the batch see it.
-        if (e.status === 'failed') want(F_OPTOUT, w);
-        else want(F_STATUS, '+' + w);
-        if (e.callback !== undefined) want(F_JOURNAL, e.callback);
+      const found = numbers.get(w);
+      if (found === undefined) {
+        numbers.set(w, number = numberSlots.length);
+        for (let f = F_BLACKLIST; f <= F_STATUS; f++) numberSlots.push(-1);
+      } else number = found;
+      if (e.kind === 'preference') wantOfNumber(F_OPTOUT, w);
+      else {
+        wantOfNumber(F_BLACKLIST, w);
+        wantOfNumber(F_STRIKES, w);
+        wantOfNumber(F_EVIDENCE, w);
+        if (e.kind === 'inbound') {
+          wantOfNumber(F_INBOUND, w);
+          wantOfNumber(F_OPTOUT, w);
+        } else {
+          // A failure may opt the number out (131050): read, so that later events of the batch see it.
+          if (e.status === 'failed') wantOfNumber(F_OPTOUT, w);
+          else wantOfNumber(F_STATUS, '+' + w);
+          if (e.callback !== undefined) want(F_JOURNAL, e.callback);
+        }
       }
     }
     base += FIELDS;
