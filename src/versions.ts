@@ -1,18 +1,16 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 
+// Through require, not ESM imports of node:fs and node:path: --help loads this
+// module, and the ESM face of node:fs alone loads all of Node's stream code.
 const require = createRequire(import.meta.url);
 
-/** Our package.json: found upwards from this file, which is in dist/ or, bundled, in dist/bundle/. */
+/** Our package.json: beside dist/ (this file is in dist/ or, bundled, in dist/bundle/). */
 function ownVersion(): string {
-  for (let dir = dirname(fileURLToPath(import.meta.url)); dir !== dirname(dir); dir = dirname(dir)) {
-    const path = join(dir, 'package.json');
-    if (existsSync(path)) {
-      const pkg = JSON.parse(readFileSync(path, 'utf8')) as { name?: string; version?: string };
+  for (const path of ['../package.json', '../../package.json']) {
+    try {
+      const pkg = require(path) as { name?: string; version?: string };
       if (pkg.name === 'wa-guard') return pkg.version ?? 'unknown';
-    }
+    } catch { /* not there */ }
   }
   return 'unknown';
 }
