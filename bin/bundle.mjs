@@ -70,6 +70,29 @@ const patchLibphonenumber = {
   },
 };
 
+/**
+ * commander requires node:child_process when loaded, for git-style executable
+ * subcommands, which wa-guard does not have; loading it (and net, dgram, …
+ * with it) was a tenth of `--help`. The patched line loads it when a spawn is
+ * asked for.
+ */
+const COMMANDER_COMMAND = /commander[\\/]lib[\\/]command\.js$/;
+const CHILD_PROCESS = "const childProcess = require('node:child_process');";
+const LAZY_CHILD_PROCESS = "const childProcess = { spawn: (...args) => require('node:child_process').spawn(...args) };";
+
+const patchCommander = {
+  name: 'patch-commander',
+  setup(bundle) {
+    bundle.onLoad({ filter: COMMANDER_COMMAND }, ({ path }) => {
+      const source = readFileSync(path, 'utf8');
+      if (!source.includes(CHILD_PROCESS) || (source.match(/childProcess\.(\w+)/g) ?? []).some((use) => use !== 'childProcess.spawn')) {
+        throw new Error(`${path} changed: review the patch in bin/bundle.mjs before bundling`);
+      }
+      return { loader: 'js', contents: source.replace(CHILD_PROCESS, () => LAZY_CHILD_PROCESS) };
+    });
+  },
+};
+
 // Chunk names carry hashes: a new build must not leave the old ones beside it.
 rmSync(new URL('../dist/bundle', import.meta.url), { recursive: true, force: true });
 
@@ -92,6 +115,6 @@ await build({
   external: ['lmdb', 'ioredis', 'undici', 'cli-progress', '../package.json'],
   // CommonJS dependencies bundled into ESM call require() for Node's own modules.
   banner: { js: "import { createRequire as __waGuardRequire } from 'node:module'; const require = __waGuardRequire(import.meta.url);" },
-  plugins: [patchLibphonenumber],
+  plugins: [patchLibphonenumber, patchCommander],
   logLevel: 'warning',
 });
