@@ -1,7 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { CliError, EXIT, InterruptedError } from './errors.js';
 import type { IO } from './io.js';
-import { removeLeftovers } from './output/atomic.js';
 import { versions } from './versions.js';
 
 export type { IO } from './io.js';
@@ -52,7 +51,12 @@ function learnOptions(command: Command): Command {
 function buildProgram(io: IO, setExit: (code: number) => void, setGrace: (ms: number) => void): Command {
   const program = new Command('wa-guard')
     .description('Keep WhatsApp Business contact lists clean and campaigns compliant.')
-    .version(versionText(), '-V, --version', 'print the version (and the libphonenumber-js version that decides validity)')
+    // As commander's .version(), but the versions are looked up only when asked for, not for every run.
+    .option('-V, --version', 'print the version (and the libphonenumber-js version that decides validity)')
+    .on('option:version', () => {
+      io.stdout.write(`${versionText()}\n`);
+      throw new CommanderError(0, 'commander.version', 'version printed');
+    })
     .option('--debug', 'show stack traces on errors')
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText('after', '\nExamples:\n  wa-guard clean leads.csv --country ID            # cleaned.csv, purged.csv, summary.json in wa-guard-out/\n' +
@@ -277,7 +281,8 @@ async function withGrace(command: Promise<unknown>, signal: AbortSignal | undefi
   } finally {
     clearTimeout(timer);
     signal.removeEventListener('abort', onAbort);
-    if (forced) removeLeftovers();
+    // Only a command that wrote outputs has leftovers, and it has loaded this module already.
+    if (forced) (await import('./output/atomic.js')).removeLeftovers();
   }
 }
 

@@ -12,5 +12,9 @@ export interface IO {
 }
 
 export function processIO(signal?: AbortSignal): IO {
-  return { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd(), signal };
+  return {
+    // process.stdin builds a stream (a TTY, pipe or file reader) when first read: only for a command that reads it.
+    get stdin() { return process.stdin; },
+    stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd(), signal,
+  };
 }
