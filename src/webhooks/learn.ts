@@ -326,7 +326,7 @@ function decide(e: Event, view: BatchView, settings: LearnSettings, now: Date): 
       const optout = view.get(F_OPTOUT);
       const before = optout === undefined ? undefined : parseOptOut(optout);
       if (inbound === undefined || Date.parse(inbound) < atMs) {
-        view.write({ namespace: INBOUND, key: waId, value: new Date(atMs).toISOString(), ttlMs: 30 * DAY_MS });
+        view.write({ namespace: INBOUND, key: waId, value: isoSeconds(e.at), ttlMs: 30 * DAY_MS });
         changes.push('care_window_opened');
       }
       reachable();
@@ -363,7 +363,7 @@ function decide(e: Event, view: BatchView, settings: LearnSettings, now: Date): 
         const cached = e.at > lastEvidence ? {} : parse(view.get(F_STATUS));
         if (!(cached.status === 'valid' && cached.source === 'delivery' && Date.parse(String(cached.checked_at)) >= atMs)) {
           // The entry verify writes, built by hand: it is the hottest line of an ingest (waId is digits only).
-          view.write({ namespace: STATUS, key: '+' + waId, value: `{"status":"valid","wa_id":"${waId}","checked_at":"${new Date(atMs).toISOString()}","source":"delivery"}`, ttlMs: 30 * DAY_MS });
+          view.write({ namespace: STATUS, key: '+' + waId, value: `{"status":"valid","wa_id":"${waId}","checked_at":"${isoSeconds(e.at)}","source":"delivery"}`, ttlMs: 30 * DAY_MS });
           changes.push('cache_valid');
         }
         reachable();
@@ -383,7 +383,7 @@ function decide(e: Event, view: BatchView, settings: LearnSettings, now: Date): 
         view.write(optOutWrite({ waId, source: 'webhook:131050', scope: 'marketing' }, new Date(atMs)));
         changes.push('opted_out_of_marketing');
       } else if (action === 'capped') {
-        view.write({ namespace: CAPPED, key: waId, value: new Date(atMs).toISOString(), ttlMs: DAY_MS });
+        view.write({ namespace: CAPPED, key: waId, value: isoSeconds(e.at), ttlMs: DAY_MS });
         changes.push('capped');
       }
       if (entry && journalKey && entry.status !== 'failed') {
@@ -395,6 +395,26 @@ function decide(e: Event, view: BatchView, settings: LearnSettings, now: Date): 
     }
   }
   return changes;
+}
+
+let isoDay = NaN;
+let isoDayText = '';
+const twoDigits = (n: number): string => (n < 10 ? '0' : '') + n;
+
+/**
+ * An event's time (whole seconds) as Date#toISOString writes it. Formatting a
+ * Date twice an event was a twentieth of an ingest; events come in runs of one
+ * day, so the day's part is formatted once.
+ */
+export function isoSeconds(seconds: number): string {
+  const day = Math.floor(seconds / 86_400);
+  if (day !== isoDay) {
+    const text = new Date(day * DAY_MS).toISOString();
+    isoDay = day;
+    isoDayText = text.slice(0, text.indexOf('T') + 1);
+  }
+  const s = seconds - day * 86_400;
+  return `${isoDayText}${twoDigits(Math.floor(s / 3600))}:${twoDigits(Math.floor(s / 60) % 60)}:${twoDigits(s % 60)}.000Z`;
 }
 
 /** A stored JSON object, or {} when damaged. */
