@@ -114,7 +114,7 @@ export class ChunkProcessor {
   }
 
   process(bytes: Uint8Array, startLine: number): ChunkResult {
-    const rows = this.readRows(bytes, startLine);
+    const rows: (Row | undefined)[] = this.readRows(bytes, startLine);
     const n = rows.length;
     const result: ChunkResult = {
       rows: n,
@@ -137,6 +137,7 @@ export class ChunkProcessor {
     let text = '';
     for (let i = 0; i < n; i++) {
       const row = rows[i]!;
+      rows[i] = undefined; // done with after this turn: garbage for the next scavenge, not a survivor to copy
       result.lines[i] = row.line;
       if (row.error !== undefined) {
         result.outcome[i] = Outcome.MALFORMED;
