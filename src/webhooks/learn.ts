@@ -86,7 +86,7 @@ export function readPayload(body: unknown, settings: Pick<LearnSettings, 'stopWo
         }
         const text = String(m.text?.body ?? m.button?.text ?? m.button?.payload ?? m.interactive?.button_reply?.title ?? m.interactive?.list_reply?.title ?? '').trim().toUpperCase();
         const word = settings.stopWords.has(text) ? 'stop' : settings.startWords.has(text) ? 'start' : undefined;
-        events.push({ kind: 'inbound', id: m.id, waId, at, ...(word ? { word } : {}) });
+        events.push({ kind: 'inbound', id: m.id, waId, at, word });
       }
       for (const s of Array.isArray(value.statuses) ? value.statuses : []) {
         const waId = waIdOf(s?.recipient_id);
@@ -96,10 +96,11 @@ export function readPayload(body: unknown, settings: Pick<LearnSettings, 'stopWo
           continue;
         }
         const code = Number.isInteger(s.errors?.[0]?.code) ? s.errors[0].code as number : undefined;
+        // Every event of a kind has the same properties (undefined where absent): one shape each for the code that reads them.
         events.push({
           kind: 'status', id: s.id, status: s.status, waId, at,
-          ...(typeof s.biz_opaque_callback_data === 'string' ? { callback: s.biz_opaque_callback_data } : {}),
-          ...(code === undefined ? {} : { code }),
+          callback: typeof s.biz_opaque_callback_data === 'string' ? s.biz_opaque_callback_data : undefined,
+          code,
         });
       }
     }
