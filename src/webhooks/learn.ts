@@ -134,9 +134,9 @@ const FIELD_OF = new Map(FIELD_NAMESPACES.map((namespace, field) => [namespace, 
 /**
  * The keys a batch of events reads, each once, and where each event finds its
  * fields: event i's field f is `reads[slots[i * FIELDS + f]]` (-1: not read).
- * Journal rows found by wamid are added later (that takes a store lookup).
+ * `journalKeys[i]`: the send journal's row of status i, if known.
  */
-function planReads(events: readonly Event[]): { reads: StoreKey[]; slots: Int32Array } {
+function planReads(events: readonly Event[], journalKeys: readonly (string | undefined)[]): { reads: StoreKey[]; slots: Int32Array } {
   const reads: StoreKey[] = [];
   const slots = new Int32Array(events.length * FIELDS).fill(-1);
   let base = 0;
@@ -163,7 +163,9 @@ function planReads(events: readonly Event[]): { reads: StoreKey[]; slots: Int32A
     }
     slots[base + field] = slot;
   };
-  for (const e of events) {
+  for (let i = 0; i < events.length; i++) {
+    const e = events[i]!;
+    base = i * FIELDS;
     const seen = seenKey(e);
     if (seen) want(F_SEEN, seen);
     if (e.kind === 'template') want(F_TEMPLATE, `${e.name}:${e.language}`);
@@ -186,11 +188,11 @@ function planReads(events: readonly Event[]): { reads: StoreKey[]; slots: Int32A
           // A failure may opt the number out (131050): read, so that later events of the batch see it.
           if (e.status === 'failed') wantOfNumber(F_OPTOUT, w);
           else wantOfNumber(F_STATUS, '+' + w);
-          if (e.callback !== undefined) want(F_JOURNAL, e.callback);
+          const journalKey = journalKeys[i];
+          if (journalKey !== undefined) want(F_JOURNAL, journalKey);
         }
       }
     }
-    base += FIELDS;
   }
   return { reads, slots };
 }
@@ -204,8 +206,7 @@ function planReads(events: readonly Event[]): { reads: StoreKey[]; slots: Int32A
 export async function learn(store: Store, events: readonly Event[], settings: LearnSettings, learned: Learned, now = new Date()): Promise<void> {
   for (let at = 0; at < events.length; at += BATCH) {
     const batch = events.slice(at, at + BATCH);
-    const { reads, slots } = planReads(batch);
-    await findJournalRows(store, batch, reads, slots);
+    const { reads, slots } = planReads(batch, await journalKeysOf(store, batch));
     const results = await store.transact(reads, (values) => {
       const view = new BatchView(slots, values, reads);
       const outcomes = batch.map((event, i) => {
@@ -223,24 +224,15 @@ export async function learn(store: Store, events: readonly Event[], settings: Le
   }
 }
 
-/** Statuses without our callback data find their journal row by wamid: added to the batch's reads. */
-async function findJournalRows(store: Store, events: readonly Event[], reads: StoreKey[], slots: Int32Array): Promise<void> {
-  const lookup: number[] = [];
-  events.forEach((e, i) => { if (e.kind === 'status' && e.callback === undefined) lookup.push(i); });
-  if (lookup.length === 0) return;
-  const found = await store.get(WAMIDS, lookup.map((i) => (events[i] as { id: string }).id));
-  const journal = new Map<string, number>();
-  reads.forEach(({ namespace, key }, k) => { if (namespace === JOURNAL) journal.set(key, k); });
-  lookup.forEach((i, j) => {
-    const key = found[j];
-    if (key === undefined) return;
-    let slot = journal.get(key);
-    if (slot === undefined) {
-      journal.set(key, slot = reads.length);
-      reads.push({ namespace: JOURNAL, key });
-    }
-    slots[i * FIELDS + F_JOURNAL] = slot;
-  });
+/** Each status's send-journal row: named by our callback data, else found by its wamid. */
+async function journalKeysOf(store: Store, events: readonly Event[]): Promise<(string | undefined)[]> {
+  const keys = events.map((e) => (e.kind === 'status' ? e.callback : undefined));
+  const lookup = events.flatMap((e, i) => (e.kind === 'status' && e.callback === undefined ? [i] : []));
+  if (lookup.length) {
+    const found = await store.get(WAMIDS, lookup.map((i) => (events[i] as { id: string }).id));
+    lookup.forEach((i, j) => { keys[i] = found[j]; });
+  }
+  return keys;
 }
 
 /** The store as one event of a batch sees it: what was read, then what the events before it wrote. */
