@@ -8,14 +8,13 @@
 // parseIncompletePhoneNumber at once, and makes three of Babel's helpers
 // cheaper (object spread, for-of over arrays, the class-call check);
 // test/phone-patch.test.ts checks that the patched and the stock library
-// answer identically. commander is patched in one line too (below).
+// answer identically. commander is patched in one line too (LINE_PATCHES).
 import { readFileSync, rmSync } from 'node:fs';
 import { build } from 'esbuild';
 
 const root = new URL('..', import.meta.url).pathname;
 const LIBPHONENUMBER = /libphonenumber-js[\\/]es6[\\/].*\.js$/;
-const MATCHES_ENTIRELY = /libphonenumber-js[\\/]es6[\\/]helpers[\\/]matchesEntirely\.js$/;
-/** The stock line, exactly as the library writes it; bundling stops if it changed. */
+/** matchesEntirely's line that compiles a RegExp on every call, and the line that keeps each compiled one. */
 const STOCK = "return new RegExp('^(?:' + regularExpressionText + ')$').test(text);";
 const CACHED = "let regExp = compiled.get(regularExpressionText);\n" +
   "  if (regExp === undefined) compiled.set(regularExpressionText, regExp = new RegExp('^(?:' + regularExpressionText + ')$'));\n" +
@@ -41,54 +40,49 @@ const FOR_OF_ARRAYS = 'function _createForOfIteratorHelperLoose(r, e) { if (Arra
  * result a character at a time (twice a parse); wa-guard hands it "+" and
  * ASCII digits only, which it would return unchanged: returned at once.
  */
-const INCOMPLETE = /libphonenumber-js[\\/]es6[\\/]parseIncompletePhoneNumber\.js$/;
 const INCOMPLETE_STOCK = "export default function parseIncompletePhoneNumber(string) {\n  var result = '';";
 const INCOMPLETE_FAST = "export default function parseIncompletePhoneNumber(string) {\n  if (/^\\+?[0-9]*$/.test(string)) return string;\n  var result = '';";
 /** Babel's guard against calling a class without `new`, which the library never does: one instanceof per object built. */
 const CLASS_CHECK = 'function _classCallCheck(a, n) { if (!(a instanceof n)) throw new TypeError("Cannot call a class as a function"); }';
 const NO_CLASS_CHECK = 'function _classCallCheck() {}';
 
-const patchLibphonenumber = {
-  name: 'patch-libphonenumber',
-  setup(bundle) {
-    bundle.onLoad({ filter: LIBPHONENUMBER }, ({ path }) => {
-      let source = readFileSync(path, 'utf8');
-      const stock = (line) => {
-        if (!source.includes(line)) throw new Error(`${path} changed: review the patch in bin/bundle.mjs before bundling`);
-      };
-      if (MATCHES_ENTIRELY.test(path)) {
-        stock(STOCK);
-        source = 'const compiled = new Map();\n' + source.replace(STOCK, () => CACHED);
-      }
-      if (INCOMPLETE.test(path)) {
-        stock(INCOMPLETE_STOCK);
-        source = source.replace(INCOMPLETE_STOCK, () => INCOMPLETE_FAST);
-      }
-      source = source.replaceAll(SPREAD, () => ASSIGN).replaceAll(FOR_OF, () => FOR_OF_ARRAYS).replaceAll(CLASS_CHECK, () => NO_CLASS_CHECK);
-      return { loader: 'js', contents: source };
-    });
-  },
-};
-
 /**
- * commander requires node:child_process when loaded, for git-style executable
- * subcommands, which wa-guard does not have; loading it (and net, dgram, …
- * with it) was a tenth of `--help`. The patched line loads it when a spawn is
- * asked for.
+ * Line patches: the file, its line exactly as the package writes it, and what
+ * replaces it (`header`: added at the top of the file; `holds`: what else the
+ * patch relies on). Bundling stops if a line changed: review the patch.
  */
-const COMMANDER_COMMAND = /commander[\\/]lib[\\/]command\.js$/;
-const CHILD_PROCESS = "const childProcess = require('node:child_process');";
-const LAZY_CHILD_PROCESS = "const childProcess = { spawn: (...args) => require('node:child_process').spawn(...args) };";
+const LINE_PATCHES = [
+  { file: /libphonenumber-js[\\/]es6[\\/]helpers[\\/]matchesEntirely\.js$/, stock: STOCK, patched: CACHED, header: 'const compiled = new Map();\n' },
+  { file: /libphonenumber-js[\\/]es6[\\/]parseIncompletePhoneNumber\.js$/, stock: INCOMPLETE_STOCK, patched: INCOMPLETE_FAST },
+  /**
+   * commander requires node:child_process when loaded, for git-style executable
+   * subcommands, which wa-guard does not have; loading it (and net, dgram, …
+   * with it) was a tenth of `--help`. The patched line loads it when a spawn is
+   * asked for, so commander must use nothing of it but spawn.
+   */
+  {
+    file: /commander[\\/]lib[\\/]command\.js$/,
+    stock: "const childProcess = require('node:child_process');",
+    patched: "const childProcess = { spawn: (...args) => require('node:child_process').spawn(...args) };",
+    holds: (source) => (source.match(/childProcess\.(\w+)/g) ?? []).every((use) => use === 'childProcess.spawn'),
+  },
+];
 
-const patchCommander = {
-  name: 'patch-commander',
+const patchDependencies = {
+  name: 'patch-dependencies',
   setup(bundle) {
-    bundle.onLoad({ filter: COMMANDER_COMMAND }, ({ path }) => {
-      const source = readFileSync(path, 'utf8');
-      if (!source.includes(CHILD_PROCESS) || (source.match(/childProcess\.(\w+)/g) ?? []).some((use) => use !== 'childProcess.spawn')) {
-        throw new Error(`${path} changed: review the patch in bin/bundle.mjs before bundling`);
+    bundle.onLoad({ filter: /(libphonenumber-js[\\/]es6[\\/].*|commander[\\/]lib[\\/]command)\.js$/ }, ({ path }) => {
+      let source = readFileSync(path, 'utf8');
+      for (const patch of LINE_PATCHES.filter(({ file }) => file.test(path))) {
+        if (!source.includes(patch.stock) || (patch.holds && !patch.holds(source))) {
+          throw new Error(`${path} changed: review the patch in bin/bundle.mjs before bundling`);
+        }
+        source = (patch.header ?? '') + source.replace(patch.stock, () => patch.patched);
       }
-      return { loader: 'js', contents: source.replace(CHILD_PROCESS, () => LAZY_CHILD_PROCESS) };
+      if (LIBPHONENUMBER.test(path)) {
+        source = source.replaceAll(SPREAD, () => ASSIGN).replaceAll(FOR_OF, () => FOR_OF_ARRAYS).replaceAll(CLASS_CHECK, () => NO_CLASS_CHECK);
+      }
+      return { loader: 'js', contents: source };
     });
   },
 };
@@ -115,6 +109,6 @@ await build({
   external: ['lmdb', 'ioredis', 'undici', 'cli-progress', '../package.json'],
   // CommonJS dependencies bundled into ESM call require() for Node's own modules.
   banner: { js: "import { createRequire as __waGuardRequire } from 'node:module'; const require = __waGuardRequire(import.meta.url);" },
-  plugins: [patchLibphonenumber, patchCommander],
+  plugins: [patchDependencies],
   logLevel: 'warning',
 });
