@@ -188,8 +188,8 @@ function headRecordKeys(format: Format, body: Buffer, ended: boolean, source: st
   const chunks = probe.push(body);
   const last = ended ? probe.end() : undefined;
   if (last) chunks.push(last);
-  const noRecords = new UsageError(`${source}: the file holds no records${format === 'json' ? ' (an empty array)' : ''}`);
-  if (chunks.length === 0) throw ended ? noRecords : new UsageError(`${source}: the first record is longer than ${HEAD_BYTES >> 10} KiB`);
+  const noRecords = (): UsageError => new UsageError(`${source}: the file holds no records${format === 'json' ? ' (an empty array)' : ''}`);
+  if (chunks.length === 0) throw ended ? noRecords() : new UsageError(`${source}: the first record is longer than ${HEAD_BYTES >> 10} KiB`);
   // Parsing with no phone column yet still reports broken JSON with its line.
   const processor = new ChunkProcessor({
     source, format, delimiter: ',', columns: [], phone: [], optOut: [], country: undefined,
@@ -197,7 +197,7 @@ function headRecordKeys(format: Format, body: Buffer, ended: boolean, source: st
   });
   const objects = chunks.flatMap((chunk) => processor.headObjects(chunk.bytes, chunk.startLine));
   if (objects.length === 0) {
-    if (ended && chunks.every((chunk) => chunk.bytes.toString().trim() === '')) throw noRecords;
+    if (ended && chunks.every((chunk) => chunk.bytes.toString().trim() === '')) throw noRecords();
     throw new UsageError(`${source}: the first record is not a JSON object`);
   }
   const keys = new Set<string>();
