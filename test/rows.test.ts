@@ -73,8 +73,6 @@ describe('WaIdSet', () => {
     expect(set.add(628123, 5)).toBe(true);
     expect(set.add(628123, 9)).toBe(false);
     expect(set.get(628123)).toBe(5);
-    set.set(628123, 7);
-    expect(set.get(628123)).toBe(7);
     expect(set.get(1)).toBe(-1);
   });
 });

@@ -83,11 +83,6 @@ export class WaIdSet {
     return true;
   }
 
-  /** Adds key with value, or replaces the value of a key already there. */
-  set(key: number, value: number): void {
-    this.setValue(this.insert(key), 0, value);
-  }
-
   private grow(): void {
     const { keys: oldKeys, values: oldValues, stride } = this;
     this.allocate((this.mask + 1) * 2);
