@@ -30,6 +30,9 @@ const contenders = [
 ];
 if (!python) console.log('(the Python peer is skipped: no python3 with phonenumbers; on Debian: apt-get install python3-phonenumbers)');
 
+/** Peak RSS in MB, from the last line /usr/bin/time -f %M printed (KB). */
+const peakMb = (result) => Math.round(Number(result.stderr.trim().split('\n').at(-1)) / 1024);
+
 const runs = new Map(contenders.map((c) => [c.name, []]));
 for (let round = 0; round < rounds; round++) {
   for (const c of contenders) {
@@ -39,7 +42,7 @@ for (let round = 0; round < rounds; round++) {
     const result = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', maxBuffer: 1 << 24 });
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     if (result.status !== 0) throw new Error(`${c.name} failed: ${result.stderr}`);
-    const rssMb = time ? Math.round(Number(result.stderr.trim().split('\n').at(-1)) / 1024) : undefined;
+    const rssMb = time ? peakMb(result) : undefined;
     runs.get(c.name).push({ seconds, rssMb });
   }
 }
@@ -68,6 +71,5 @@ if (time && rows >= 100_000) {
   const cmd = contenders[0].cmd.map((arg) => (arg === input ? small : arg));
   const result = spawnSync(time, ['-f', '%M', ...cmd], { encoding: 'utf8' });
   if (result.status !== 0) throw new Error(`wa-guard clean failed: ${result.stderr}`);
-  const smallMb = Math.round(Number(result.stderr.trim().split('\n').at(-1)) / 1024);
-  console.log(`wa-guard clean peak RSS: ${smallMb} MB on ${(rows / 10).toLocaleString('en-US')} rows, ${median(runs.get('wa-guard clean').map((r) => r.rssMb))} MB on ${rows.toLocaleString('en-US')}`);
+  console.log(`wa-guard clean peak RSS: ${peakMb(result)} MB on ${(rows / 10).toLocaleString('en-US')} rows, ${median(runs.get('wa-guard clean').map((r) => r.rssMb))} MB on ${rows.toLocaleString('en-US')}`);
 }
