@@ -134,6 +134,21 @@ export function storeContract(open: () => Promise<Store>, spec: () => string): v
     });
   });
 
+  it('reads lazily when asked: read(i) is what values[i] would be, and the writes land', async () => {
+    await withStore(async (store) => {
+      await store.set('status', [{ key: 'a', value: '1' }, { key: 'b', value: '2', ttlMs: 60_000 }]);
+      const reads = [{ namespace: 'status', key: 'a' }, { namespace: 'status', key: 'b' }, { namespace: 'blacklist', key: 'a' }, { namespace: 'status', key: 'none' }];
+      const eager = await store.transact(reads, (values, read) => ({ writes: [], result: [values, reads.map((_, i) => read(i))] }));
+      expect(eager).toEqual([['1', '2', undefined, undefined], ['1', '2', undefined, undefined]]);
+      const lazy = await store.transact(reads, (_, read) => ({
+        writes: [{ namespace: 'status', key: 'c', value: `${read(1)}+${read(1)}` }, { namespace: 'status', key: 'a', value: 'changed' }],
+        result: [read(3), read(0), read(2)],
+      }), { lazy: true });
+      expect(lazy).toEqual([undefined, '1', undefined]);
+      expect(await store.get('status', ['a', 'c'])).toEqual(['changed', '2+2']);
+    });
+  });
+
   it('clears one namespace and says how many entries it held', async () => {
     await withStore(async (store) => {
       await store.set('status', [{ key: 'a', value: '1' }, { key: 'b', value: '2' }]);

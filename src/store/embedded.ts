@@ -4,7 +4,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { createRequire } from 'node:module';
 import type { Database, RootDatabase } from 'lmdb';
 import { CliError, describeFsError } from '../errors.js';
-import type { Store, StoreEntry, StoreKey, StoreWrite, TransactOptions } from './store.js';
+import type { Decide, Store, StoreEntry, StoreKey, TransactOptions } from './store.js';
 import { gcra } from './rate.js';
 
 /** The data file inside the store directory (LMDB adds `wa-guard.mdb-lock` beside it). */
@@ -232,7 +232,7 @@ export class EmbeddedStore implements Store {
     });
   }
 
-  async transact<T>(reads: readonly StoreKey[], decide: (values: (string | undefined)[]) => { writes: StoreWrite[]; result: T }, options: TransactOptions = {}): Promise<T> {
+  async transact<T>(reads: readonly StoreKey[], decide: Decide<T>, options: TransactOptions = {}): Promise<T> {
     let durable = false;
     // Sub-databases are opened before the transaction: opening one inside it reads from a stale snapshot.
     const dbs = reads.map(({ namespace }) => this.db(namespace));
@@ -240,13 +240,29 @@ export class EmbeddedStore implements Store {
       const now = Date.now();
       // Lists that are empty (the journal before any send, strikes below the threshold) cost one probe, not one a key.
       const empty = new Map<Database<Stored, string>, boolean>();
-      const values = reads.map(({ key }, i) => {
+      const fetch = (i: number): string | undefined => {
         const db = dbs[i]!;
         let none = empty.get(db);
         if (none === undefined) empty.set(db, none = reads.length > 1 && isEmpty(db));
-        return none ? undefined : live(db.get(key), now);
-      });
-      const { writes, result } = decide(values);
+        return none ? undefined : live(db.get(reads[i]!.key), now);
+      };
+      let values: (string | undefined)[] = [];
+      let read: (i: number) => string | undefined;
+      if (options.lazy) {
+        const fetched = new Array<string | undefined>(reads.length);
+        const done = new Uint8Array(reads.length);
+        read = (i) => {
+          if (done[i] === 0) {
+            done[i] = 1;
+            fetched[i] = fetch(i);
+          }
+          return fetched[i];
+        };
+      } else {
+        values = reads.map((_, i) => fetch(i));
+        read = (i) => values[i];
+      }
+      const { writes, result } = decide(values, read);
       for (const w of writes) {
         const db = this.db(w.namespace);
         if (w.value === undefined) db.removeSync(w.key);

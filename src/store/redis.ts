@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { CliError } from '../errors.js';
-import { redactUrl, type Store, type StoreEntry, type StoreKey, type StoreWrite } from './store.js';
+import { redactUrl, type Decide, type Store, type StoreEntry, type StoreKey, type StoreWrite } from './store.js';
 
 const PREFIX = 'wa-guard:';
 const BATCH = 1000;
@@ -152,7 +152,7 @@ export class RedisStore implements Store {
     return taken;
   }
 
-  async transact<T>(reads: readonly StoreKey[], decide: (values: (string | undefined)[]) => { writes: StoreWrite[]; result: T }): Promise<T> {
+  async transact<T>(reads: readonly StoreKey[], decide: Decide<T>): Promise<T> {
     const attempt = async (): Promise<T> => {
       const conn = await this.transactions();
       const keys = reads.map((r) => this.key(r.namespace, r.key));
@@ -161,7 +161,9 @@ export class RedisStore implements Store {
         const values = keys.length ? await conn.mget(...keys) : [];
         let decided: { writes: StoreWrite[]; result: T };
         try {
-          decided = decide(values.map((v) => v ?? undefined));
+          const got = values.map((v) => v ?? undefined);
+          // Every key is watched and read, whether decide looks at it or not (also with `lazy`).
+          decided = decide(got, (i) => got[i]);
         } catch (err) {
           await conn.unwatch();
           throw err;

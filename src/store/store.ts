@@ -24,7 +24,16 @@ export interface TransactOptions {
    * work done. Default true.
    */
   durable?: boolean;
+  /**
+   * Read a key only when `decide` asks for it through `read(i)`; `values` is
+   * then empty. For decisions that look at a few of many keys they may need.
+   * (The embedded store; Redis reads and watches them all first.)
+   */
+  lazy?: boolean;
 }
+
+/** What `decide` is given: the values of the reads, in order, and `read(i)`, the value of read i (the only way in with `lazy`). */
+export type Decide<T> = (values: readonly (string | undefined)[], read: (i: number) => string | undefined) => { writes: StoreWrite[]; result: T };
 
 export interface StoreKey {
   namespace: string;
@@ -59,7 +68,7 @@ export interface Store {
    * `reads` and returns the writes to make; no other process changes those
    * keys in between (it may be called again if one tried). Resolves with its result.
    */
-  transact<T>(reads: readonly StoreKey[], decide: (values: (string | undefined)[]) => { writes: StoreWrite[]; result: T }, options?: TransactOptions): Promise<T>;
+  transact<T>(reads: readonly StoreKey[], decide: Decide<T>, options?: TransactOptions): Promise<T>;
   /** Resolves when every write so far is on disk (the embedded store; Redis has nothing to wait for). */
   sync(): Promise<void>;
   /**

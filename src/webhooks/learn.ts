@@ -121,9 +121,10 @@ function waIdOf(value: unknown): string | undefined {
 export const BATCH = 5000;
 
 /**
- * The store entries an event may read, one field each. Every write an event
- * makes lands on one of its own fields (or on a list nothing here reads), so
- * the events after it in a batch see it.
+ * The store entries an event may read or write, one field each. Every write
+ * an event makes lands on one of its own fields (or on a list nothing here
+ * reads), so the events after it in a batch see it. A field is read from the
+ * store only when the event looks at it.
  */
 const F_SEEN = 0, F_TEMPLATE = 1, F_BLACKLIST = 2, F_STRIKES = 3, F_EVIDENCE = 4, F_INBOUND = 5, F_OPTOUT = 6, F_STATUS = 7, F_JOURNAL = 8;
 /** Each field's namespace, in the order of the field numbers above. */
@@ -132,7 +133,7 @@ const FIELDS = FIELD_NAMESPACES.length;
 const FIELD_OF = new Map(FIELD_NAMESPACES.map((namespace, field) => [namespace, field]));
 
 /**
- * The keys a batch of events reads, each once, and where each event finds its
+ * The keys a batch of events may read, each once, and where each event finds its
  * fields: event i's field f is `reads[slots[i * FIELDS + f]]` (-1: not read).
  * `journalKeys[i]`: the send journal's row of status i, if known.
  */
@@ -185,7 +186,7 @@ function planReads(events: readonly Event[], journalKeys: readonly (string | und
           wantOfNumber(F_INBOUND, w);
           wantOfNumber(F_OPTOUT, w);
         } else {
-          // A failure may opt the number out (131050): read, so that later events of the batch see it.
+          // A failure may opt the number out (131050): planned, so that later events of the batch see it.
           if (e.status === 'failed') wantOfNumber(F_OPTOUT, w);
           else wantOfNumber(F_STATUS, '+' + w);
           const journalKey = journalKeys[i];
@@ -207,22 +208,25 @@ export async function learn(store: Store, events: readonly Event[], settings: Le
   for (let at = 0; at < events.length; at += BATCH) {
     const batch = events.slice(at, at + BATCH);
     const { reads, slots } = planReads(batch, await journalKeysOf(store, batch));
-    const results = await store.transact(reads, (values) => {
-      const view = new BatchView(slots, values, reads);
-      const outcomes = batch.map((event, i) => {
+    // Lazy: most events need a few of the fields planned for them (a delivery
+    // reads its cached status only when older evidence exists), a third fewer reads.
+    const tally = await store.transact(reads, (_, read) => {
+      const view = new BatchView(slots, read, reads);
+      for (let i = 0; i < batch.length; i++) {
         view.base = i * FIELDS;
-        return decide(event, view, settings, now);
-      });
-      return { writes: view.writes, result: outcomes };
-    }, { durable: false });
-    results.forEach((changes, i) => {
-      const e = batch[i]!;
-      bump(learned.events, e.kind === 'status' ? `status:${e.status}` : e.kind);
-      if (changes.length === 0) learned.unchanged++;
-      else for (const change of changes) bump(learned.changes, change);
-    });
+        view.eventChanged = false;
+        decide(batch[i]!, view, settings, now);
+        if (!view.eventChanged) view.unchanged++;
+      }
+      return { writes: view.writes, result: view };
+    }, { durable: false, lazy: true });
+    for (const e of batch) bump(learned.events, e.kind === 'status' ? STATUS_EVENTS[e.status] : e.kind);
+    for (const change in tally.changes) bump(learned.changes, change, tally.changes[change]);
+    learned.unchanged += tally.unchanged;
   }
 }
+
+const STATUS_EVENTS = { sent: 'status:sent', delivered: 'status:delivered', read: 'status:read', failed: 'status:failed' };
 
 /** Each status's send-journal row: named by our callback data, else found by its wamid. */
 async function journalKeysOf(store: Store, events: readonly Event[]): Promise<(string | undefined)[]> {
@@ -235,17 +239,29 @@ async function journalKeysOf(store: Store, events: readonly Event[]): Promise<(s
   return keys;
 }
 
-/** The store as one event of a batch sees it: what was read, then what the events before it wrote. */
+/** The store as one event of a batch sees it: what the events before it wrote, else what is stored. */
 class BatchView {
   /** The event's first slot. */
   base = 0;
   readonly writes: StoreWrite[] = [];
+  /** What the batch changed, counted by name; events that changed nothing. */
+  readonly changes: Record<string, number> = {};
+  unchanged = 0;
+  /** Whether the current event changed anything. */
+  eventChanged = false;
+  /** By slot: the value the batch wrote, where written[slot] is 1. */
+  private readonly wrote: (string | undefined)[];
+  private readonly written: Uint8Array;
 
-  constructor(private readonly slots: Int32Array, private readonly values: (string | undefined)[], private readonly reads: readonly StoreKey[]) {}
+  constructor(private readonly slots: Int32Array, private readonly read: (slot: number) => string | undefined, private readonly reads: readonly StoreKey[]) {
+    this.wrote = new Array<string | undefined>(reads.length);
+    this.written = new Uint8Array(reads.length);
+  }
 
   get(field: number): string | undefined {
     const slot = this.slots[this.base + field]!;
-    return slot < 0 ? undefined : this.values[slot];
+    if (slot < 0) return undefined;
+    return this.written[slot] === 1 ? this.wrote[slot] : this.read(slot);
   }
 
   /** The key the event reads in that field (undefined: none). */
@@ -254,13 +270,19 @@ class BatchView {
     return slot < 0 ? undefined : this.reads[slot]!.key;
   }
 
+  changed(what: string): void {
+    this.changes[what] = (this.changes[what] ?? 0) + 1;
+    this.eventChanged = true;
+  }
+
   write(w: StoreWrite): void {
     const field = FIELD_OF.get(w.namespace);
     if (field !== undefined) {
       const slot = this.slots[this.base + field]!;
-      // Else a later event of the batch would read a stale value: planReads must read it.
+      // Else a later event of the batch would read a stale value: planReads must plan it.
       if (slot < 0 || this.reads[slot]!.key !== w.key) throw new Error(`internal error: ${w.namespace} ${w.key} written but not read`);
-      this.values[slot] = w.value;
+      this.wrote[slot] = w.value;
+      this.written[slot] = 1;
     }
     this.writes.push(w);
   }
@@ -279,24 +301,21 @@ function seenKey(e: Event): string | undefined {
   return undefined;
 }
 
-const NO_CHANGES: readonly string[] = [];
-
-/** Writes what one event teaches, given the store as the events before it left it; returns the changes (none when it teaches nothing new). */
-function decide(e: Event, view: BatchView, settings: LearnSettings, now: Date): readonly string[] {
+/** Writes what one event teaches, given the store as the events before it left it, and counts what it changed. */
+function decide(e: Event, view: BatchView, settings: LearnSettings, now: Date): void {
   const seen = view.key(F_SEEN);
   if (seen !== undefined) {
-    if (view.get(F_SEEN) !== undefined) return NO_CHANGES;
+    if (view.get(F_SEEN) !== undefined) return;
     view.write({ namespace: SEEN, key: seen, value: '1', ttlMs: SEEN_TTL_MS });
   }
-  const changes: string[] = [];
   if (e.kind === 'template') {
     const key = view.key(F_TEMPLATE)!;
     const before = parse(view.get(F_TEMPLATE));
     const beforeAt = Number(before.at);
-    if (beforeAt > e.at || (beforeAt === e.at && before.event === e.event)) return changes; // older, or this very event
+    if (beforeAt > e.at || (beforeAt === e.at && before.event === e.event)) return; // older, or this very event
     view.write({ namespace: TEMPLATE_STATUS, key, value: JSON.stringify({ event: e.event, at: e.at }) });
-    changes.push(`template_${e.event.toLowerCase()}`);
-    return changes;
+    view.changed(`template_${e.event.toLowerCase()}`);
+    return;
   }
   const waId = e.waId;
   const atMs = e.at * 1000;
@@ -309,26 +328,27 @@ function decide(e: Event, view: BatchView, settings: LearnSettings, now: Date): 
     if (e.at > lastEvidence) view.write({ namespace: EVIDENCE, key: waId, value: String(e.at), ttlMs: 365 * DAY_MS });
     if (listed !== undefined && UNDELIVERABLE_REASONS.has(parseBlacklistEntry(listed).reason)) {
       view.write({ namespace: BLACKLIST, key: waId });
-      changes.push('blacklist_lifted');
+      view.changed('blacklist_lifted');
     }
     if (strikes !== undefined) view.write({ namespace: STRIKES, key: waId });
   };
   switch (e.kind) {
     case 'inbound': {
       const inbound = view.get(F_INBOUND);
-      const optout = view.get(F_OPTOUT);
-      const before = optout === undefined ? undefined : parseOptOut(optout);
       if (inbound === undefined || Date.parse(inbound) < atMs) {
         view.write({ namespace: INBOUND, key: waId, value: isoSeconds(e.at), ttlMs: 30 * DAY_MS });
-        changes.push('care_window_opened');
+        view.changed('care_window_opened');
       }
       reachable();
+      if (e.word === undefined) break;
+      const optout = view.get(F_OPTOUT);
+      const before = optout === undefined ? undefined : parseOptOut(optout);
       if (e.word === 'stop' && !(before?.scope === 'all' && Date.parse(before.at) >= atMs)) {
         view.write(optOutWrite({ waId, source: 'webhook:stop-word', scope: 'all' }, new Date(atMs)));
-        changes.push('opted_out');
+        view.changed('opted_out');
       } else if (e.word === 'start' && before !== undefined && Date.parse(before.at) <= atMs) {
         view.write({ namespace: OPTOUT, key: waId });
-        changes.push('opt_out_lifted');
+        view.changed('opt_out_lifted');
       }
       break;
     }
@@ -339,11 +359,11 @@ function decide(e: Event, view: BatchView, settings: LearnSettings, now: Date): 
       if (e.stop) {
         if (!before || before.scope !== 'all') {
           view.write(optOutWrite({ waId, source: 'webhook:user_preferences', scope: 'marketing' }, new Date(atMs)));
-          changes.push('opted_out_of_marketing');
+          view.changed('opted_out_of_marketing');
         }
       } else if (before && before.scope === 'marketing') {
         view.write({ namespace: OPTOUT, key: waId });
-        changes.push('marketing_resumed');
+        view.changed('marketing_resumed');
       }
       break;
     }
@@ -357,12 +377,12 @@ function decide(e: Event, view: BatchView, settings: LearnSettings, now: Date): 
         if (!(cached.status === 'valid' && cached.source === 'delivery' && Date.parse(String(cached.checked_at)) >= atMs)) {
           // The entry verify writes, built by hand: it is the hottest line of an ingest (waId is digits only).
           view.write({ namespace: STATUS, key: '+' + waId, value: `{"status":"valid","wa_id":"${waId}","checked_at":"${isoSeconds(e.at)}","source":"delivery"}`, ttlMs: 30 * DAY_MS });
-          changes.push('cache_valid');
+          view.changed('cache_valid');
         }
         reachable();
         if (entry && journalKey && (entry.status === 'unknown' || entry.status === 'inflight')) {
           view.write({ namespace: JOURNAL, key: journalKey, value: JSON.stringify({ ...entry, status: 'sent', wamid: e.id, at: now.toISOString(), reason: `accepted: a ${e.status} webhook arrived` }), ttlMs: JOURNAL_TTL_MS });
-          changes.push('journal_unknown_to_sent');
+          view.changed('journal_unknown_to_sent');
         }
         break;
       }
@@ -370,24 +390,23 @@ function decide(e: Event, view: BatchView, settings: LearnSettings, now: Date): 
       if (action === 'undeliverable' && e.at >= lastEvidence) {
         const strike = strikeWrites(strikes, listed, { waId, reason: UNDELIVERABLE_REASON, source: 'webhook', ttlMs: settings.undeliverableTtlMs }, settings.strikes, now);
         for (const w of strike.writes) view.write(w);
-        changes.push(strike.blacklisted ? 'blacklisted' : 'strike');
+        view.changed(strike.blacklisted ? 'blacklisted' : 'strike');
         view.write({ namespace: EVIDENCE, key: waId, value: String(e.at), ttlMs: 365 * DAY_MS });
       } else if (action === 'optout') {
         view.write(optOutWrite({ waId, source: 'webhook:131050', scope: 'marketing' }, new Date(atMs)));
-        changes.push('opted_out_of_marketing');
+        view.changed('opted_out_of_marketing');
       } else if (action === 'capped') {
         view.write({ namespace: CAPPED, key: waId, value: isoSeconds(e.at), ttlMs: DAY_MS });
-        changes.push('capped');
+        view.changed('capped');
       }
       if (entry && journalKey && entry.status !== 'failed') {
         const code = e.code;
         view.write({ namespace: JOURNAL, key: journalKey, value: JSON.stringify({ ...entry, status: 'failed', wamid: e.id, ...(code === undefined ? {} : { code, title: codeInfo(code).title }), at: now.toISOString(), reason: 'failed, as a status webhook said' }), ttlMs: JOURNAL_TTL_MS });
-        changes.push('journal_failed');
+        view.changed('journal_failed');
       }
       break;
     }
   }
-  return changes;
 }
 
 let isoDay = NaN;
