@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { isoSeconds } from '../dist/webhooks/learn.js';
+import { isoSeconds, type Event } from '../dist/webhooks/learn.js';
+import { packEvents, unpackEvents } from '../dist/webhooks/reader.js';
 
 describe('isoSeconds', () => {
   it('writes an event time exactly as Date#toISOString does, across days, years and the largest times an event may carry', () => {
@@ -8,5 +9,27 @@ describe('isoSeconds', () => {
     for (let i = 0; i < 2_000; i++) times.push(1 + Math.floor(Math.random() * 999_999_999_999));
     // In order and shuffled: the cached day must never leak into another day's time.
     for (const t of [...times, ...times.sort(() => Math.random() - 0.5)]) expect(isoSeconds(t)).toBe(new Date(t * 1000).toISOString());
+  });
+});
+
+describe('events between threads', () => {
+  it('arrive as they were read: every kind and form, absent fields absent, any text', () => {
+    const events: Event[] = [
+      { kind: 'inbound', id: 'wamid.in.1', waId: '628120000001', at: 1_795_600_000, word: undefined },
+      { kind: 'inbound', id: 'wamid.in.2', waId: '628120000002', at: 1, word: 'stop' },
+      { kind: 'inbound', id: 'wamid.in.3', waId: '628120000003', at: 999_999_999_999, word: 'start' },
+      { kind: 'status', id: 'wamid.1', status: 'sent', waId: '491701234567', at: 2, callback: 'camp:1', code: undefined },
+      { kind: 'status', id: 'wamid.2', status: 'delivered', waId: '491701234567', at: 3, callback: '', code: undefined },
+      { kind: 'status', id: 'wamid.3', status: 'read', waId: '491701234567', at: 4, callback: undefined, code: undefined },
+      { kind: 'status', id: 'line\nbreak\u0000nul', status: 'failed', waId: '491701234567', at: 5, callback: 'ünïcödé 👋', code: 131026 },
+      { kind: 'status', id: '', status: 'failed', waId: '491701234567', at: 6, callback: undefined, code: -(2 ** 40) },
+      { kind: 'preference', waId: '628120000004', at: 7, stop: true },
+      { kind: 'preference', waId: '628120000004', at: 8, stop: false },
+      { kind: 'template', name: 'promo_may', language: 'pt_BR', event: 'PAUSED', at: 9 },
+      { kind: 'template', name: '', language: '', event: 'DISABLED', at: 0 },
+    ];
+    const across = structuredClone(packEvents(events));
+    expect(unpackEvents(across)).toStrictEqual(events);
+    expect(unpackEvents(structuredClone(packEvents([])))).toStrictEqual([]);
   });
 });

@@ -1,6 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { UsageError } from '../errors.js';
-import { readEvents } from './reader.js';
+import { packEvents, readEvents } from './reader.js';
 
 const { sources, stopWords, startWords } = workerData as { sources: string[]; stopWords: string[]; startWords: string[] };
 /** Batches the main thread may still take before this thread waits: two ahead. */
@@ -15,7 +15,8 @@ try {
   for await (const batch of readEvents(sources, { stopWords: new Set(stopWords), startWords: new Set(startWords) })) {
     while (credit === 0) await new Promise<void>((resolve) => { more = resolve; });
     credit--;
-    parentPort!.postMessage({ batch });
+    const { events, ...rest } = batch;
+    parentPort!.postMessage({ batch: rest, events: packEvents(events) });
   }
   parentPort!.postMessage({ done: true });
 } catch (err) {
