@@ -83,7 +83,11 @@ export function strikeWrites(strikes: string | undefined, listed: string | undef
   let count = 0;
   try { count = Number((JSON.parse(strikes ?? '{}') as { strikes?: unknown }).strikes) || 0; } catch { /* damaged: start again */ }
   count++;
-  if (count >= threshold) return { writes: [blacklistWrite(listed, item, now), { namespace: STRIKES, key: item.waId }], blacklisted: true };
+  if (count >= threshold) {
+    const writes = [blacklistWrite(listed, item, now)];
+    if (strikes !== undefined) writes.push({ namespace: STRIKES, key: item.waId });
+    return { writes, blacklisted: true };
+  }
   const at = now.toISOString();
   return { writes: [{ namespace: STRIKES, key: item.waId, value: JSON.stringify({ strikes: count, last_seen: at }) }], blacklisted: false };
 }

@@ -218,7 +218,7 @@ export async function learn(store: Store, events: readonly Event[], settings: Le
         decide(batch[i]!, view, settings, now);
         if (!view.eventChanged) view.unchanged++;
       }
-      return { writes: view.writes, result: view };
+      return { writes: view.writes(), result: view };
     }, { durable: false, lazy: true });
     for (const e of batch) bump(learned.events, e.kind === 'status' ? STATUS_EVENTS[e.status] : e.kind);
     for (const change in tally.changes) bump(learned.changes, change, tally.changes[change]);
@@ -243,18 +243,21 @@ async function journalKeysOf(store: Store, events: readonly Event[]): Promise<(s
 class BatchView {
   /** The event's first slot. */
   base = 0;
-  readonly writes: StoreWrite[] = [];
   /** What the batch changed, counted by name; events that changed nothing. */
   readonly changes: Record<string, number> = {};
   unchanged = 0;
   /** Whether the current event changed anything. */
   eventChanged = false;
-  /** By slot: the value the batch wrote, where written[slot] is 1. */
+  /** By slot: the last value the batch wrote there (undefined: deleted), where written[slot] is 1. */
   private readonly wrote: (string | undefined)[];
+  private readonly ttls: (number | undefined)[];
   private readonly written: Uint8Array;
+  /** Writes to lists no event reads. */
+  private readonly unread: StoreWrite[] = [];
 
   constructor(private readonly slots: Int32Array, private readonly read: (slot: number) => string | undefined, private readonly reads: readonly StoreKey[]) {
     this.wrote = new Array<string | undefined>(reads.length);
+    this.ttls = new Array<number | undefined>(reads.length);
     this.written = new Uint8Array(reads.length);
   }
 
@@ -275,16 +278,30 @@ class BatchView {
     this.eventChanged = true;
   }
 
+  /** Sets (or, value undefined, deletes) the event's entry in that field. */
+  set(field: number, value: string | undefined, ttlMs?: number): void {
+    const slot = this.slots[this.base + field]!;
+    // Else a later event of the batch would read a stale value: planReads must plan it.
+    if (slot < 0) throw new Error(`internal error: ${FIELD_NAMESPACES[field]} written but not planned`);
+    this.wrote[slot] = value;
+    this.ttls[slot] = ttlMs;
+    this.written[slot] = 1;
+  }
+
   write(w: StoreWrite): void {
     const field = FIELD_OF.get(w.namespace);
-    if (field !== undefined) {
-      const slot = this.slots[this.base + field]!;
-      // Else a later event of the batch would read a stale value: planReads must plan it.
-      if (slot < 0 || this.reads[slot]!.key !== w.key) throw new Error(`internal error: ${w.namespace} ${w.key} written but not read`);
-      this.wrote[slot] = w.value;
-      this.written[slot] = 1;
+    if (field === undefined) this.unread.push(w);
+    else if (this.key(field) !== w.key) throw new Error(`internal error: ${w.namespace} ${w.key} written but not planned`);
+    else this.set(field, w.value, w.ttlMs);
+  }
+
+  /** What the batch writes: the last write to each key (a number's status events often come in threes). */
+  writes(): StoreWrite[] {
+    const writes = this.unread;
+    for (let slot = 0; slot < this.written.length; slot++) {
+      if (this.written[slot] === 1) writes.push({ namespace: this.reads[slot]!.namespace, key: this.reads[slot]!.key, value: this.wrote[slot], ttlMs: this.ttls[slot] });
     }
-    this.writes.push(w);
+    return writes;
   }
 }
 
@@ -306,37 +323,35 @@ function decide(e: Event, view: BatchView, settings: LearnSettings, now: Date): 
   const seen = view.key(F_SEEN);
   if (seen !== undefined) {
     if (view.get(F_SEEN) !== undefined) return;
-    view.write({ namespace: SEEN, key: seen, value: '1', ttlMs: SEEN_TTL_MS });
+    view.set(F_SEEN, '1', SEEN_TTL_MS);
   }
   if (e.kind === 'template') {
-    const key = view.key(F_TEMPLATE)!;
     const before = parse(view.get(F_TEMPLATE));
     const beforeAt = Number(before.at);
     if (beforeAt > e.at || (beforeAt === e.at && before.event === e.event)) return; // older, or this very event
-    view.write({ namespace: TEMPLATE_STATUS, key, value: JSON.stringify({ event: e.event, at: e.at }) });
+    view.set(F_TEMPLATE, JSON.stringify({ event: e.event, at: e.at }));
     view.changed(`template_${e.event.toLowerCase()}`);
     return;
   }
   const waId = e.waId;
   const atMs = e.at * 1000;
-  const listed = view.get(F_BLACKLIST);
-  const strikes = view.get(F_STRIKES);
   const lastEvidence = Number(view.get(F_EVIDENCE) ?? 0) || 0;
   /** Delivery evidence: the number is reachable, whatever an older 131026 said. */
   const reachable = (): void => {
     if (e.at < lastEvidence) return;
-    if (e.at > lastEvidence) view.write({ namespace: EVIDENCE, key: waId, value: String(e.at), ttlMs: 365 * DAY_MS });
+    if (e.at > lastEvidence) view.set(F_EVIDENCE, String(e.at), 365 * DAY_MS);
+    const listed = view.get(F_BLACKLIST);
     if (listed !== undefined && UNDELIVERABLE_REASONS.has(parseBlacklistEntry(listed).reason)) {
-      view.write({ namespace: BLACKLIST, key: waId });
+      view.set(F_BLACKLIST, undefined);
       view.changed('blacklist_lifted');
     }
-    if (strikes !== undefined) view.write({ namespace: STRIKES, key: waId });
+    if (view.get(F_STRIKES) !== undefined) view.set(F_STRIKES, undefined);
   };
   switch (e.kind) {
     case 'inbound': {
       const inbound = view.get(F_INBOUND);
       if (inbound === undefined || Date.parse(inbound) < atMs) {
-        view.write({ namespace: INBOUND, key: waId, value: isoSeconds(e.at), ttlMs: 30 * DAY_MS });
+        view.set(F_INBOUND, isoSeconds(e.at), 30 * DAY_MS);
         view.changed('care_window_opened');
       }
       reachable();
@@ -347,7 +362,7 @@ function decide(e: Event, view: BatchView, settings: LearnSettings, now: Date): 
         view.write(optOutWrite({ waId, source: 'webhook:stop-word', scope: 'all' }, new Date(atMs)));
         view.changed('opted_out');
       } else if (e.word === 'start' && before !== undefined && Date.parse(before.at) <= atMs) {
-        view.write({ namespace: OPTOUT, key: waId });
+        view.set(F_OPTOUT, undefined);
         view.changed('opt_out_lifted');
       }
       break;
@@ -362,7 +377,7 @@ function decide(e: Event, view: BatchView, settings: LearnSettings, now: Date): 
           view.changed('opted_out_of_marketing');
         }
       } else if (before && before.scope === 'marketing') {
-        view.write({ namespace: OPTOUT, key: waId });
+        view.set(F_OPTOUT, undefined);
         view.changed('marketing_resumed');
       }
       break;
@@ -376,22 +391,22 @@ function decide(e: Event, view: BatchView, settings: LearnSettings, now: Date): 
         const cached = e.at > lastEvidence ? {} : parse(view.get(F_STATUS));
         if (!(cached.status === 'valid' && cached.source === 'delivery' && Date.parse(String(cached.checked_at)) >= atMs)) {
           // The entry verify writes, built by hand: it is the hottest line of an ingest (waId is digits only).
-          view.write({ namespace: STATUS, key: '+' + waId, value: `{"status":"valid","wa_id":"${waId}","checked_at":"${isoSeconds(e.at)}","source":"delivery"}`, ttlMs: 30 * DAY_MS });
+          view.set(F_STATUS, `{"status":"valid","wa_id":"${waId}","checked_at":"${isoSeconds(e.at)}","source":"delivery"}`, 30 * DAY_MS);
           view.changed('cache_valid');
         }
         reachable();
         if (entry && journalKey && (entry.status === 'unknown' || entry.status === 'inflight')) {
-          view.write({ namespace: JOURNAL, key: journalKey, value: JSON.stringify({ ...entry, status: 'sent', wamid: e.id, at: now.toISOString(), reason: `accepted: a ${e.status} webhook arrived` }), ttlMs: JOURNAL_TTL_MS });
+          view.set(F_JOURNAL, JSON.stringify({ ...entry, status: 'sent', wamid: e.id, at: now.toISOString(), reason: `accepted: a ${e.status} webhook arrived` }), JOURNAL_TTL_MS);
           view.changed('journal_unknown_to_sent');
         }
         break;
       }
       const action = e.code === undefined ? 'recipient' : codeInfo(e.code).action;
       if (action === 'undeliverable' && e.at >= lastEvidence) {
-        const strike = strikeWrites(strikes, listed, { waId, reason: UNDELIVERABLE_REASON, source: 'webhook', ttlMs: settings.undeliverableTtlMs }, settings.strikes, now);
+        const strike = strikeWrites(view.get(F_STRIKES), view.get(F_BLACKLIST), { waId, reason: UNDELIVERABLE_REASON, source: 'webhook', ttlMs: settings.undeliverableTtlMs }, settings.strikes, now);
         for (const w of strike.writes) view.write(w);
         view.changed(strike.blacklisted ? 'blacklisted' : 'strike');
-        view.write({ namespace: EVIDENCE, key: waId, value: String(e.at), ttlMs: 365 * DAY_MS });
+        view.set(F_EVIDENCE, String(e.at), 365 * DAY_MS);
       } else if (action === 'optout') {
         view.write(optOutWrite({ waId, source: 'webhook:131050', scope: 'marketing' }, new Date(atMs)));
         view.changed('opted_out_of_marketing');
@@ -401,7 +416,7 @@ function decide(e: Event, view: BatchView, settings: LearnSettings, now: Date): 
       }
       if (entry && journalKey && entry.status !== 'failed') {
         const code = e.code;
-        view.write({ namespace: JOURNAL, key: journalKey, value: JSON.stringify({ ...entry, status: 'failed', wamid: e.id, ...(code === undefined ? {} : { code, title: codeInfo(code).title }), at: now.toISOString(), reason: 'failed, as a status webhook said' }), ttlMs: JOURNAL_TTL_MS });
+        view.set(F_JOURNAL, JSON.stringify({ ...entry, status: 'failed', wamid: e.id, ...(code === undefined ? {} : { code, title: codeInfo(code).title }), at: now.toISOString(), reason: 'failed, as a status webhook said' }), JOURNAL_TTL_MS);
         view.changed('journal_failed');
       }
       break;
