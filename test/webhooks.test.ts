@@ -138,21 +138,24 @@ describe('ingest', () => {
     const storeDir = join(dir, 'store');
     const store = await EmbeddedStore.open(storeDir);
     const unknown = JSON.stringify({ status: 'unknown', attempts: 1, at: '2026-11-25T10:00:00.000Z' });
-    await store.set('journal', [{ key: 'c1:1', value: unknown }, { key: 'c1:2', value: unknown }, { key: 'c1:3', value: unknown }]);
-    await store.set('wamids', [{ key: 'wamid.two', value: 'c1:2' }, { key: 'wamid.three', value: 'c1:3' }]);
+    await store.set('journal', [{ key: 'c1:1', value: unknown }, { key: 'c1:2', value: unknown }, { key: 'c1:3', value: unknown }, { key: 'c1:4', value: unknown }]);
+    await store.set('wamids', [{ key: 'wamid.two', value: 'c1:2' }, { key: 'wamid.three', value: 'c1:3' }, { key: 'wamid.four', value: 'c1:4' }]);
     await store.close();
     const value = (v: object) => JSON.stringify({ object: 'whatsapp_business_account', entry: [{ id: 'w', changes: [{ field: 'messages', value: v }] }] });
     writeFileSync(join(dir, 'j.jsonl'), [
       value({ statuses: [{ id: 'wamid.one', status: 'delivered', timestamp: '1000', recipient_id: '6281111111111', biz_opaque_callback_data: 'c1:1' }] }),
       value({ statuses: [{ id: 'wamid.two', status: 'sent', timestamp: '1000', recipient_id: '6282222222222' }] }),
       value({ statuses: [{ id: 'wamid.three', status: 'failed', timestamp: '1000', recipient_id: '6283333333333', errors: [{ code: 131026, title: 'x' }] }] }),
+      // empty callback data is none
+      value({ statuses: [{ id: 'wamid.four', status: 'read', timestamp: '1000', recipient_id: '6284444444444', biz_opaque_callback_data: '' }] }),
     ].join('\n') + '\n');
     const result = JSON.parse((await runCli(['ingest', join(dir, 'j.jsonl'), '--store', storeDir, '--json'])).stdout);
-    expect(result.changes).toMatchObject({ journal_unknown_to_sent: 2, journal_failed: 1 });
+    expect(result.changes).toMatchObject({ journal_unknown_to_sent: 3, journal_failed: 1 });
     const journal = Object.fromEntries((await dump(storeDir)).journal.map(([k, v]) => [k, JSON.parse(v)]));
     expect(journal['c1:1']).toMatchObject({ status: 'sent', wamid: 'wamid.one' });
     expect(journal['c1:2']).toMatchObject({ status: 'sent', wamid: 'wamid.two' });
     expect(journal['c1:3']).toMatchObject({ status: 'failed', wamid: 'wamid.three', code: 131026 });
+    expect(journal['c1:4']).toMatchObject({ status: 'sent', wamid: 'wamid.four' });
   });
   it('reads many batches from a file or stdin alike, places a bad line, and a STOP replayed after START stays lifted', async () => {
     const dir = tempDir();

@@ -99,7 +99,7 @@ export function readPayload(body: unknown, settings: Pick<LearnSettings, 'stopWo
         // Every event of a kind has the same properties (undefined where absent): one shape each for the code that reads them.
         events.push({
           kind: 'status', id: s.id, status: s.status, waId, at,
-          callback: typeof s.biz_opaque_callback_data === 'string' ? s.biz_opaque_callback_data : undefined,
+          callback: typeof s.biz_opaque_callback_data === 'string' && s.biz_opaque_callback_data !== '' ? s.biz_opaque_callback_data : undefined,
           code,
         });
       }
