@@ -2,6 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EmbeddedStore } from '../dist/store/embedded.js';
+import { blacklistWrite, strikeWrites } from '../dist/store/lists.js';
 import { STATUS } from '../dist/verify/verifier.js';
 import { FIXTURES, readCsv, runCli, tempDir } from './helpers.js';
 
@@ -89,5 +90,18 @@ describe('blacklist, optout and cache commands', () => {
     const help = await runCli(['help', 'blacklist']);
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/Examples:/);
+  });
+});
+
+describe('list entries', () => {
+  it('carry the time they were written, whichever times come one after another', () => {
+    const item = { waId: '6281234567890', reason: 'undeliverable (131026)', source: 'webhook', ttlMs: 86_400_000 };
+    const times = [Date.UTC(2026, 10, 26, 10), Date.UTC(2026, 10, 26, 10), Date.UTC(2026, 10, 27, 8, 30), Date.UTC(2026, 10, 26, 10), Date.UTC(2025, 0, 1)];
+    for (const t of times) {
+      const now = new Date(t);
+      const entry = JSON.parse(blacklistWrite(undefined, item, now).value!);
+      expect(entry).toMatchObject({ first_seen: now.toISOString(), last_seen: now.toISOString(), expires: new Date(t + 86_400_000).toISOString() });
+      expect(JSON.parse(strikeWrites(undefined, undefined, item, 3, now).writes[0]!.value!).last_seen).toBe(now.toISOString());
+    }
   });
 });

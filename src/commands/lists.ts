@@ -84,11 +84,12 @@ export async function listCommand(list: ListName, verb: string, args: string[], 
       case 'list add': {
         const waIds = numbers();
         const now = new Date();
+        const at = now.toISOString();
         const reason = flags.reason ?? 'added by hand';
         await store.transact(waIds.map((key) => ({ namespace: ns, key })), (before) => ({
           writes: waIds.map((waId, i) => list === 'blacklist'
             ? blacklistWrite(before[i], { waId, reason, source: 'manual' }, now)
-            : optOutWrite({ waId, source: 'manual', scope: scope as 'all' | 'marketing' }, now)),
+            : optOutWrite({ waId, source: 'manual', scope: scope as 'all' | 'marketing' }, at)),
           result: undefined,
         }));
         say(`${list}: added ${waIds.length} number${waIds.length === 1 ? '' : 's'} (${store.backend} store ${store.location})`);
@@ -200,6 +201,7 @@ async function importList(list: ListName, store: Store, spec: string, flags: Lis
   try {
     const choice = chooseColumns(input.columns, input.source, { phone: columnList(flags.column) });
     const now = new Date();
+    const at = now.toISOString();
     const source = `import:${input.path ? input.path.split('/').pop() : 'stdin'}`;
     let added = 0;
     let unreadable = 0;
@@ -219,7 +221,7 @@ async function importList(list: ListName, store: Store, spec: string, flags: Lis
       await store.transact(keys.map((key) => ({ namespace: NAMESPACE[list], key })), (before) => ({
         writes: keys.map((waId, i) => list === 'blacklist'
           ? blacklistWrite(before[i], { waId, reason: flags.reason ?? 'imported', source }, now)
-          : optOutWrite({ waId, source, scope: flags.scope as 'all' | 'marketing' }, now)),
+          : optOutWrite({ waId, source, scope: flags.scope as 'all' | 'marketing' }, at)),
         result: undefined,
       }));
       added += keys.length;

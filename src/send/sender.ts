@@ -164,7 +164,7 @@ export class Sender {
           return this.resolve(job, failed('outside the 24h care window: send an approved template instead'));
         case 'optout':
           this.stats.opted_out++;
-          await this.store.transact([], () => ({ writes: [optOutWrite({ waId: job.waId, source: 'send:131050', scope: 'marketing' }, new Date())], result: undefined }));
+          await this.store.transact([], () => ({ writes: [optOutWrite({ waId: job.waId, source: 'send:131050', scope: 'marketing' }, new Date().toISOString())], result: undefined }));
           return this.resolve(job, failed('the user stopped marketing messages: recorded as an opt-out'));
         case 'capped': {
           this.stats.capped++;

@@ -359,7 +359,7 @@ function decide(e: Event, view: BatchView, settings: LearnSettings, now: Date): 
       const optout = view.get(F_OPTOUT);
       const before = optout === undefined ? undefined : parseOptOut(optout);
       if (e.word === 'stop' && !(before?.scope === 'all' && Date.parse(before.at) >= atMs)) {
-        view.write(optOutWrite({ waId, source: 'webhook:stop-word', scope: 'all' }, new Date(atMs)));
+        view.write(optOutWrite({ waId, source: 'webhook:stop-word', scope: 'all' }, isoSeconds(e.at)));
         view.changed('opted_out');
       } else if (e.word === 'start' && before !== undefined && Date.parse(before.at) <= atMs) {
         view.set(F_OPTOUT, undefined);
@@ -373,7 +373,7 @@ function decide(e: Event, view: BatchView, settings: LearnSettings, now: Date): 
       if (before && Date.parse(before.at) >= atMs && (e.stop || Date.parse(before.at) > atMs)) break; // an older preference, or this one again
       if (e.stop) {
         if (!before || before.scope !== 'all') {
-          view.write(optOutWrite({ waId, source: 'webhook:user_preferences', scope: 'marketing' }, new Date(atMs)));
+          view.write(optOutWrite({ waId, source: 'webhook:user_preferences', scope: 'marketing' }, isoSeconds(e.at)));
           view.changed('opted_out_of_marketing');
         }
       } else if (before && before.scope === 'marketing') {
@@ -408,7 +408,7 @@ function decide(e: Event, view: BatchView, settings: LearnSettings, now: Date): 
         view.changed(strike.blacklisted ? 'blacklisted' : 'strike');
         view.set(F_EVIDENCE, String(e.at), 365 * DAY_MS);
       } else if (action === 'optout') {
-        view.write(optOutWrite({ waId, source: 'webhook:131050', scope: 'marketing' }, new Date(atMs)));
+        view.write(optOutWrite({ waId, source: 'webhook:131050', scope: 'marketing' }, isoSeconds(e.at)));
         view.changed('opted_out_of_marketing');
       } else if (action === 'capped') {
         view.write({ namespace: CAPPED, key: waId, value: isoSeconds(e.at), ttlMs: DAY_MS });
