@@ -130,6 +130,8 @@ const F_SEEN = 0, F_TEMPLATE = 1, F_BLACKLIST = 2, F_STRIKES = 3, F_EVIDENCE = 4
 /** Each field's namespace, in the order of the field numbers above. */
 const FIELD_NAMESPACES = [SEEN, TEMPLATE_STATUS, BLACKLIST, STRIKES, EVIDENCE, INBOUND, OPTOUT, STATUS, JOURNAL];
 const FIELDS = FIELD_NAMESPACES.length;
+/** The fields keyed by the event's number. */
+const NUMBER_FIELDS = F_STATUS - F_BLACKLIST + 1;
 const FIELD_OF = new Map(FIELD_NAMESPACES.map((namespace, field) => [namespace, field]));
 
 /**
@@ -141,11 +143,12 @@ function planReads(events: readonly Event[], journalKeys: readonly (string | und
   const reads: StoreKey[] = [];
   const slots = new Int32Array(events.length * FIELDS).fill(-1);
   let base = 0;
-  const known = FIELD_NAMESPACES.map(() => new Map<string, number>());
+  const known: Map<string, number>[] = [];
   const want = (field: number, key: string): void => {
-    let slot = known[field]!.get(key);
+    const keys = (known[field] ??= new Map());
+    let slot = keys.get(key);
     if (slot === undefined) {
-      known[field]!.set(key, slot = reads.length);
+      keys.set(key, slot = reads.length);
       reads.push({ namespace: FIELD_NAMESPACES[field]!, key });
     }
     slots[base + field] = slot;
@@ -153,7 +156,7 @@ function planReads(events: readonly Event[], journalKeys: readonly (string | und
   // The fields F_BLACKLIST to F_STATUS are all keyed by the event's number:
   // one lookup an event finds that number's slots (-1: not read yet).
   const numbers = new Map<string, number>();
-  const numberSlots: number[] = [];
+  const numberSlots = new Int32Array(events.length * NUMBER_FIELDS).fill(-1);
   let number = 0;
   const wantOfNumber = (field: number, key: string): void => {
     const at = number + field - F_BLACKLIST;
@@ -174,8 +177,7 @@ function planReads(events: readonly Event[], journalKeys: readonly (string | und
       const w = e.waId;
       const found = numbers.get(w);
       if (found === undefined) {
-        numbers.set(w, number = numberSlots.length);
-        for (let f = F_BLACKLIST; f <= F_STATUS; f++) numberSlots.push(-1);
+        numbers.set(w, number = numbers.size * NUMBER_FIELDS);
       } else number = found;
       if (e.kind === 'preference') wantOfNumber(F_OPTOUT, w);
       else {
@@ -184,7 +186,7 @@ function planReads(events: readonly Event[], journalKeys: readonly (string | und
         wantOfNumber(F_EVIDENCE, w);
         if (e.kind === 'inbound') {
           wantOfNumber(F_INBOUND, w);
-          wantOfNumber(F_OPTOUT, w);
+          if (e.word !== undefined) wantOfNumber(F_OPTOUT, w);
         } else {
           // A failure may opt the number out (131050): planned, so that later events of the batch see it.
           if (e.status === 'failed') wantOfNumber(F_OPTOUT, w);
@@ -426,7 +428,8 @@ function decide(e: Event, view: BatchView, settings: LearnSettings, now: Date): 
 
 let isoDay = NaN;
 let isoDayText = '';
-const twoDigits = (n: number): string => (n < 10 ? '0' : '') + n;
+/** '00' to '59'. */
+const TWO_DIGITS = Array.from({ length: 60 }, (_, n) => String(n).padStart(2, '0'));
 
 /**
  * An event's time (whole seconds) as Date#toISOString writes it. Formatting a
@@ -441,7 +444,7 @@ export function isoSeconds(seconds: number): string {
     isoDayText = text.slice(0, text.indexOf('T') + 1);
   }
   const s = seconds - day * 86_400;
-  return `${isoDayText}${twoDigits(Math.floor(s / 3600))}:${twoDigits(Math.floor(s / 60) % 60)}:${twoDigits(s % 60)}.000Z`;
+  return `${isoDayText}${TWO_DIGITS[Math.floor(s / 3600)]}:${TWO_DIGITS[Math.floor(s / 60) % 60]}:${TWO_DIGITS[s % 60]}.000Z`;
 }
 
 /** A stored JSON object, or {} when damaged. */
