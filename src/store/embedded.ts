@@ -249,15 +249,7 @@ export class EmbeddedStore implements Store {
       let values: (string | undefined)[] = [];
       let read: (i: number) => string | undefined;
       if (options.lazy) {
-        const fetched = new Array<string | undefined>(reads.length);
-        const done = new Uint8Array(reads.length);
-        read = (i) => {
-          if (done[i] === 0) {
-            done[i] = 1;
-            fetched[i] = fetch(i);
-          }
-          return fetched[i];
-        };
+        read = fetch;
       } else {
         values = reads.map((_, i) => fetch(i));
         read = (i) => values[i];

@@ -25,9 +25,10 @@ export interface TransactOptions {
    */
   durable?: boolean;
   /**
-   * Read a key only when `decide` asks for it through `read(i)`; `values` is
-   * then empty. For decisions that look at a few of many keys they may need.
-   * (The embedded store; Redis reads and watches them all first.)
+   * Read a key only when (and each time) `decide` asks for it through
+   * `read(i)`; `values` is then empty. For decisions that look at a few of
+   * many keys they may need. (The embedded store; Redis reads and watches
+   * them all first.)
    */
   lazy?: boolean;
 }
