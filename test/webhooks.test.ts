@@ -11,6 +11,8 @@ const hooks = join(FIXTURES, 'webhooks.jsonl');
 const SECRET = 'app-secret-for-tests';
 const children: ChildProcess[] = [];
 const sims: Simulator[] = [];
+/** A POST body of Meta's as it carries one `messages` change. */
+const messagesBody = (value: object): string => JSON.stringify({ object: 'whatsapp_business_account', entry: [{ id: 'w', changes: [{ field: 'messages', value }] }] });
 afterEach(async () => {
   while (children.length) children.pop()!.kill('SIGKILL');
   while (sims.length) await sims.pop()!.close();
@@ -104,7 +106,7 @@ describe('ingest', () => {
   it('orders by the events\' own times: a delivery older than a 131026 does not lift it; a newer one does', async () => {
     const dir = tempDir();
     const store = join(dir, 'store');
-    const status = (id: string, st: string, ts: number, errors?: unknown) => JSON.stringify({ object: 'whatsapp_business_account', entry: [{ id: 'w', changes: [{ field: 'messages', value: { statuses: [{ id, status: st, timestamp: String(ts), recipient_id: '6281234567890', ...(errors ? { errors } : {}) }] } }] }] });
+    const status = (id: string, st: string, ts: number, errors?: unknown) => messagesBody({ statuses: [{ id, status: st, timestamp: String(ts), recipient_id: '6281234567890', ...(errors ? { errors } : {}) }] });
     const fail = status('wamid.b', 'failed', 2000, [{ code: 131026, title: 'Message undeliverable' }]);
     writeFileSync(join(dir, 'a.jsonl'), [fail, status('wamid.a', 'delivered', 1000)].join('\n') + '\n');
     await runCli(['ingest', join(dir, 'a.jsonl'), '--store', store, '-q']);
@@ -116,10 +118,9 @@ describe('ingest', () => {
   });
   it('within one batch each event sees what the events before it wrote', async () => {
     const dir = tempDir();
-    const value = (v: object) => JSON.stringify({ object: 'whatsapp_business_account', entry: [{ id: 'w', changes: [{ field: 'messages', value: v }] }] });
-    const failed = (id: string, to: string, ts: number, code: number) => value({ statuses: [{ id, status: 'failed', timestamp: String(ts), recipient_id: to, errors: [{ code, title: 'x' }] }] });
-    const delivered = (id: string, to: string, ts: number) => value({ statuses: [{ id, status: 'delivered', timestamp: String(ts), recipient_id: to }] });
-    const text = (id: string, from: string, ts: number, body: string) => value({ messages: [{ from, id, timestamp: String(ts), type: 'text', text: { body } }] });
+    const failed = (id: string, to: string, ts: number, code: number) => messagesBody({ statuses: [{ id, status: 'failed', timestamp: String(ts), recipient_id: to, errors: [{ code, title: 'x' }] }] });
+    const delivered = (id: string, to: string, ts: number) => messagesBody({ statuses: [{ id, status: 'delivered', timestamp: String(ts), recipient_id: to }] });
+    const text = (id: string, from: string, ts: number, body: string) => messagesBody({ messages: [{ from, id, timestamp: String(ts), type: 'text', text: { body } }] });
     writeFileSync(join(dir, 'one.jsonl'), [
       failed('wamid.1', '6281111111111', 1000, 131050), text('wamid.2', '6281111111111', 1100, 'START'), // opt-out, then lifted
       failed('wamid.3', '6282222222222', 1000, 131026), failed('wamid.4', '6282222222222', 1100, 131026), // two strikes: blacklisted
@@ -141,13 +142,12 @@ describe('ingest', () => {
     await store.set('journal', [{ key: 'c1:1', value: unknown }, { key: 'c1:2', value: unknown }, { key: 'c1:3', value: unknown }, { key: 'c1:4', value: unknown }]);
     await store.set('wamids', [{ key: 'wamid.two', value: 'c1:2' }, { key: 'wamid.three', value: 'c1:3' }, { key: 'wamid.four', value: 'c1:4' }]);
     await store.close();
-    const value = (v: object) => JSON.stringify({ object: 'whatsapp_business_account', entry: [{ id: 'w', changes: [{ field: 'messages', value: v }] }] });
     writeFileSync(join(dir, 'j.jsonl'), [
-      value({ statuses: [{ id: 'wamid.one', status: 'delivered', timestamp: '1000', recipient_id: '6281111111111', biz_opaque_callback_data: 'c1:1' }] }),
-      value({ statuses: [{ id: 'wamid.two', status: 'sent', timestamp: '1000', recipient_id: '6282222222222' }] }),
-      value({ statuses: [{ id: 'wamid.three', status: 'failed', timestamp: '1000', recipient_id: '6283333333333', errors: [{ code: 131026, title: 'x' }] }] }),
+      messagesBody({ statuses: [{ id: 'wamid.one', status: 'delivered', timestamp: '1000', recipient_id: '6281111111111', biz_opaque_callback_data: 'c1:1' }] }),
+      messagesBody({ statuses: [{ id: 'wamid.two', status: 'sent', timestamp: '1000', recipient_id: '6282222222222' }] }),
+      messagesBody({ statuses: [{ id: 'wamid.three', status: 'failed', timestamp: '1000', recipient_id: '6283333333333', errors: [{ code: 131026, title: 'x' }] }] }),
       // empty callback data is none
-      value({ statuses: [{ id: 'wamid.four', status: 'read', timestamp: '1000', recipient_id: '6284444444444', biz_opaque_callback_data: '' }] }),
+      messagesBody({ statuses: [{ id: 'wamid.four', status: 'read', timestamp: '1000', recipient_id: '6284444444444', biz_opaque_callback_data: '' }] }),
     ].join('\n') + '\n');
     const result = JSON.parse((await runCli(['ingest', join(dir, 'j.jsonl'), '--store', storeDir, '--json'])).stdout);
     expect(result.changes).toMatchObject({ journal_unknown_to_sent: 3, journal_failed: 1 });
@@ -159,7 +159,7 @@ describe('ingest', () => {
   });
   it('reads many batches from a file or stdin alike, places a bad line, and a STOP replayed after START stays lifted', async () => {
     const dir = tempDir();
-    const inbound = (id: string, from: string, ts: number, text: string) => JSON.stringify({ object: 'whatsapp_business_account', entry: [{ id: 'w', changes: [{ field: 'messages', value: { messages: [{ from, id, timestamp: String(ts), type: 'text', text: { body: text } }] } }] }] });
+    const inbound = (id: string, from: string, ts: number, text: string) => messagesBody({ messages: [{ from, id, timestamp: String(ts), type: 'text', text: { body: text } }] });
     const lines = Array.from({ length: 4500 }, (_, i) => inbound(`wamid.in.${i}`, String(6281200000000 + i), 1000 + i, 'hello'));
     lines[3000] = '{"broken';
     writeFileSync(join(dir, 'many.jsonl'), lines.join('\n') + '\n');
@@ -192,7 +192,7 @@ describe('ingest', () => {
         : i % 10 < 9
           ? { messages: [{ from: waId, id: `wamid.in.${i}`, timestamp: ts, type: 'text', text: { body: i % 10 === 8 ? 'STOP' : i % 10 === 7 ? 'start' : 'hi' } }] }
           : { statuses: [{ id: `wamid.${i}`, status: 'failed', timestamp: ts, recipient_id: waId, errors: [{ code: 131026 }] }] };
-      return JSON.stringify({ object: 'whatsapp_business_account', entry: [{ id: 'w', changes: [{ field: 'messages', value }] }] });
+      return messagesBody(value);
     };
     const file = join(dir, 'events.jsonl');
     writeFileSync(file, Array.from({ length: 120_000 }, (_, i) => event(i)).join('\n') + '\n');
