@@ -71,7 +71,9 @@ const LINE_PATCHES = [
 const patchDependencies = {
   name: 'patch-dependencies',
   setup(bundle) {
-    bundle.onLoad({ filter: /(libphonenumber-js[\\/]es6[\\/].*|commander[\\/]lib[\\/]command)\.js$/ }, ({ path }) => {
+    // Every file a patch touches: the library's (Babel helpers) and those of the line patches.
+    const filter = new RegExp([LIBPHONENUMBER, ...LINE_PATCHES.map(({ file }) => file)].map((r) => r.source).join('|'));
+    bundle.onLoad({ filter }, ({ path }) => {
       let source = readFileSync(path, 'utf8');
       for (const patch of LINE_PATCHES.filter(({ file }) => file.test(path))) {
         if (!source.includes(patch.stock) || (patch.holds && !patch.holds(source))) {
