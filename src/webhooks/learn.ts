@@ -136,36 +136,31 @@ const FIELD_OF = new Map(FIELD_NAMESPACES.map((namespace, field) => [namespace, 
 
 /**
  * The keys a batch of events may read, each once, and where each event finds its
- * fields: event i's field f is `reads[slots[i * FIELDS + f]]` (-1: not read).
+ * fields: event i's field f is `reads[slots[i * FIELDS + f]]` (-1: none).
  * `journalKeys[i]`: the send journal's row of status i, if known.
  */
 function planReads(events: readonly Event[], journalKeys: readonly (string | undefined)[]): { reads: StoreKey[]; slots: Int32Array } {
   const reads: StoreKey[] = [];
   const slots = new Int32Array(events.length * FIELDS).fill(-1);
   let base = 0;
+  /** A new slot: the key is read (if an event looks) at reads[slot]. */
+  const plan = (field: number, key: string): number => reads.push({ namespace: FIELD_NAMESPACES[field]!, key }) - 1;
   const known: Map<string, number>[] = [];
   const want = (field: number, key: string): void => {
     const keys = (known[field] ??= new Map());
     let slot = keys.get(key);
-    if (slot === undefined) {
-      keys.set(key, slot = reads.length);
-      reads.push({ namespace: FIELD_NAMESPACES[field]!, key });
-    }
+    if (slot === undefined) keys.set(key, slot = plan(field, key));
     slots[base + field] = slot;
   };
   // The fields F_BLACKLIST to F_STATUS are all keyed by the event's number:
-  // one lookup an event finds that number's slots (-1: not read yet).
+  // one lookup an event finds that number's slots (-1: not planned yet).
   const numbers = new Map<string, number>();
   const numberSlots = new Int32Array(events.length * NUMBER_FIELDS).fill(-1);
   let number = 0;
   const wantOfNumber = (field: number, key: string): void => {
     const at = number + field - F_BLACKLIST;
-    let slot = numberSlots[at]!;
-    if (slot < 0) {
-      numberSlots[at] = slot = reads.length;
-      reads.push({ namespace: FIELD_NAMESPACES[field]!, key });
-    }
-    slots[base + field] = slot;
+    if (numberSlots[at]! < 0) numberSlots[at] = plan(field, key);
+    slots[base + field] = numberSlots[at]!;
   };
   for (let i = 0; i < events.length; i++) {
     const e = events[i]!;
@@ -176,9 +171,8 @@ function planReads(events: readonly Event[], journalKeys: readonly (string | und
     else {
       const w = e.waId;
       const found = numbers.get(w);
-      if (found === undefined) {
-        numbers.set(w, number = numbers.size * NUMBER_FIELDS);
-      } else number = found;
+      if (found === undefined) numbers.set(w, number = numbers.size * NUMBER_FIELDS);
+      else number = found;
       if (e.kind === 'preference') wantOfNumber(F_OPTOUT, w);
       else {
         wantOfNumber(F_BLACKLIST, w);
