@@ -280,10 +280,19 @@ describe('send', () => {
     const stats = sim.stats();
     expect(stats.messages_accepted).toBe(600);
     expect(stats.max_per_recipient).toBe(1);
-    expect(stats.peak_per_second.messages).toBeLessThanOrEqual(103); // --mps; arrival jitter on a loaded 2-core machine adds a request or two
+    // The limit is shared: two processes each pacing alone would reach ~200 a
+    // second and finish in about 3 s. The simulator stamps arrivals in this
+    // test's own process; on a loaded 2-core machine it stalls for tens of ms
+    // and stamps the requests that queued meanwhile at once, so a 1 s window
+    // can count a few more than were sent in it. Over the whole run that
+    // jitter is nothing: 600 messages at 100/s (one free) take 5.9 s or more.
+    expect(stats.peak_per_second.messages).toBeLessThanOrEqual(110);
+    const results = [...readCsv(join(dir, 'a', 'results.csv')), ...readCsv(join(dir, 'b', 'results.csv'))];
+    expect(results.every((r) => r.status === 'sent')).toBe(true);
+    const sentAt = results.map((r) => Date.parse(r.sent_at!)).sort((x, y) => x - y);
+    expect(sentAt.at(-1)! - sentAt[0]!).toBeGreaterThan(5_500);
     const requests = JSON.parse(a.stdout).sending.requests + JSON.parse(b.stdout).sending.requests;
     expect(requests).toBe(600);
-    expect(readCsv(join(dir, 'a', 'results.csv')).every((r) => r.status === 'sent')).toBe(true);
   }, 60_000);
 
   it('fetches templates with --waba-id, and says loudly when template checks were skipped', async () => {
