@@ -62,6 +62,19 @@ describe('RecordSplitter', () => {
     expect(chunks.flatMap((c) => JSON.parse(`[${c.bytes}]`))).toEqual(values);
   });
 
+  it.each([1, 2, 3])('with chunkBytes 0, gives each element of a JSON array alone, with its line (seed %i)', (seed) => {
+    const values = Array.from({ length: 200 }, (_, i) => (i % 4 ? { i, text: `a, "b" ] } ${'\\'.repeat(i % 3)}`, list: [i, [',']] } : i));
+    const json = JSON.stringify(values, null, seed);
+    const chunks = split('json', Buffer.from(json), 0, seed);
+    expect(chunks.map((c) => JSON.parse(c.bytes.toString()))).toEqual(values);
+    // Each chunk knows the line its first byte is on.
+    let at = 0;
+    for (const chunk of chunks) {
+      at = json.indexOf(chunk.bytes.toString(), at);
+      expect(chunk.startLine).toBe(1 + json.slice(0, at).split('\n').length - 1);
+    }
+  });
+
   it('cuts JSONL at line ends', () => {
     const lines = Array.from({ length: 100 }, (_, i) => JSON.stringify({ i, phone: `+62 812 ${i}` }));
     const chunks = split('jsonl', Buffer.from(lines.join('\n')), 64, 3);

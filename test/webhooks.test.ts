@@ -1,6 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { startSimulator, type Simulator } from '../dist/simulator/server.js';
@@ -181,6 +182,45 @@ describe('ingest', () => {
     expect(replay.changes).toEqual({});
     expect(replay.unchanged).toBe(1);
     expect((await dump(store)).optout).toEqual([]);
+  });
+  it('reads a JSON array element by element, a pretty-printed body, a BOM, a FIFO, and a JSONL file whose first line is broken', async () => {
+    const dir = tempDir();
+    const inbound = (i: number) => JSON.parse(messagesBody({ messages: [{ from: String(6281200000000 + i), id: `wamid.in.${i}`, timestamp: String(1000 + i), type: 'text', text: { body: 'hi' } }] }));
+    const ingest = async (file: string, stdin?: string) => JSON.parse((await runCli(['ingest', file, '--store', join(dir, `s${Math.random()}`), '--json'], stdin === undefined ? {} : { stdin })).stdout);
+    // An array of 3,000 bodies, one pretty-printed over several lines, with a
+    // broken element and one that is no webhook, each placed by its own line.
+    const elements = Array.from({ length: 3000 }, (_, i) => JSON.stringify(inbound(i)));
+    elements[1] = JSON.stringify(inbound(1), null, 2);
+    elements[5] = '{"object": "whatsapp_business_account", "entry": NaN}';
+    elements[7] = '{"not": "a webhook"}';
+    const array = `[\n${elements.join(',\n')}\n]\n`;
+    writeFileSync(join(dir, 'array.json'), array);
+    const fromArray = await ingest(join(dir, 'array.json'));
+    expect(fromArray.changes).toEqual({ care_window_opened: 2998 });
+    const line = (k: number) => 2 + elements.slice(0, k).reduce((n, e) => n + e.split('\n').length, 0);
+    expect(fromArray.bad_examples).toEqual([`${join(dir, 'array.json')}:${line(5)}: not valid JSON`, expect.stringMatching(new RegExp(`array\\.json:${line(7)}: `))]);
+    expect(await ingest('-', array)).toMatchObject({ changes: fromArray.changes, bad_lines: 2 });
+    // Cut short by a crash while recording: what came before counts, the cut is named.
+    writeFileSync(join(dir, 'cut.json'), array.slice(0, array.length - 200));
+    const cut = await ingest(join(dir, 'cut.json'));
+    expect(cut.changes.care_window_opened).toBe(2997);
+    expect(cut.bad_examples.at(-1)).toMatch(/cut\.json: line \d+: unexpected end of file: the JSON array is not closed/);
+
+    writeFileSync(join(dir, 'one.json'), '\ufeff' + JSON.stringify(inbound(1), null, 2) + '\n');
+    expect(await ingest(join(dir, 'one.json'))).toMatchObject({ changes: { care_window_opened: 1 }, bad_lines: 0 });
+    writeFileSync(join(dir, 'bom.jsonl'), '\ufeff' + [1, 2].map((i) => JSON.stringify(inbound(i))).join('\r\n') + '\r\n');
+    expect(await ingest(join(dir, 'bom.jsonl'))).toMatchObject({ changes: { care_window_opened: 2 }, bad_lines: 0 });
+    writeFileSync(join(dir, 'first.jsonl'), ['{"object": "whatsapp_business_acc', ...[1, 2, 3].map((i) => JSON.stringify(inbound(i)))].join('\n'));
+    expect(await ingest(join(dir, 'first.jsonl'))).toMatchObject({ changes: { care_window_opened: 3 }, bad_examples: [`${join(dir, 'first.jsonl')}:1: not valid JSON`] });
+    writeFileSync(join(dir, 'long.jsonl'), [JSON.stringify(inbound(1)), `{"x": "${'y'.repeat(5 << 20)}"}`, JSON.stringify(inbound(2))].join('\n'));
+    expect(await ingest(join(dir, 'long.jsonl'))).toMatchObject({ changes: { care_window_opened: 2 }, bad_examples: [`${join(dir, 'long.jsonl')}:2: a line longer than 4 MiB`] });
+
+    // A FIFO can be read only once: a reader that peeks and reopens loses its start.
+    execFileSync('mkfifo', [join(dir, 'fifo')]);
+    const writing = writeFile(join(dir, 'fifo'), array);
+    const fromFifo = await ingest(join(dir, 'fifo'));
+    await writing;
+    expect(fromFifo).toMatchObject({ changes: fromArray.changes, bad_lines: 2 });
   });
   it('kill -9 in the middle of an ingest, then the same ingest again: the store ends as one whole ingest leaves it', async () => {
     const dir = tempDir();

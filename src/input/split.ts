@@ -51,6 +51,7 @@ export class RecordSplitter {
   private started = false;
   private ended = false;
 
+  /** `chunkBytes` 0 cuts a JSON array into its elements, one a chunk. */
   constructor(
     private readonly format: Format,
     private readonly source: string,
@@ -115,7 +116,8 @@ export class RecordSplitter {
     } else if (this.format === 'csv') {
       this.scanCsv(buf);
     } else {
-      this.scanJson(buf);
+      this.scanJson(buf); // sets `scanned`: it may stop at the first element
+      return;
     }
     this.scanned = this.pending.length;
   }
@@ -182,7 +184,12 @@ export class RecordSplitter {
       } else if (c === 0x2c && this.depth === 1) {
         this.cut = i;
         this.cutSkip = 1;
+        if (this.chunkBytes === 0) {
+          this.scanned = i + 1;
+          return;
+        }
       }
     }
+    this.scanned = buf.length;
   }
 }

@@ -1,9 +1,8 @@
 import { createReadStream } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import { CliError, UsageError, describeFsError } from '../errors.js';
+import { MAX_RECORD_BYTES, RecordSplitter, type Chunk } from '../input/split.js';
 import { BATCH, emptyLearned, readPayload, type Event, type LearnSettings } from './learn.js';
 
 /** What reading recorded webhook bodies yields, a batch at a time. */
@@ -26,12 +25,12 @@ type Words = Pick<LearnSettings, 'stopWords' | 'startWords'>;
 export async function* readEvents(sources: readonly (string | undefined)[], words: Words, input?: Readable): AsyncGenerator<ReadBatch> {
   let batch: ReadBatch = { events: [], bodies: 0, ignored: 0, bad: [] };
   const learned = emptyLearned();
-  const take = (text: string, where: string): void => {
+  const take = (text: string, where: string, line: number): void => {
     let body: unknown;
     try {
       body = JSON.parse(text);
     } catch {
-      batch.bad.push({ where, why: 'not valid JSON' });
+      batch.bad.push({ where: place(where, line), why: 'not valid JSON' });
       return;
     }
     for (const one of Array.isArray(body) ? body : [body]) {
@@ -39,7 +38,7 @@ export async function* readEvents(sources: readonly (string | undefined)[], word
         for (const e of readPayload(one, words, learned)) batch.events.push(e);
         batch.bodies++;
       } catch (err) {
-        batch.bad.push({ where, why: (err as Error).message });
+        batch.bad.push({ where: place(where, line), why: (err as Error).message });
       }
     }
   };
@@ -52,28 +51,145 @@ export async function* readEvents(sources: readonly (string | undefined)[], word
   };
   for (const source of sources) {
     const name = source ?? 'stdin';
-    const first = source ? await firstChar(source) : undefined;
-    if (first === '[' || (first === '{' && source && !(await isJsonLines(source)))) {
-      let text: string;
-      try {
-        text = await readFile(source!, 'utf8');
-      } catch (err) {
-        throw new UsageError(describeFsError(err, 'cannot read', source!));
+    try {
+      for await (const bodies of readBodies(source ? createReadStream(source) : input!, name)) {
+        for (const body of bodies) {
+          if (body.text === undefined) batch.bad.push({ where: place(name, body.line), why: body.why });
+          else take(body.text, name, body.line);
+          if (full()) yield cut();
+        }
       }
-      take(text, name);
-      yield cut();
-      continue;
-    }
-    const lines = createInterface({ input: source ? createReadStream(source) : input!, crlfDelay: Infinity });
-    let line = 0;
-    for await (const text of lines) {
-      line++;
-      if (text.trim() === '') continue;
-      take(text, `${name}:${line}`);
-      if (full()) yield cut();
+    } catch (err) {
+      throw new UsageError(describeFsError(err, 'cannot read', name));
     }
   }
   yield cut();
+}
+
+const place = (name: string, line: number): string => (line ? `${name}:${line}` : name);
+
+/** One body's text and the line it starts on, or what is wrong there (line 0: the source as a whole). */
+type Body = { line: number; text: string; why?: undefined } | { line: number; text?: undefined; why: string };
+
+/**
+ * The bodies of one source, read once, from its first bytes on (a FIFO or
+ * stdin cannot be read twice): a JSON array's elements, else lines. A file
+ * whose first line starts a JSON object but is not one whole is held, up to
+ * MAX_RECORD_BYTES, as possibly one pretty-printed body; if it does not parse
+ * as one, its lines count one by one. Yields a group of bodies per block read.
+ */
+async function* readBodies(stream: AsyncIterable<Buffer>, name: string): AsyncGenerator<Body[]> {
+  const blocks = stream[Symbol.asyncIterator]();
+  const head: Buffer[] = [];
+  let first: number | undefined;
+  for (let r = await blocks.next(); !r.done; r = await blocks.next()) {
+    const block = head.length === 0 && hasBom(r.value) ? r.value.subarray(3) : r.value;
+    head.push(block);
+    first = block.find((c) => !isSpace(c));
+    if (first !== undefined) break;
+  }
+  async function* rest(): AsyncGenerator<Buffer> {
+    yield* head;
+    for (let r = await blocks.next(); !r.done; r = await blocks.next()) yield r.value;
+  }
+  if (first === 0x5b) yield* arrayElements(rest(), name);
+  else yield* lineBodies(rest(), first === 0x7b);
+}
+
+async function* arrayElements(blocks: AsyncIterable<Buffer>, name: string): AsyncGenerator<Body[]> {
+  const splitter = new RecordSplitter('json', name, 1, 0);
+  const bodies = (chunks: Chunk[]): Body[] => chunks.flatMap(({ bytes, startLine }) => {
+    const text = bytes.toString('utf8');
+    const at = text.search(/\S/);
+    // Blank: the inside of `[]` (or a stray comma, which teaches nothing either).
+    return at < 0 ? [] : [{ line: startLine + countOf(text.slice(0, at), '\n'), text }];
+  });
+  try {
+    for await (const block of blocks) yield bodies(splitter.push(block));
+    const last = splitter.end();
+    if (last) yield bodies([last]);
+  } catch (err) {
+    // An unclosed array or an element over the limit: what follows cannot be cut reliably.
+    if (!(err instanceof UsageError)) throw err;
+    yield [{ line: 0, why: err.message.replace(`${name}: `, '') }];
+  }
+}
+
+async function* lineBodies(blocks: AsyncIterable<Buffer>, mayBeOneObject: boolean): AsyncGenerator<Body[]> {
+  let line = 0;
+  let carry: Buffer | undefined;
+  let overlong = false; // the rest of a line past MAX_RECORD_BYTES is skipped
+  let held: Body[] | undefined;
+  let heldBytes = 0;
+  let undecided = mayBeOneObject;
+  const bodies: Body[] = [];
+  const add = (bytes: Buffer): void => {
+    line++;
+    if (overlong) {
+      overlong = false;
+      bodies.push({ line, why: `a line longer than ${MAX_RECORD_BYTES >> 20} MiB` });
+      return;
+    }
+    let text = bytes.toString('utf8');
+    if (text.endsWith('\r')) text = text.slice(0, -1);
+    if (text.trim() === '') return;
+    if (undecided) {
+      undecided = false;
+      if (!parses(text)) held = [];
+    }
+    if (!held) {
+      bodies.push({ line, text });
+      return;
+    }
+    held.push({ line, text });
+    heldBytes += bytes.length;
+    if (heldBytes > MAX_RECORD_BYTES) release();
+  };
+  const release = (): void => {
+    bodies.push(...held!);
+    held = undefined;
+  };
+  for await (const block of blocks) {
+    let from = 0;
+    for (let nl = block.indexOf(NL); nl >= 0; from = nl + 1, nl = block.indexOf(NL, from)) {
+      add(carry ? Buffer.concat([carry, block.subarray(from, nl)]) : block.subarray(from, nl));
+      carry = undefined;
+    }
+    if (from < block.length && !overlong) {
+      carry = carry ? Buffer.concat([carry, block.subarray(from)]) : block.subarray(from);
+      if (carry.length > MAX_RECORD_BYTES) {
+        carry = undefined;
+        overlong = true;
+      }
+    }
+    yield bodies.splice(0);
+  }
+  if (carry || overlong) add(carry ?? Buffer.alloc(0));
+  if (held) {
+    const whole = held.map((b) => b.text).join('\n');
+    if (parses(whole)) bodies.push({ line: held[0]!.line, text: whole });
+    else release();
+  }
+  yield bodies;
+}
+
+const NL = 0x0a;
+const hasBom = (b: Buffer): boolean => b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf;
+const isSpace = (c: number): boolean => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+
+function parses(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function countOf(text: string, char: string): number {
+  let count = 0;
+  for (let at = text.indexOf(char); at >= 0; at = text.indexOf(char, at + 1)) count++;
+  return count;
 }
 
 /**
@@ -191,32 +307,4 @@ export async function* readEventsInWorker(sources: readonly string[], words: Wor
   } finally {
     await worker.terminate();
   }
-}
-
-async function firstChar(path: string): Promise<string | undefined> {
-  try {
-    for await (const part of createReadStream(path, { start: 0, end: 4095, encoding: 'utf8' })) {
-      const c = (part as string).trimStart()[0];
-      if (c) return c;
-    }
-  } catch (err) {
-    throw new UsageError(describeFsError(err, 'cannot read', path));
-  }
-  return undefined;
-}
-
-/** A file that starts with '{' is JSON lines when its first line is a whole JSON value. */
-async function isJsonLines(path: string): Promise<boolean> {
-  const lines = createInterface({ input: createReadStream(path), crlfDelay: Infinity });
-  for await (const line of lines) {
-    if (line.trim() === '') continue;
-    lines.close();
-    try {
-      JSON.parse(line);
-      return true;
-    } catch {
-      return false;
-    }
-  }
-  return true;
 }
