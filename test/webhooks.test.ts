@@ -2,6 +2,8 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { startSimulator, type Simulator } from '../dist/simulator/server.js';
@@ -276,6 +278,32 @@ describe('listen', () => {
     const state = await dump(store);
     expect(state.blacklist.map(([k]) => k)).toEqual(['6281234567890']);
     expect(state.optout).toEqual([]); // the badly signed STOP changed nothing
+  });
+
+  it('SIGTERM while one client stalls mid-request and another mid-headers: exit 0 within seconds, the event answered 200 before applied', async () => {
+    const dir = tempDir();
+    const store = join(dir, 'store');
+    const { url, child } = await listen(store);
+    const failed = (await import('node:fs')).readFileSync(hooks, 'utf8').split('\n')[4]!;
+    expect((await fetch(url, { method: 'POST', body: failed, headers: { 'content-type': 'application/json', 'x-hub-signature-256': sign(failed) } })).status).toBe(200);
+    const { port } = new URL(url);
+    const stalled = await Promise.all([
+      'POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n{"object"',
+      'POST / HTTP/1.1\r\nHost: x\r\n',
+    ].map(async (start) => {
+      const socket = connect(Number(port), '127.0.0.1');
+      socket.on('error', () => undefined);
+      await once(socket, 'connect');
+      socket.write(start);
+      return socket;
+    }));
+    await new Promise((r) => setTimeout(r, 200));
+    const at = Date.now();
+    child.kill('SIGTERM');
+    expect(await new Promise((r) => child.once('close', r))).toBe(0);
+    expect(Date.now() - at).toBeLessThan(5000); // not the 35 s a signal may take to apply what was answered 200
+    for (const socket of stalled) socket.destroy();
+    expect((await dump(store)).blacklist.map(([k]) => k)).toEqual(['6281234567890']);
   });
 
   it('refuses to start without an app secret unless told it is a rehearsal', async () => {

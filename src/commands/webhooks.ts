@@ -26,6 +26,8 @@ export interface WebhookFlags {
 /** Verified bodies not yet applied: made durable before the 200, so a crash after it loses nothing. */
 const INBOX = 'webhook-inbox';
 const MAX_BODY_BYTES = 1 << 20;
+/** After Ctrl-C or SIGTERM, how long listen waits for requests under way before it closes their connections. */
+const SHUTDOWN_DRAIN_MS = 2000;
 /** Bad lines reported one by one, up to this many; the rest are counted. */
 const MAX_REPORTED = 20;
 
@@ -212,6 +214,9 @@ export async function listen(flags: WebhookFlags, io: IO): Promise<number> {
     });
   });
   server.keepAliveTimeout = 30_000;
+  // Meta's bodies are small: a client that takes longer than this is stalled or hostile.
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
   try {
     await new Promise<void>((done, fail) => {
       server.once('error', fail);
@@ -237,8 +242,12 @@ export async function listen(flags: WebhookFlags, io: IO): Promise<number> {
     io.signal.addEventListener('abort', () => done(), { once: true });
   });
   clearInterval(ticker);
-  await new Promise<void>((done) => server.close(() => done()));
-  server.closeAllConnections();
+  // Stop accepting; requests under way get a moment to finish. A client still
+  // sending after it is cut off: it has no 200, so Meta sends the event again.
+  const closed = new Promise<void>((done) => server.close(() => done()));
+  const cutOff = setTimeout(() => server.closeAllConnections(), SHUTDOWN_DRAIN_MS);
+  await closed;
+  clearTimeout(cutOff);
   await applying;
   await store.sync();
   await store.close();
