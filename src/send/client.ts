@@ -77,7 +77,8 @@ export class MessagesClient {
       json = undefined;
     }
     const error = json?.error;
-    if (error && typeof error === 'object' && Number.isInteger(error.code)) {
+    // Meta's errors come with a 4xx or 5xx; a code on a success status is not its answer, and must not strike a number.
+    if (res.statusCode >= 400 && error && typeof error === 'object' && Number.isInteger(error.code)) {
       return {
         kind: 'error', code: error.code, http: res.statusCode, ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
         title: oneLine(typeof error.message === 'string' ? error.message : ''),
