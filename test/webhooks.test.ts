@@ -306,6 +306,35 @@ describe('listen', () => {
     expect((await dump(store)).blacklist.map(([k]) => k)).toEqual(['6281234567890']);
   });
 
+  it.skipIf(!inject('redisUrl'))('a store that fails while applying: the event stays in the inbox and is applied once the store is back, without a restart', async () => {
+    const { startRedis } = await import('./redis-server.js');
+    const server = await startRedis(); // its own server: the ACL below would break every other test's
+    const { Redis } = await import('ioredis');
+    const admin = new Redis(server.url);
+    try {
+      const { url, child } = await listen(server.url, { WA_GUARD_APP_SECRET: SECRET });
+      // Only the inbox may be touched: the 200 can be given, the lists cannot be written.
+      await admin.call('ACL', 'SETUSER', 'default', 'resetkeys', '~wa-guard:webhook-inbox:*');
+      const failed = (await import('node:fs')).readFileSync(hooks, 'utf8').split('\n')[4]!;
+      const res = await fetch(url, { method: 'POST', body: failed, headers: { 'content-type': 'application/json', 'x-hub-signature-256': sign(failed) } });
+      expect(res.status).toBe(200);
+      await new Promise((r) => setTimeout(r, 500));
+      await admin.call('ACL', 'SETUSER', 'default', 'allkeys');
+      let blacklisted = 0;
+      for (let i = 0; i < 100 && !blacklisted; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        blacklisted = await admin.exists('wa-guard:blacklist:6281234567890');
+      }
+      expect(blacklisted).toBe(1);
+      expect(await admin.keys('wa-guard:webhook-inbox:*')).toEqual([]);
+      child.kill('SIGTERM');
+      expect(await new Promise((r) => child.once('close', r))).toBe(0);
+    } finally {
+      admin.disconnect();
+      await server.stop();
+    }
+  });
+
   it('refuses to start without an app secret unless told it is a rehearsal', async () => {
     const result = await runCli(['listen', '--port', '0', '--store', join(tempDir(), 'store')]);
     expect(result.code).toBe(2);

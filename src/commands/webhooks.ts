@@ -130,7 +130,14 @@ export async function listen(flags: WebhookFlags, io: IO): Promise<number> {
     if (!flags.quiet) io.stderr.write(flags.json ? JSON.stringify({ at: new Date().toISOString(), message: text }) + '\n' : `wa-guard listen: ${text}\n`);
   };
 
-  /** Applies what is in the inbox, in order, one at a time; removes each entry once applied. */
+  let retryMs = 0;
+  let retryTimer: NodeJS.Timeout | undefined;
+  /**
+   * Applies what is in the inbox, in order, one at a time; removes each entry
+   * once applied. When the store fails, the entries stay in the inbox and are
+   * tried again after 1 s, doubling to a minute: listen runs for days and
+   * the store (Redis, a disk) may come back.
+   */
   const drain = (keys: string[]): Promise<void> => {
     waiting.push(...keys);
     applying = applying.then(async () => {
@@ -138,19 +145,27 @@ export async function listen(flags: WebhookFlags, io: IO): Promise<number> {
       const batch = waiting;
       waiting = [];
       if (batch.length === 0) return;
-      const bodies = await store.get(INBOX, batch);
-      const events: Event[] = [];
-      for (const body of bodies) {
-        if (body === undefined) continue;
-        try {
-          events.push(...readPayload(JSON.parse(body), settings, learned));
-        } catch (err) {
-          log(`an inbox entry could not be read: ${(err as Error).message}`);
+      try {
+        const events: Event[] = [];
+        for (const body of await store.get(INBOX, batch)) {
+          if (body === undefined) continue;
+          try {
+            events.push(...readPayload(JSON.parse(body), settings, learned));
+          } catch (err) {
+            log(`an inbox entry could not be read: ${(err as Error).message}`);
+          }
         }
+        await learn(store, events, settings, learned);
+        await store.delete(INBOX, batch);
+        retryMs = 0;
+      } catch (err) {
+        waiting = [...batch, ...waiting];
+        retryMs = Math.min(60_000, retryMs * 2 || 1000);
+        log(`applying ${batch.length} event(s) failed, kept in the inbox, trying again in ${retryMs / 1000} s: ${(err as Error).message}`);
+        clearTimeout(retryTimer);
+        retryTimer = setTimeout(() => void drain([]), retryMs);
       }
-      await learn(store, events, settings, learned);
-      await store.delete(INBOX, batch);
-    }).catch((err) => log(`applying failed: ${(err as Error).message}`));
+    });
     return applying;
   };
 
@@ -242,6 +257,7 @@ export async function listen(flags: WebhookFlags, io: IO): Promise<number> {
     io.signal.addEventListener('abort', () => done(), { once: true });
   });
   clearInterval(ticker);
+  clearTimeout(retryTimer);
   // Stop accepting; requests under way get a moment to finish. A client still
   // sending after it is cut off: it has no 200, so Meta sends the event again.
   const closed = new Promise<void>((done) => server.close(() => done()));
