@@ -178,6 +178,7 @@ describe('clean with verification', () => {
     expect(hits).toBeGreaterThanOrEqual(checkedBefore - 40); // at most the batches in flight at the kill were lost
     expect(sim.stats().numbers_checked).toBe(checked);
     expect(second.summary.rows).toEqual({ input: 3000, cleaned: 3000, purged: 0 });
+    expect(files(join(dir, 'out')).filter((f) => f.startsWith('.'))).toEqual([]); // the killed run's partial files are gone too
   });
 });
 

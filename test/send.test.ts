@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { startSimulator, type Simulator } from '../dist/simulator/server.js';
@@ -241,6 +241,7 @@ describe('send', () => {
     expect(unknown).toBeLessThanOrEqual(10 * 16);
     expect(stats.messages_accepted).toBeGreaterThanOrEqual(sent);
     expect(stats.messages_accepted).toBeLessThanOrEqual(sent + unknown);
+    expect(readdirSync(join(dir, 'out')).filter((f) => f.startsWith('.'))).toEqual([]); // no partial files of the killed runs left behind
   }, 120_000);
 
   it('Ctrl-C finishes what is in flight, writes the results and exits 130 with how to resume', async () => {

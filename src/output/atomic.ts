@@ -1,6 +1,7 @@
 import { close, createWriteStream, fsync, open, rmdirSync, unlinkSync, type WriteStream } from 'node:fs';
-import { rename, unlink } from 'node:fs/promises';
+import { readdir, rename, unlink } from 'node:fs/promises';
 import { once } from 'node:events';
+import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { CliError, EXIT, describeFsError } from '../errors.js';
@@ -42,11 +43,12 @@ export class AtomicFile {
   private failure: Error | undefined;
 
   private constructor(readonly path: string) {
-    this.tmpPath = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+    this.tmpPath = join(dirname(path), `.${basename(path)}.${hostname()}.${process.pid}.tmp`);
   }
 
   static async create(path: string): Promise<AtomicFile> {
     const file = new AtomicFile(path);
+    await removeStale(path);
     try {
       // Opening now turns an unwritable directory into an error before any work is done.
       pending.add(file.tmpPath);
@@ -105,5 +107,37 @@ export class AtomicFile {
     }
     await unlink(this.tmpPath).catch(() => undefined);
     pending.delete(this.tmpPath);
+  }
+}
+
+/**
+ * Removes the temporary files of `path` that runs on this machine left when
+ * they were killed (kill -9, the OOM killer, a power cut): a cron job killed
+ * night after night would otherwise fill the disk with hidden partial outputs.
+ * A file whose process still runs (another run writing the same output) is
+ * left alone, and so is another machine's (a shared directory).
+ */
+async function removeStale(path: string): Promise<void> {
+  const dir = dirname(path);
+  const prefix = `.${basename(path)}.${hostname()}.`;
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return; // no directory yet: creating the file says what is wrong
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix) || !name.endsWith('.tmp')) continue;
+    const pid = Number(name.slice(prefix.length, -'.tmp'.length));
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && !isRunning(pid)) await unlink(join(dir, name)).catch(() => undefined);
+  }
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'; // it runs, as another user
   }
 }
