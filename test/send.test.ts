@@ -105,6 +105,25 @@ describe('send', () => {
     expect(results(dir).map((r) => r.status)).toEqual(['sent', 'failed', 'failed', 'deferred', 'failed', 'unknown', 'failed', 'blocked']);
   });
 
+  it('two rows with one id and different numbers: the second is not sent and not reported as sent, in one file or across runs', async () => {
+    const dir = tempDir();
+    const sim = await simulator();
+    const input = join(dir, 'c.csv');
+    // A contact with two numbers, exported as two rows with the contact's id.
+    writeFileSync(input, 'id,to,template,language,param_1,param_2\n7,+62 812 0000 0001,order_update,en_US,A,b\n7,+62 812 0000 0002,order_update,en_US,A,b\n8,+62 812 0000 0003,order_update,en_US,A,b\n');
+    const run = await runCli(sendArgs(sim, input, dir, ['--campaign-id', 'spring']), { env });
+    expect(run.code).toBe(0);
+    expect(results(dir).map((r) => [r.id, r.status, r.wamid !== ''])).toEqual([['7', 'sent', true], ['7', 'blocked', false], ['8', 'sent', true]]);
+    expect(results(dir)[1]!.reason).toMatch(/^duplicate_id: .*\+6281200000001/);
+    expect(sim.stats().messages_accepted).toBe(2);
+    expect(JSON.parse(run.stdout).problems.join('\n')).toMatch(/1 rows were not sent: their id is already used/);
+    // The same campaign id, a file whose row 8 now has another number: not "sent", since it never went there.
+    writeFileSync(input, 'id,to,template,language,param_1,param_2\n8,+62 812 0000 0009,order_update,en_US,A,b\n');
+    const again = await runCli(sendArgs(sim, input, dir, ['--campaign-id', 'spring']), { env });
+    expect(results(dir).map((r) => [r.id, r.status])).toEqual([['8', 'blocked']]);
+    expect(JSON.parse(again.stdout).sending.requests).toBe(0);
+  });
+
   it('retries transient errors, slows down in a 130429 storm, and loses nothing', async () => {
     const dir = tempDir();
     const sim = await simulator({ mps: 10, faults: { error131016: 0.2 } as WorldConfig['faults'] });

@@ -22,7 +22,7 @@ import { parseDelimiter, parseFormat, type DataFileFlags } from './options.js';
 import { count, parseDuration } from '../verify/settings.js';
 import { MessagesClient } from '../send/client.js';
 import { fileCampaignId, journalKey, JOURNAL, parseJournalEntry } from '../send/journal.js';
-import { Sender, journalOutcome, type Job, type RowOutcome } from '../send/sender.js';
+import { Sender, journalOutcome, keyTakenByAnother, type Job, type RowOutcome, type RowResult } from '../send/sender.js';
 import { fetchTemplates } from '../send/templates-api.js';
 import { TEMPLATE_STATUS } from '../webhooks/learn.js';
 
@@ -327,6 +327,11 @@ async function campaign(input: Input, options: SendOptions, io: IO, run: Setting
       const outcomes: Promise<ResultRow>[] = g.decisions.map((d, i) => {
         const message = g.messages[i]!;
         const earlier = journal[i] === undefined ? undefined : parseJournalEntry(journal[i]!);
+        const taken = earlier && message.to.ok && keyTakenByAnother(earlier, message.to.waId);
+        if (taken) {
+          blockedOrDone++;
+          return Promise.resolve(taken);
+        }
         if (earlier && (earlier.status === 'sent' || earlier.status === 'failed' || (earlier.status === 'unknown' && !live!.resendUnknown))) {
           blockedOrDone++;
           return Promise.resolve(journalOutcome(earlier, Date.now()));
@@ -357,6 +362,7 @@ async function campaign(input: Input, options: SendOptions, io: IO, run: Setting
       const suffixes = settled.map((o, i) => {
         const status = o.status;
         byStatus[status]!++;
+        if (status === 'blocked' && o.reason?.startsWith('duplicate_id')) duplicateIds++;
         if (o.code !== undefined) byCode[o.code] = (byCode[o.code] ?? 0) + 1;
         if (status === 'sent' && g.decisions[i]!.opensConversation && g.messages[i]!.to.ok) opened.push((g.messages[i]!.to as { waId: string }).waId);
         return [status, o.wamid ?? '', o.code === undefined ? '' : String(o.code), o.title ?? '', String(o.attempts), o.sent_at ?? '', o.not_before ?? '', o.reason ?? ''];
@@ -369,6 +375,7 @@ async function campaign(input: Input, options: SendOptions, io: IO, run: Setting
     /** Rows settled so far, as they settle, for the progress bar (rows read are ahead of them). */
     const delivered = { sent: 0, failed: 0, other: 0 };
     let blockedOrDone = 0;
+    let duplicateIds = 0;
     const showProgress = (): void => {
       const done = delivered.sent + delivered.failed + delivered.other + blockedOrDone;
       progress!.update(Math.round(input.bytesRead() * (done / Math.max(1, rows))), done,
@@ -422,6 +429,7 @@ async function campaign(input: Input, options: SendOptions, io: IO, run: Setting
     if (byReason.outside_care_window) problems.push(`${byReason.outside_care_window} free-form messages are outside the 24h care window: use an approved template`);
     if (run.templateWarning) problems.push(run.templateWarning);
     for (const [template, stop] of sender?.stoppedTemplates ?? []) problems.push(`Meta refused template ${template}: ${stop.code} ${stop.title}${stop.hint ? `: ${stop.hint}` : ''}`);
+    if (duplicateIds) problems.push(`${duplicateIds} rows were not sent: their id is already used in this campaign for another number; give every row its own id`);
     if (sender && byStatus.unknown) problems.push(`${byStatus.unknown} messages have no clear answer (they may have been sent); they are not re-sent unless you run again with --resend-unknown`);
 
     const summary = {
@@ -484,7 +492,7 @@ async function campaign(input: Input, options: SendOptions, io: IO, run: Setting
 }
 
 /** A row another process is sending: ask the journal again until it says how it ended. */
-async function waitForOther(store: Store, key: string, outcome: RowOutcome): Promise<RowOutcome> {
+async function waitForOther(store: Store, key: string, outcome: RowResult): Promise<RowResult> {
   const until = Date.now() + BUSY_WAIT_MS;
   while (Date.now() < until) {
     await new Promise((r) => setTimeout(r, 250));

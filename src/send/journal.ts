@@ -22,6 +22,8 @@ export interface JournalEntry {
   not_before?: string;
   /** Why the row ended as it did, for the results file. */
   reason?: string;
+  /** The wa_id the row is for: a row of the same key to another number is another message (two rows given one id). */
+  to?: string;
 }
 
 const STATUSES: readonly JournalStatus[] = ['inflight', 'sent', 'failed', 'deferred', 'unknown'];
@@ -48,6 +50,7 @@ export function parseJournalEntry(value: string): JournalEntry {
     ...(text(e.sent_at) ? { sent_at: e.sent_at } : {}),
     ...(text(e.not_before) ? { not_before: e.not_before } : {}),
     ...(text(e.reason) ? { reason: e.reason } : {}),
+    ...(text(e.to) ? { to: e.to } : {}),
   };
 }
 

@@ -40,6 +40,9 @@ export interface RowOutcome {
   busy?: boolean;
 }
 
+/** A row's outcome, or 'blocked': not sent because the journal holds its key for another number. */
+export type RowResult = RowOutcome | (Omit<RowOutcome, 'status'> & { status: 'blocked' });
+
 export interface Stop {
   code: number;
   title: string;
@@ -83,7 +86,7 @@ export class Sender {
   }
 
   /** Delivers one row; never throws for what Meta answers, only for store failures. */
-  deliver(job: Job): Promise<RowOutcome> {
+  deliver(job: Job): Promise<RowResult> {
     return this.limit(() => this.run(job));
   }
 
@@ -93,7 +96,7 @@ export class Sender {
     return undefined;
   }
 
-  private async run(job: Job): Promise<RowOutcome> {
+  private async run(job: Job): Promise<RowResult> {
     const skip = this.notAttempted();
     if (skip) return skip;
     const stoppedTemplate = job.template === undefined ? undefined : this.stoppedTemplates.get(job.template);
@@ -211,18 +214,20 @@ export class Sender {
    * absent, or deferred and due, or unknown with --resend-unknown. Otherwise
    * the journal already says what became of it (or another process has it).
    */
-  private async claim(job: Job): Promise<{ attempts: number; waitMs: number } | { outcome: RowOutcome }> {
+  private async claim(job: Job): Promise<{ attempts: number; waitMs: number } | { outcome: RowResult }> {
     const pairKey = `${this.settings.phoneNumberId}:${job.waId}`;
-    return this.store.transact<{ attempts: number; waitMs: number } | { outcome: RowOutcome }>([{ namespace: JOURNAL, key: job.key }, { namespace: 'pair', key: pairKey }], ([value, pairValue]) => {
+    return this.store.transact<{ attempts: number; waitMs: number } | { outcome: RowResult }>([{ namespace: JOURNAL, key: job.key }, { namespace: 'pair', key: pairKey }], ([value, pairValue]) => {
       const now = Date.now();
       const before = value === undefined ? undefined : parseJournalEntry(value);
+      const taken = before && keyTakenByAnother(before, job.waId);
+      if (taken) return { writes: [], result: { outcome: taken } };
       const due = !before
         || (before.status === 'deferred' && !(Date.parse(before.not_before ?? '') > now))
         || (before.status === 'unknown' && this.settings.resendUnknown)
         || (before.status === 'inflight' && this.settings.resendUnknown && !(now - Date.parse(before.at) < STALE_INFLIGHT_MS));
       if (!before || due) {
         const next = Math.max(now, Number(pairValue ?? 0) || 0);
-        const entry: JournalEntry = { status: 'inflight', attempts: before?.attempts ?? 0, at: new Date(now).toISOString() };
+        const entry: JournalEntry = { status: 'inflight', attempts: before?.attempts ?? 0, at: new Date(now).toISOString(), to: job.waId };
         return {
           writes: [
             { namespace: JOURNAL, key: job.key, value: JSON.stringify(entry), ttlMs: JOURNAL_TTL_MS },
@@ -241,7 +246,7 @@ export class Sender {
    * twice, and the command syncs the store before it reports the run.
    */
   private async resolve(job: Job, outcome: RowOutcome): Promise<RowOutcome> {
-    const entry: JournalEntry = { ...outcome, at: new Date().toISOString() };
+    const entry: JournalEntry = { ...outcome, at: new Date().toISOString(), to: job.waId };
     await this.store.transact([], () => ({
       writes: [
         { namespace: JOURNAL, key: job.key, value: JSON.stringify(entry), ttlMs: JOURNAL_TTL_MS },
@@ -257,6 +262,16 @@ export class Sender {
     await this.store.delete(JOURNAL, [job.key]);
     return outcome;
   }
+}
+
+/**
+ * A row whose key the journal holds for another number: the campaign gives two
+ * rows one id. Reporting the other row's outcome would say a message went that
+ * never did; sending it would break exactly-once for that id. Not sent.
+ */
+export function keyTakenByAnother(entry: JournalEntry, waId: string): RowResult | undefined {
+  if (entry.to === undefined || entry.to === waId) return undefined;
+  return { status: 'blocked', attempts: 0, reason: `duplicate_id: this row's id is already used in this campaign for +${entry.to}; not sent: give every row its own id` };
 }
 
 /** A row another run already resolved, as the results file reports it. */
