@@ -208,6 +208,11 @@ describe('ingest', () => {
     expect(cut.changes.care_window_opened).toBe(2997);
     expect(cut.bad_examples.at(-1)).toMatch(/cut\.json: line \d+: unexpected end of file: the JSON array is not closed/);
 
+    // Lines that are arrays of bodies, and one array on one line, are lines.
+    writeFileSync(join(dir, 'arrays.jsonl'), [[1, 2], [3]].map((g) => JSON.stringify(g.map(inbound))).join('\n') + '\n');
+    expect(await ingest(join(dir, 'arrays.jsonl'))).toMatchObject({ changes: { care_window_opened: 3 }, bad_lines: 0 });
+    writeFileSync(join(dir, 'minified.json'), JSON.stringify([1, 2, 3, 4].map(inbound)));
+    expect(await ingest(join(dir, 'minified.json'))).toMatchObject({ changes: { care_window_opened: 4 }, bad_lines: 0 });
     writeFileSync(join(dir, 'one.json'), '\ufeff' + JSON.stringify(inbound(1), null, 2) + '\n');
     expect(await ingest(join(dir, 'one.json'))).toMatchObject({ changes: { care_window_opened: 1 }, bad_lines: 0 });
     writeFileSync(join(dir, 'bom.jsonl'), '\ufeff' + [1, 2].map((i) => JSON.stringify(inbound(i))).join('\r\n') + '\r\n');

@@ -88,11 +88,30 @@ async function* readBodies(stream: AsyncIterable<Buffer>, name: string): AsyncGe
     first = block.find((c) => !isSpace(c));
     if (first !== undefined) break;
   }
+  // '[' starts one array, unless its first line is a whole one: then the
+  // file is lines of arrays of bodies (or one array on one line).
+  let arrayLines = false;
+  if (first === 0x5b) {
+    const read = Buffer.concat(head.splice(0));
+    head.push(read);
+    const start = read.indexOf(0x5b);
+    let end = read.indexOf(NL, start);
+    let size = read.length;
+    while (end < 0 && size <= MAX_RECORD_BYTES) {
+      const r = await blocks.next();
+      if (r.done) break;
+      const at = r.value.indexOf(NL);
+      if (at >= 0) end = size + at;
+      head.push(r.value);
+      size += r.value.length;
+    }
+    if (end >= 0 || size <= MAX_RECORD_BYTES) arrayLines = parses(Buffer.concat(head).subarray(start, end < 0 ? undefined : end).toString('utf8'));
+  }
   async function* rest(): AsyncGenerator<Buffer> {
     yield* head;
     for (let r = await blocks.next(); !r.done; r = await blocks.next()) yield r.value;
   }
-  if (first === 0x5b) yield* arrayElements(rest(), name);
+  if (first === 0x5b && !arrayLines) yield* arrayElements(rest(), name);
   else yield* lineBodies(rest(), first === 0x7b);
 }
 
