@@ -21,7 +21,7 @@ const SECRET = 'bench-secret';
 
 function body(i) {
   const waId = String(628120000000 + (i % 200_000));
-  const ts = String(1795600000 + i);
+  const ts = String(1790000000 + i); // 2026-09-21 on: in the past, as Meta's times are
   const kind = i % 10;
   const value = kind < 6
     ? { statuses: [{ id: `wamid.${i}`, status: ['sent', 'delivered', 'read'][kind % 3], timestamp: ts, recipient_id: waId, biz_opaque_callback_data: `bench:${i}` }] }

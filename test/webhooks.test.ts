@@ -118,6 +118,19 @@ describe('ingest', () => {
     const lifted = await runCli(['ingest', join(dir, 'b.jsonl'), '--store', store, '--json']);
     expect(JSON.parse(lifted.stdout).changes.blacklist_lifted).toBe(1);
     expect((await dump(store)).blacklist).toEqual([]);
+    // Dated in 2100: a 131026 no delivery could ever lift, a message holding the care window open. Ignored.
+    const future = Math.floor(Date.UTC(2100, 0, 1) / 1000);
+    const soon = Math.floor(Date.now() / 1000) + 3600; // clock skew of an hour is fine
+    writeFileSync(join(dir, 'c.jsonl'), [
+      status('wamid.d', 'failed', future, [{ code: 131026, title: 'Message undeliverable' }]),
+      messagesBody({ messages: [{ from: '6281234567890', id: 'wamid.e', timestamp: String(future), type: 'text', text: { body: 'hi' } }] }),
+      messagesBody({ messages: [{ from: '6281234567890', id: 'wamid.f', timestamp: String(soon), type: 'text', text: { body: 'hi' } }] }),
+    ].join('\n') + '\n');
+    const dated = await runCli(['ingest', join(dir, 'c.jsonl'), '--store', store, '--json']);
+    expect(JSON.parse(dated.stdout)).toMatchObject({ ignored: 2, changes: { care_window_opened: 1 } });
+    const state = await dump(store);
+    expect(state.blacklist).toEqual([]);
+    expect(state.inbound.map(([, v]) => v).join()).toContain(new Date(soon * 1000).toISOString().slice(0, 19));
   });
   it('within one batch each event sees what the events before it wrote', async () => {
     const dir = tempDir();

@@ -48,7 +48,7 @@ function summaryText(command: string, learned: Learned, extra: string[] = []): s
     (learned.unchanged ? ` (${learned.unchanged} taught nothing new: seen before or older than what is known)` : '')];
   for (const [kind, count] of Object.entries(learned.events)) lines.push(`  ${kind.padEnd(22)}${String(count).padStart(8)}`);
   if (Object.keys(learned.changes).length) lines.push(`  changes: ${Object.entries(learned.changes).map(([k, v]) => `${k} ${v}`).join(', ')}`);
-  if (learned.ignored) lines.push(`  ${learned.ignored} items could not be read (no number, no timestamp) and were ignored`);
+  if (learned.ignored) lines.push(`  ${learned.ignored} items could not be read (no number, no timestamp, or one more than a day ahead of this machine's clock) and were ignored`);
   return [...lines, ...extra].join('\n') + '\n';
 }
 

@@ -50,6 +50,13 @@ const bump = (table: Record<string, number>, key: string, by = 1): void => {
 /** The events of one POST body (Meta's shape); what cannot be read is counted as ignored, never trusted. */
 export function readPayload(body: unknown, settings: Pick<LearnSettings, 'stopWords' | 'startWords'>, learned: Learned): Event[] {
   const events: Event[] = [];
+  // An event from the future is damage, not news: dated years ahead, a 131026
+  // could never be lifted and a message would hold the care window open.
+  const latest = Date.now() / 1000 + MAX_AHEAD_S;
+  const seconds = (value: unknown): number | undefined => {
+    const n = typeof value === 'string' && /^\d{1,12}$/.test(value) ? Number(value) : typeof value === 'number' && Number.isInteger(value) ? value : NaN;
+    return n > 0 && n <= latest ? n : undefined;
+  };
   const entries = (body as { entry?: unknown })?.entry;
   if (!Array.isArray(entries)) throw new Error('not a webhook payload: no "entry" list');
   for (const entry of entries) {
@@ -108,10 +115,8 @@ export function readPayload(body: unknown, settings: Pick<LearnSettings, 'stopWo
   return events;
 }
 
-function seconds(value: unknown): number | undefined {
-  const n = typeof value === 'string' && /^\d{1,12}$/.test(value) ? Number(value) : typeof value === 'number' && Number.isInteger(value) ? value : NaN;
-  return Number.isFinite(n) && n > 0 ? n : undefined;
-}
+/** How far ahead of this machine's clock an event's time may be (clock skew). */
+const MAX_AHEAD_S = 86_400;
 
 function waIdOf(value: unknown): string | undefined {
   return typeof value === 'string' && /^\d{6,15}$/.test(value) ? value : undefined;
