@@ -29,5 +29,18 @@ process.on('unhandledRejection', (err) => {
   process.exit(1);
 });
 
+// stdout closed by its reader (`| head`) or failing (a full disk behind `>`):
+// never an unhandled 'error' event and its stack trace. Commands writing rows
+// report it themselves; a summary that could not be printed is reported here.
+let stdoutFailure;
+process.stdout.on('error', (err) => { stdoutFailure ??= err; });
+
 const code = await run(process.argv.slice(2), processIO(controller.signal));
-process.stdout.write('', () => process.exit(code));
+process.stdout.write('', (err) => {
+  const failure = stdoutFailure ?? err; // a file's write error comes to the callback before the event
+  if (failure && failure.code !== 'EPIPE' && code === 0) {
+    process.stderr.write(`wa-guard: cannot write to stdout: ${failure.message}\n`);
+    process.exit(1);
+  }
+  process.exit(code);
+});

@@ -1,7 +1,8 @@
-import { existsSync, linkSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, linkSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FIXTURES, files, readCsv, runCli, spawnCli, tempDir } from './helpers.js';
+import { BIN, FIXTURES, files, readCsv, runCli, spawnCli, tempDir } from './helpers.js';
 
 /** Runs clean on `text` written to a file in a new directory; the outputs go to its out/. */
 async function cleanFile(name: string, text: string | Buffer, extra: string[] = []) {
@@ -111,6 +112,37 @@ describe('outputs: no silent loss, no hang', () => {
     expect(dash.code).toBe(2);
     expect(dash.stderr).toMatch(/--out-dir -: stdout is not a directory; give --output -/);
     expect(existsSync(join(dir, '-'))).toBe(false);
+  });
+
+  it('stdout that closes early (| head) or fills a disk (> /dev/full): one line and exit 1, no stack trace, no leftovers', async () => {
+    const dir = tempDir();
+    const input = join(dir, 'big.csv');
+    writeFileSync(input, 'name,phone\n' + Array.from({ length: 200_000 }, (_, i) => `n${i},+62 812 ${String(i).padStart(8, '0')}`).join('\n') + '\n');
+    const clean = (out: string, extra: string[], stdout: 'pipe' | number) => {
+      const child = spawn(process.execPath, [BIN, 'clean', input, '-o', join(dir, out), '--store', join(dir, 'store'), ...extra], { stdio: ['ignore', stdout, 'pipe'] });
+      let stderr = '';
+      child.stderr!.on('data', (b) => { stderr += b; });
+      return { child, done: new Promise<{ code: number | null; stderr: string }>((r) => child.once('close', (code) => r({ code, stderr }))) };
+    };
+    // `| head -c 100`: the reader takes a little and goes away.
+    const headed = clean('a', ['--output', '-'], 'pipe');
+    headed.child.stdout!.once('data', () => headed.child.stdout!.destroy());
+    const a = await headed.done;
+    expect(a.code).toBe(1);
+    expect(a.stderr).toMatch(/^wa-guard: stdout was closed before all rows were written/);
+    expect(a.stderr.split('\n').filter(Boolean)).toHaveLength(1);
+    expect(existsSync(join(dir, 'a'))).toBe(false);
+
+    const full = openSync('/dev/full', 'w');
+    const b = await clean('b', ['--output', '-'], full).done;
+    expect([b.code, b.stderr]).toEqual([1, 'wa-guard: cannot write to stdout: no space left on device\n']);
+    expect(existsSync(join(dir, 'b'))).toBe(false);
+    // The outputs are complete and kept; only the summary could not be printed.
+    const c = await clean('c', ['--json'], full).done;
+    expect(c.code).toBe(1);
+    expect(c.stderr).toMatch(/^wa-guard: cannot write to stdout: .*no space left on device/);
+    expect(files(join(dir, 'c'))).toEqual(['blacklist.csv', 'cleaned.csv', 'purged.csv', 'summary.json']);
+    closeSync(full);
   });
 
   it('--output - writes the cleaned rows to stdout and the summary to stderr; --output FILE puts them there', async () => {

@@ -5,6 +5,7 @@ import type { IO } from '../io.js';
 import { chooseColumns, columnList } from '../input/columns.js';
 import { openInput } from '../input/reader.js';
 import { AtomicFile } from '../output/atomic.js';
+import { stdoutSink } from '../output/outputs.js';
 import { checkCountry, normalizePhone } from '../phone.js';
 import { Outcome, type ChunkResult } from '../pipeline/chunk.js';
 import { processInOrder } from '../pipeline/ordered.js';
@@ -167,8 +168,9 @@ async function show(list: ListName, store: Store, filter: { reason?: string; sou
 
 async function exportList(list: ListName, store: Store, target: string, json: boolean, io: IO): Promise<number> {
   const file = target === '-' ? undefined : await AtomicFile.create(resolve(io.cwd, target));
+  const out = file ?? stdoutSink(io.stdout);
   try {
-    await writeList(list, store, (text) => (file ? file.write(text) : io.stdout.write(text)), json);
+    await writeList(list, store, (text) => out.write(text), json);
     await file?.commit();
   } finally {
     await file?.abort();
@@ -177,7 +179,7 @@ async function exportList(list: ListName, store: Store, target: string, json: bo
 }
 
 /** Writes a list as CSV (a header, then a row an entry) or JSON lines; resolves with how many entries. */
-export async function writeList(list: ListName, store: Store, write: (text: string) => Promise<void> | boolean, json: boolean): Promise<number> {
+export async function writeList(list: ListName, store: Store, write: (text: string) => Promise<void>, json: boolean): Promise<number> {
   const columns = COLUMNS[list];
   if (!json) await write(stringify([columns as string[]]));
   let count = 0;

@@ -1,6 +1,7 @@
+import { once } from 'node:events';
 import { mkdir, rmdir, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { UsageError, describeFsError } from '../errors.js';
+import { CliError, UsageError, describeFsError } from '../errors.js';
 import { FORMATS } from '../input/sniff.js';
 import { AtomicFile, trackCreatedDir } from './atomic.js';
 
@@ -82,11 +83,31 @@ export interface Sink {
   write(text: string): Promise<void>;
 }
 
+/**
+ * Rows to stdout, at the pace of whoever reads them. A reader that stops
+ * (`| head`) or a full disk behind `>` ends the run with one line: waiting
+ * for a 'drain' that never comes would hang, and the error unheard would
+ * crash with a stack trace.
+ */
 export function stdoutSink(stdout: NodeJS.WritableStream): Sink {
+  let failure: NodeJS.ErrnoException | undefined;
+  stdout.on('error', (err: NodeJS.ErrnoException) => { failure ??= err; });
+  const check = (): void => {
+    if (!failure) return;
+    throw new CliError(failure.code === 'EPIPE'
+      ? 'stdout was closed before all rows were written (the program reading it stopped): the run stopped there'
+      : describeFsError(failure, 'cannot write to', 'stdout'));
+  };
   return {
     path: '-',
     async write(text: string): Promise<void> {
-      if (text !== '' && !stdout.write(text)) await new Promise<void>((resolve) => stdout.once('drain', () => resolve()));
+      check();
+      if (text !== '' && !stdout.write(text)) {
+        const done = new AbortController(); // removes whichever listener did not fire
+        await Promise.race([once(stdout, 'drain', { signal: done.signal }), once(stdout, 'error', { signal: done.signal })])
+          .catch(() => undefined).finally(() => done.abort());
+      }
+      check();
     },
   };
 }
