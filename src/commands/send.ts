@@ -316,7 +316,7 @@ async function campaign(input: Input, options: SendOptions, io: IO, run: Setting
     const dryRows = (g: Gated): string[][] => g.decisions.map((d, i) => {
       const message = g.messages[i]!;
       const notBefore = d.notBefore ?? (d.decision === 'defer' ? g.at[i] : undefined);
-      return [message.to.ok ? message.to.waId : '', d.decision, d.reason, oneLine(d.detail), notBefore === undefined ? '' : new Date(notBefore).toISOString()];
+      return [message.to.ok ? message.to.waId : '', d.decision, d.reason, joinLines(d.detail), notBefore === undefined ? '' : new Date(notBefore).toISOString()];
     });
 
     /** Live: what the gate lets through is delivered; the rest is reported as blocked or deferred. */
@@ -338,12 +338,12 @@ async function campaign(input: Input, options: SendOptions, io: IO, run: Setting
         }
         if (d.decision === 'block') {
           blockedOrDone++;
-          return Promise.resolve({ status: 'blocked', attempts: 0, reason: `${d.reason}: ${oneLine(d.detail)}` });
+          return Promise.resolve({ status: 'blocked', attempts: 0, reason: `${d.reason}: ${joinLines(d.detail)}` });
         }
         // Spacing to one user (pair_rate) is kept while sending; other defers wait for their time.
         if (d.decision === 'defer' && d.reason !== 'pair_rate') {
           blockedOrDone++;
-          return Promise.resolve({ status: 'deferred', attempts: 0, not_before: new Date(d.notBefore ?? Date.now()).toISOString(), reason: `${d.reason}: ${oneLine(d.detail)}` });
+          return Promise.resolve({ status: 'deferred', attempts: 0, not_before: new Date(d.notBefore ?? Date.now()).toISOString(), reason: `${d.reason}: ${joinLines(d.detail)}` });
         }
         const job: Job = {
           key: keys[i]!,
@@ -581,7 +581,8 @@ async function recipientStates(store: Store, waIds: string[], file: BlacklistFil
   });
 }
 
-function oneLine(text: string): string {
+/** A gate detail on one line (it may quote a cell that holds line breaks); send/client.ts oneLine cleans text from outside. */
+function joinLines(text: string): string {
   return text.includes('\n') || text.includes('\r') ? text.replace(/[\r\n]+/g, ' ') : text;
 }
 
