@@ -57,6 +57,23 @@ describe('the gate: one reason each', () => {
     if (d.decision !== 'send') expect(d.detail).not.toBe('');
   });
 
+  it('one id, one recipient: a later row with an earlier row\'s id and another number is blocked as duplicate_id', () => {
+    const plan = new Plan(NOW, 80, 0);
+    const run = (m: Message) => {
+      const d = decide(m, {}, plan);
+      plan.record(m, d);
+      return [d.decision, d.reason];
+    };
+    expect(run(message({ id: 'c-7' }))).toEqual(['send', 'ok']);
+    expect(run(message({ id: 'c-7', number: '+62 813 1122 3344' }))).toEqual(['block', 'duplicate_id']);
+    expect(decide(message({ id: 'c-7', number: '+62 813 1122 3344' }), {}, plan).detail).toMatch(/already used in this file for \+6281234567890/);
+    // the first row's number keeps the id: its other messages are judged as usual
+    expect(run(message({ id: 'c-7', template: { name: 'spring_sale', language: 'en_US', params: ['20%'] } }))).toEqual(['defer', 'pair_rate']);
+    expect(run(message({ id: 'c-8', number: '+62 813 1122 3344' }))).toEqual(['send', 'ok']);
+    // ids are compared whole: many of them, none confused with another
+    for (let i = 0; i < 50_000; i++) expect(plan.idOwner(`row-${i}`)).toBeUndefined();
+  });
+
   it('utility to a user who opted out of marketing only still goes', () => {
     expect(decide(message(), { optedOut: { scope: 'marketing', detail: 'x' } }).decision).toBe('send');
   });

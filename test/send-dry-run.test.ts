@@ -103,6 +103,16 @@ describe('send --dry-run', () => {
     expect(readCsv(join(out, 'gate.csv')).find((r) => r.id === '2')).toMatchObject({ decision: 'defer', reason: 'marketing_capped', not_before: '2026-11-25T02:00:00.000Z' });
   });
 
+  it('flags rows that give one id to two numbers, as a live send would refuse them', async () => {
+    const dir = tempDir();
+    const input = join(dir, 'ids.csv');
+    writeFileSync(input, 'id,to,template,language,param_1,param_2\n7,+62 812 0000 0001,order_update,en_US,A,b\n7,+62 812 0000 0002,order_update,en_US,A,b\n8,+62 812 0000 0003,order_update,en_US,A,b\n');
+    const run = await runCli(['send', input, '--dry-run', '--templates', templatesFile, '-o', join(dir, 'out'), '--store', join(dir, 'store'), '--json', '--fail-on', 'duplicate_id']);
+    expect(run.code).toBe(3);
+    expect(readCsv(join(dir, 'out', 'gate.csv')).map((r) => [r.id, r.decision, r.reason])).toEqual([['7', 'send', 'ok'], ['7', 'block', 'duplicate_id'], ['8', 'send', 'ok']]);
+    expect(JSON.parse(run.stdout).problems.join('\n')).toMatch(/1 rows would not be sent: their id is already used/);
+  });
+
   it('gives the same decisions as the gate API', async () => {
     const dir = tempDir();
     const { out } = await dryRun(dir);

@@ -362,7 +362,7 @@ async function campaign(input: Input, options: SendOptions, io: IO, run: Setting
       const suffixes = settled.map((o, i) => {
         const status = o.status;
         byStatus[status]!++;
-        if (status === 'blocked' && o.reason?.startsWith('duplicate_id')) duplicateIds++;
+        if (status === 'blocked' && g.decisions[i]!.reason !== 'duplicate_id' && o.reason?.startsWith('duplicate_id')) duplicateIds++; // found in the journal
         if (o.code !== undefined) byCode[o.code] = (byCode[o.code] ?? 0) + 1;
         if (status === 'sent' && g.decisions[i]!.opensConversation && g.messages[i]!.to.ok) opened.push((g.messages[i]!.to as { waId: string }).waId);
         return [status, o.wamid ?? '', o.code === undefined ? '' : String(o.code), o.title ?? '', String(o.attempts), o.sent_at ?? '', o.not_before ?? '', o.reason ?? ''];
@@ -429,7 +429,8 @@ async function campaign(input: Input, options: SendOptions, io: IO, run: Setting
     if (byReason.outside_care_window) problems.push(`${byReason.outside_care_window} free-form messages are outside the 24h care window: use an approved template`);
     if (run.templateWarning) problems.push(run.templateWarning);
     for (const [template, stop] of sender?.stoppedTemplates ?? []) problems.push(`Meta refused template ${template}: ${stop.code} ${stop.title}${stop.hint ? `: ${stop.hint}` : ''}`);
-    if (duplicateIds) problems.push(`${duplicateIds} rows were not sent: their id is already used in this campaign for another number; give every row its own id`);
+    const sharedIds = byReason.duplicate_id! + duplicateIds;
+    if (sharedIds) problems.push(`${sharedIds} rows ${sender ? 'were not sent' : 'would not be sent'}: their id is already used in this campaign for another number; give every row its own id`);
     if (sender && byStatus.unknown) problems.push(`${byStatus.unknown} messages have no clear answer (they may have been sent); they are not re-sent unless you run again with --resend-unknown`);
 
     const summary = {
@@ -551,6 +552,8 @@ function toMessage(extracted: readonly string[], at: number, paramCount: number,
     while (params.length && params[params.length - 1] === '' && paramCount) params.pop(); // trailing empty param_n columns
     message.template = { name: template, language: cell(1) || defaultLanguage, params };
   }
+  const id = cell(ID_FIELD);
+  if (id) message.id = id;
   const text = cell(3);
   if (text) message.text = text;
   const category = cell(4).toLowerCase() as Category;

@@ -8,7 +8,7 @@ export const BLOCK_REASONS = [
   'missing_number', 'invalid_number', 'no_country_code', 'missing_content',
   'unknown_template', 'template_not_approved', 'template_params_mismatch',
   'blacklisted', 'opted_out', 'not_on_whatsapp',
-  'us_marketing_blocked', 'auth_template_india', 'outside_care_window', 'duplicate_message',
+  'us_marketing_blocked', 'auth_template_india', 'outside_care_window', 'duplicate_message', 'duplicate_id',
   'malformed_row', 'no_optin', // decided before the gate: a row that could not be read, or without the opt-in its file was asked to show
 ] as const;
 export const DEFER_REASONS = ['marketing_capped', 'tier_limit', 'pair_rate'] as const;
@@ -19,6 +19,8 @@ export const DAY_MS = 24 * 3600 * 1000;
 /** One campaign row, as read. */
 export interface Message {
   to: Normalized;
+  /** The row's id, when the file has an id column: it keys the send journal, so one id is one recipient. */
+  id?: string;
   template?: { name: string; language: string; params: string[] };
   text?: string;
   category?: Category;
@@ -59,6 +61,8 @@ export interface GateConfig {
 
 /** What the campaign has planned so far; the gate only reads it. */
 export interface PlanView {
+  /** The wa_id an earlier row with this id was for, if any. */
+  idOwner(id: string): string | undefined;
   /** Whether the same message (same content) to the same user is already planned. */
   isDuplicate(waId: string, message: Message): boolean;
   /** When the last message to this user is planned (ms), if any. */
@@ -93,13 +97,17 @@ const iso = (ms: number): string => new Date(ms).toISOString();
  * and why. A pure function of the message, what was known about the recipient,
  * the campaign planned so far, the clock and the settings, so a dry run and a
  * live send decide exactly alike. Checks run in a fixed order and the first
- * that fails decides: the number, the content, the recipient's own choices,
+ * that fails decides: the number (and the row's id), the content, the recipient's own choices,
  * Meta's rules, then pacing.
  */
 export function gate(message: Message, recipient: RecipientState, plan: PlanView, now: number, config: GateConfig): Decision {
   const { to } = message;
   if (!to.ok) return block(to.reason, to.detail);
   const waId = to.waId;
+  const owner = message.id === undefined ? undefined : plan.idOwner(message.id);
+  if (owner !== undefined && owner !== waId) {
+    return block('duplicate_id', `this row's id is already used in this file for +${owner}: give every row its own id (it keys the send journal)`);
+  }
 
   // Content.
   const { template } = message;

@@ -30,6 +30,9 @@ export class Plan implements PlanView {
   private readonly users = new WaIdSet(0, 4);
   /** "wa_id:hashes" of further messages to users who get more than one (few). */
   private readonly more = new Set<string>();
+  /** Row ids by a 53-bit hash, each with the wa_id of its first row (high and low 32 bits). */
+  private readonly ids = new WaIdSet(0, 2);
+  private cachedId = { id: '', key: 0 };
   private conversationsPlanned = 0;
   private sends = 0;
   private cached: { message: Message; hash: [number, number] } | undefined;
@@ -43,6 +46,19 @@ export class Plan implements PlanView {
   private hash(message: Message): [number, number] {
     if (this.cached?.message !== message) this.cached = { message, hash: hash64(contentKey(message)) };
     return this.cached.hash;
+  }
+
+  private idKey(id: string): number {
+    if (this.cachedId.id !== id) {
+      const [a, b] = hash64(id);
+      this.cachedId = { id, key: (a & 0x1fffff) * 4294967296 + b || 1 };
+    }
+    return this.cachedId.key;
+  }
+
+  idOwner(id: string): string | undefined {
+    const at = this.ids.find(this.idKey(id));
+    return at < 0 ? undefined : String(this.ids.value(at, 0) * 4294967296 + this.ids.value(at, 1));
   }
 
   private userSlot(waId: string): number {
@@ -74,6 +90,15 @@ export class Plan implements PlanView {
 
   /** Adds a decided message to the plan; returns when it would go (ms), or undefined if it would not. */
   record(message: Message, decision: Decision): number | undefined {
+    if (message.id !== undefined && message.to.ok && decision.reason !== 'duplicate_id') {
+      const size = this.ids.size;
+      const at = this.ids.insert(this.idKey(message.id));
+      if (this.ids.size > size) {
+        const n = Number(message.to.waId);
+        this.ids.setValue(at, 0, Math.floor(n / 4294967296));
+        this.ids.setValue(at, 1, n >>> 0);
+      }
+    }
     if (decision.decision === 'block' || !message.to.ok) return undefined;
     const waId = message.to.waId;
     const key = Number(waId);
