@@ -75,6 +75,28 @@ describe('JSON keys that vary from record to record', () => {
     expect(readFileSync(join(json.out, 'cleaned.jsonl'), 'utf8').trim().split('\n').at(-1)).toContain('"extra":1');
   });
 
+  it('reads nested objects as API exports write them: dotted columns, found like any other, flat in CSV output', async () => {
+    // HubSpot's CRM API: the fields under "properties".
+    const hubspot = [
+      { id: '1', properties: { firstname: 'Ani', phone: '+62 812 3456 7890', mobilephone: '0813 1122 3344' }, archived: false },
+      { id: '2', properties: { firstname: 'Budi', phone: null, mobilephone: '+62 813 9999 0000' }, archived: false },
+      { id: '3', properties: { firstname: 'Citra', phone: '+62 812 0000 1111', mobilephone: '', hs_whatsapp_opt_out: 'true' }, archived: false },
+      { id: '4', properties: { firstname: 'Dewi', phone: '+62 812 0000 2222', address: { city: 'Bandung' } }, archived: false },
+    ];
+    const { code, stdout, out } = await cleanFile('contacts.json', JSON.stringify(hubspot), ['--output-format', 'csv', '--json']);
+    expect(code).toBe(0);
+    const summary = JSON.parse(stdout);
+    expect(summary.input.phone_columns).toEqual(['properties.mobilephone', 'properties.phone']);
+    expect(summary.phone_column_used).toEqual({ 'properties.mobilephone': 2, 'properties.phone': 1 });
+    const cleaned = readCsv(join(out, 'cleaned.csv'));
+    expect(cleaned.at(-1)).toMatchObject({ 'properties.address.city': 'Bandung', archived: 'false' });
+    expect(cleaned.map((r) => [r.id, r['properties.firstname'], r.phone_e164])).toEqual([['1', 'Ani', '+6281311223344'], ['2', 'Budi', '+6281399990000'], ['4', 'Dewi', '+6281200002222']]);
+    expect(readCsv(join(out, 'purged.csv')).map((r) => [r.id, r.purge_reason, r.purge_detail])).toEqual([['3', 'opted_out', expect.stringContaining('properties.hs_whatsapp_opt_out')]]);
+    // --column names a nested field by its path; JSON output keeps the records as they were.
+    const named = await cleanFile('contacts.json', JSON.stringify(hubspot), ['--column', 'properties.phone', '-q']);
+    expect(readFileSync(join(named.out, 'cleaned.json'), 'utf8')).toContain('"properties":{"firstname":"Ani","phone":"+62 812 3456 7890"');
+  });
+
   it('an empty array says there are no records', async () => {
     const { code, stderr } = await cleanFile('empty.json', '[]');
     expect(code).toBe(2);

@@ -9,7 +9,7 @@ import { UsageError, describeFsError } from '../errors.js';
 import type { IO } from '../io.js';
 import { CHUNK_BYTES, RecordSplitter, type Chunk } from './split.js';
 import { sniff, type Format, type Sniffed } from './sniff.js';
-import { ChunkProcessor, notUtf8 } from '../pipeline/chunk.js';
+import { ChunkProcessor, notUtf8, recordKeys } from '../pipeline/chunk.js';
 
 const HEAD_BYTES = 64 << 10;
 
@@ -201,7 +201,7 @@ function headRecordKeys(format: Format, body: Buffer, ended: boolean, source: st
     throw new UsageError(`${source}: the first record is not a JSON object`);
   }
   const keys = new Set<string>();
-  for (const object of objects) for (const key of Object.keys(object)) keys.add(key);
+  for (const object of objects) for (const key of recordKeys(object)) keys.add(key);
   return [...keys];
 }
 

@@ -159,7 +159,7 @@ export class ChunkProcessor {
         // Many columns are read from each row: split a record without quotes once rather than scan it for each.
         if (!row.fields && !row.object) row.fields = row.raw.split(this.config.delimiter);
         for (const { index, name } of extract) {
-          result.extracted.push(cellText(row.object ? row.object[name] : index < 0 ? '' : this.cell(row, index)));
+          result.extracted.push(cellText(row.object ? valueAt(row.object, name) : index < 0 ? '' : this.cell(row, index)));
         }
       }
       let waId = this.normalizeRow(row, result, i);
@@ -180,7 +180,7 @@ export class ChunkProcessor {
   private noteLateKeys(object: Record<string, unknown>, result: ChunkResult): void {
     const columns = (this.columnSet ??= new Set(this.config.columns));
     let late = false;
-    for (const key of Object.keys(object)) {
+    for (const key of recordKeys(object)) {
       if (columns.has(key)) continue;
       late = true;
       if (result.lateKeys.length < 10 && !result.lateKeys.includes(key)) result.lateKeys.push(key);
@@ -195,7 +195,7 @@ export class ChunkProcessor {
 
   private cell(row: Row, column: number): unknown {
     if (row.fields) return row.fields[column];
-    if (row.object) return row.object[this.config.columns[column]!];
+    if (row.object) return valueAt(row.object, this.config.columns[column]!);
     return nthField(row.raw, this.config.delimiter, column);
   }
 
@@ -390,6 +390,35 @@ function countOf(text: string, char: string): number {
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * A record's columns: its keys, and the keys of nested objects as dotted paths
+ * (`properties.phone`), since API exports (HubSpot's among them) nest their
+ * fields. Arrays and empty objects are one column each.
+ */
+export function recordKeys(object: Record<string, unknown>, prefix = '', keys: string[] = []): string[] {
+  for (const key of Object.keys(object)) {
+    const value = object[key];
+    if (isPlainObject(value) && Object.keys(value).length > 0) recordKeys(value, `${prefix}${key}.`, keys);
+    else keys.push(prefix + key);
+  }
+  return keys;
+}
+
+/** A record's value for a column of recordKeys: the key itself, else a dotted path into nested objects. */
+export function valueAt(object: Record<string, unknown>, key: string): unknown {
+  const direct = object[key];
+  if (direct !== undefined) return direct;
+  // A key may itself hold a dot: try each split.
+  for (let dot = key.indexOf('.'); dot > 0; dot = key.indexOf('.', dot + 1)) {
+    const inner = object[key.slice(0, dot)];
+    if (isPlainObject(inner)) {
+      const found = valueAt(inner, key.slice(dot + 1));
+      if (found !== undefined) return found;
+    }
+  }
+  return undefined;
 }
 
 function cellText(value: unknown): string {
