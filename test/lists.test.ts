@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EmbeddedStore } from '../dist/store/embedded.js';
-import { blacklistWrite, strikeWrites } from '../dist/store/lists.js';
+import { blacklistWrite, describeBlacklisted, strikeWrites } from '../dist/store/lists.js';
 import { STATUS } from '../dist/verify/verifier.js';
 import { FIXTURES, readCsv, runCli, tempDir } from './helpers.js';
 
@@ -84,6 +84,11 @@ describe('blacklist, optout and cache commands', () => {
     const cleared = await runCli(['cache', 'clear', '--store', store, '--json']);
     expect(JSON.parse(cleared.stdout)).toEqual({ cleared: 1 });
     expect(readFileSync(join(FIXTURES, 'blacklist.csv'), 'utf8')).toBeTruthy();
+  });
+
+  it('a blacklist entry that cannot be read still blocks, and says it is damaged rather than print blanks', () => {
+    expect(describeBlacklisted('garbage')).toBe('on the blacklist: reason unknown (the entry is damaged or foreign) (unknown, 1 strike)');
+    expect(describeBlacklisted(JSON.stringify({ reason: 'manual', source: 'cli', first_seen: '2026-11-01T00:00:00Z', strikes: 1 }))).toBe('on the blacklist since 2026-11-01: manual (cli, 1 strike)');
   });
 
   it('help for a command exits 0', async () => {

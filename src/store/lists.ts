@@ -145,7 +145,9 @@ export async function addOptOuts(store: Store, items: readonly { waId: string; s
 export function describeBlacklisted(value: string): string {
   const e = parseBlacklistEntry(value);
   const until = e.expires ? `, until ${e.expires.slice(0, 10)}` : '';
-  return `on the blacklist since ${e.first_seen.slice(0, 10)}: ${e.reason} (${e.source}, ${e.strikes} strike${e.strikes === 1 ? '' : 's'}${until})`;
+  // An entry that cannot be read still blocks (the number was put there); it says so rather than print blanks.
+  const since = e.first_seen ? ` since ${e.first_seen.slice(0, 10)}` : '';
+  return `on the blacklist${since}: ${e.reason === 'unknown' ? 'reason unknown (the entry is damaged or foreign)' : e.reason} (${e.source}, ${e.strikes} strike${e.strikes === 1 ? '' : 's'}${until})`;
 }
 
 export function parseOptOut(value: string): { scope: 'all' | 'marketing'; detail: string; source: string; at: string } {
