@@ -97,6 +97,22 @@ describe('JSON keys that vary from record to record', () => {
     expect(readFileSync(join(named.out, 'cleaned.json'), 'utf8')).toContain('"properties":{"firstname":"Ani","phone":"+62 812 3456 7890"');
   });
 
+  it('a cell holding a list of numbers (Pipedrive\'s [{label, value, primary}]) offers each, the primary first, a mobile over a landline', async () => {
+    const pipedrive = [
+      { id: 1, name: 'Ani', phone: [{ label: 'work', value: '+62 21 5550 1234', primary: false }, { label: 'mobile', value: '+62 812 3456 7890', primary: true }] },
+      { id: 2, name: 'Budi', phone: [{ label: 'work', value: '+62 21 5550 1234', primary: true }, { label: 'mobile', value: '+62 813 1122 3344', primary: false }] },
+      { id: 3, name: 'Citra', phone: ['+62 812 0000 3333'] },
+      { id: 4, name: 'Dewi', phone: [] },
+      { id: 5, name: 'Eka', phone: [{ label: 'work', value: '', primary: true }] },
+      { id: 6, name: 'Fajar', phone: [{ label: 'work', value: 'call me', primary: true }] },
+    ];
+    const { code, out } = await cleanFile('persons.json', JSON.stringify(pipedrive), ['-q']);
+    expect(code).toBe(0);
+    const cleaned = readFileSync(join(out, 'cleaned.json'), 'utf8');
+    expect([...cleaned.matchAll(/"phone_e164":"([^"]+)"/g)].map((m) => m[1])).toEqual(['+6281234567890', '+6281311223344', '+6281200003333']);
+    expect(readFileSync(join(out, 'purged.json'), 'utf8').match(/"purge_reason":"\w+"/g)).toEqual(['"purge_reason":"missing_number"', '"purge_reason":"missing_number"', '"purge_reason":"invalid_number"']);
+  });
+
   it('an empty array says there are no records', async () => {
     const { code, stderr } = await cleanFile('empty.json', '[]');
     expect(code).toBe(2);

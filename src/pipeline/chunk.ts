@@ -211,7 +211,7 @@ export class ChunkProcessor {
   private hasLaterNumber(row: Row, c: number): boolean {
     for (let later = c + 1; later < this.config.phone.length; later++) {
       const value = this.cell(row, this.config.phone[later]!);
-      if ((typeof value === 'string' && value.trim() !== '') || typeof value === 'number') return true;
+      if ((typeof value === 'string' && value.trim() !== '') || typeof value === 'number' || (typeof value === 'object' && value !== null && listedNumbers(value).length > 0)) return true;
     }
     return false;
   }
@@ -227,20 +227,24 @@ export class ChunkProcessor {
     let fixedLine: { waId: string; column: number } | undefined;
     for (let c = 0; c < this.config.phone.length; c++) {
       const value = this.cell(row, this.config.phone[c]!);
-      const raw = typeof value === 'string' ? value : typeof value === 'number' ? String(value) : '';
-      if (raw === '') continue;
-      const normalized = normalizePhone(raw, country);
-      if (normalized.ok) {
-        // Typing a number costs a second parse: only when another column could offer a mobile.
-        if (this.hasLaterNumber(row, c) && isFixedLine(normalized.e164)) {
-          fixedLine ??= { waId: normalized.waId, column: c };
-          continue;
+      // A JSON cell may hold a list of numbers (Pipedrive: [{label, value, primary}]): each is a candidate, in turn.
+      const listed = typeof value === 'object' && value !== null ? listedNumbers(value) : undefined;
+      for (let k = 0, count = listed ? listed.length : 1; k < count; k++) {
+        const raw = listed ? listed[k]! : typeof value === 'string' ? value : typeof value === 'number' ? String(value) : '';
+        if (raw === '') continue;
+        const normalized = normalizePhone(raw, country);
+        if (normalized.ok) {
+          // Typing a number costs a second parse: only when another candidate could offer a mobile.
+          if ((k < count - 1 || this.hasLaterNumber(row, c)) && isFixedLine(normalized.e164)) {
+            fixedLine ??= { waId: normalized.waId, column: c };
+            continue;
+          }
+          result.waIds[i] = Number(normalized.waId);
+          result.phoneColumn[i] = c;
+          return normalized.waId;
         }
-        result.waIds[i] = Number(normalized.waId);
-        result.phoneColumn[i] = c;
-        return normalized.waId;
+        if (normalized.reason !== 'missing_number') firstFailure ??= normalized;
       }
-      if (normalized.reason !== 'missing_number') firstFailure ??= normalized;
     }
     if (fixedLine) {
       result.waIds[i] = Number(fixedLine.waId);
@@ -404,6 +408,24 @@ export function recordKeys(object: Record<string, unknown>, prefix = '', keys: s
     else keys.push(prefix + key);
   }
   return keys;
+}
+
+/**
+ * The numbers in a structured JSON cell: a list of strings, or of objects
+ * whose `value` (`number`, `phone`) is one, as CRM APIs write them; one
+ * marked `primary` first. Anything else holds no number.
+ */
+function listedNumbers(value: object): string[] {
+  const items = Array.isArray(value) ? value : [value];
+  const numbers: string[] = [];
+  for (const item of items) {
+    const text = typeof item === 'string' || typeof item === 'number' ? String(item)
+      : isPlainObject(item) ? [item.value, item.number, item.phone].find((v) => typeof v === 'string' || typeof v === 'number') : undefined;
+    if (text === undefined || String(text).trim() === '') continue;
+    if (isPlainObject(item) && item.primary === true) numbers.unshift(String(text));
+    else numbers.push(String(text));
+  }
+  return numbers;
 }
 
 /** A record's value for a column of recordKeys: the key itself, else a dotted path into nested objects. */
