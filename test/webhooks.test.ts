@@ -1,10 +1,11 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { once } from 'node:events';
 import { connect } from 'node:net';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { startSimulator, type Simulator } from '../dist/simulator/server.js';
 import { EmbeddedStore } from '../dist/store/embedded.js';
@@ -234,6 +235,17 @@ describe('ingest', () => {
     expect(await ingest(join(dir, 'first.jsonl'))).toMatchObject({ changes: { care_window_opened: 3 }, bad_examples: [`${join(dir, 'first.jsonl')}:1: not valid JSON`] });
     writeFileSync(join(dir, 'long.jsonl'), [JSON.stringify(inbound(1)), `{"x": "${'y'.repeat(5 << 20)}"}`, JSON.stringify(inbound(2))].join('\n'));
     expect(await ingest(join(dir, 'long.jsonl'))).toMatchObject({ changes: { care_window_opened: 2 }, bad_examples: [`${join(dir, 'long.jsonl')}:2: a line longer than 4 MiB`] });
+
+    // Rotated logs are gzip'd: read as they are, in a directory too; one cut short counts up to the cut.
+    const lines = Array.from({ length: 2000 }, (_, i) => JSON.stringify(inbound(i))).join('\n') + '\n';
+    mkdirSync(join(dir, 'logs'));
+    writeFileSync(join(dir, 'logs', 'webhooks.jsonl.1.gz'), gzipSync(lines));
+    expect(await ingest(join(dir, 'logs'))).toMatchObject({ changes: { care_window_opened: 2000 }, bad_lines: 0 });
+    const gz = gzipSync(lines);
+    writeFileSync(join(dir, 'cut.jsonl.gz'), gz.subarray(0, gz.length >> 1));
+    const half = await ingest(join(dir, 'cut.jsonl.gz'));
+    expect(half.changes.care_window_opened).toBeGreaterThan(0);
+    expect(half.bad_examples).toEqual([expect.stringMatching(/cut\.jsonl\.gz: not a whole gzip file \(unexpected end of file\): read up to there/)]);
 
     // A FIFO can be read only once: a reader that peeks and reopens loses its start.
     execFileSync('mkfifo', [join(dir, 'fifo')]);

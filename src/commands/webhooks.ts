@@ -99,8 +99,8 @@ async function listSources(spec: string, cwd: string): Promise<(string | undefin
   const path = resolve(cwd, spec);
   try {
     if ((await stat(path)).isDirectory()) {
-      const names = (await readdir(path)).filter((n) => /\.(jsonl?|ndjson)$/i.test(n)).sort();
-      if (names.length === 0) throw new UsageError(`${spec}: no .json or .jsonl files in this directory`);
+      const names = (await readdir(path)).filter((n) => /\.(jsonl?|ndjson)(\.\d+)?(\.gz)?$/i.test(n)).sort();
+      if (names.length === 0) throw new UsageError(`${spec}: no .json, .jsonl or .ndjson files (rotated .1, .2.gz… too) in this directory`);
       return names.map((n) => join(path, n));
     }
     return [path];

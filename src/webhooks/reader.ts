@@ -1,5 +1,6 @@
 import { createReadStream } from 'node:fs';
-import type { Readable } from 'node:stream';
+import { Readable, pipeline } from 'node:stream';
+import { createGunzip } from 'node:zlib';
 import { Worker } from 'node:worker_threads';
 import { CliError, UsageError, describeFsError } from '../errors.js';
 import { MAX_RECORD_BYTES, RecordSplitter, type Chunk } from '../input/split.js';
@@ -79,6 +80,28 @@ type Body = { line: number; text: string; why?: undefined } | { line: number; te
  * as one, its lines count one by one. Yields a group of bodies per block read.
  */
 async function* readBodies(stream: AsyncIterable<Buffer>, name: string): AsyncGenerator<Body[]> {
+  try {
+    yield* bodiesOf(await gunzipped(stream), name);
+  } catch (err) {
+    // A gzip file cut short or damaged: what came before counts, the rest cannot be read.
+    if (!String((err as NodeJS.ErrnoException).code).startsWith('Z_')) throw err;
+    yield [{ line: 0, why: `not a whole gzip file (${(err as Error).message}): read up to there` }];
+  }
+}
+
+/** The source's bytes, unpacked when they are gzip (rotated webhook logs often are), read once all the same. */
+async function gunzipped(stream: AsyncIterable<Buffer>): Promise<AsyncIterable<Buffer>> {
+  const blocks = stream[Symbol.asyncIterator]();
+  const first = await blocks.next();
+  async function* all(): AsyncGenerator<Buffer> {
+    if (!first.done) yield first.value;
+    for (let r = await blocks.next(); !r.done; r = await blocks.next()) yield r.value;
+  }
+  const gzip = !first.done && first.value[0] === 0x1f && first.value[1] === 0x8b;
+  return gzip ? pipeline(Readable.from(all()), createGunzip(), () => undefined) : all();
+}
+
+async function* bodiesOf(stream: AsyncIterable<Buffer>, name: string): AsyncGenerator<Body[]> {
   const blocks = stream[Symbol.asyncIterator]();
   const head: Buffer[] = [];
   let first: number | undefined;
