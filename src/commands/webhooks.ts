@@ -20,7 +20,6 @@ export interface WebhookFlags {
   port?: string;
   host?: string;
   insecureNoSignature?: boolean;
-  maxBody?: string;
 }
 
 /** Verified bodies not yet applied: made durable before the 200, so a crash after it loses nothing. */
@@ -120,7 +119,6 @@ export async function listen(flags: WebhookFlags, io: IO): Promise<number> {
   const verifyToken = io.env.WA_GUARD_VERIFY_TOKEN;
   const port = Number(flags.port ?? 8080);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0 to 65535; got "${flags.port}"`);
-  const maxBody = flags.maxBody === undefined ? MAX_BODY_BYTES : Number(flags.maxBody);
   const store = await openStore(flags.store, io.env, io.cwd);
   const learned = emptyLearned();
   const refused: Record<string, number> = {};
@@ -187,7 +185,7 @@ export async function listen(flags: WebhookFlags, io: IO): Promise<number> {
     }
     if (req.method !== 'POST') return refuse(res, 405, 'method not allowed');
     if (!String(req.headers['content-type'] ?? '').toLowerCase().startsWith('application/json')) return refuse(res, 415, 'content type must be application/json');
-    const raw = await readBody(req, maxBody);
+    const raw = await readBody(req, MAX_BODY_BYTES);
     if (raw === undefined) return refuse(res, 413, 'body too large');
     if (secret) {
       const header = String(req.headers['x-hub-signature-256'] ?? '');
