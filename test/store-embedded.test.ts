@@ -79,6 +79,12 @@ describe('embedded store', () => {
     const blocked = await runCli(['clean', join(FIXTURES, 'contacts.csv'), '-c', 'ID', '-o', join(dir, 'out'), '--store', join(dir, 'a-file', 'store')]);
     expect(blocked.code).toBe(1);
     expect(blocked.stderr).toMatch(/store .*a-file\/store: a file is in the way/);
+
+    // Node's recursive mkdir spins forever, deaf to signals, where mkdir answers ENOENT under an existing parent.
+    const started = Date.now();
+    const proc = await spawnCli(['blacklist', 'add', '+6281234567890', '--store', '/proc/wa-guard-store']);
+    expect([proc.code, proc.stderr]).toEqual([1, 'wa-guard: store /proc/wa-guard-store: no such file or directory\n']);
+    expect(Date.now() - started).toBeLessThan(10_000);
   });
 
   it('a full disk mid-run: one line, exit 1, and the store still opens with what was written before', async () => {

@@ -1,8 +1,9 @@
 import { once } from 'node:events';
-import { mkdir, rmdir, stat } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { rmdir, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { CliError, UsageError, describeFsError } from '../errors.js';
 import { FORMATS } from '../input/sniff.js';
+import { makeDirs } from '../make-dirs.js';
 import { AtomicFile, trackCreatedDir } from './atomic.js';
 
 /**
@@ -55,26 +56,6 @@ export class Outputs {
       trackCreatedDir(this.created, false);
     }
   }
-}
-
-/**
- * mkdir -p, one level at a time; returns the first directory it created.
- * (Node's recursive mkdir loops forever where mkdir answers ENOENT under an
- * existing parent, as under /proc.)
- */
-async function makeDirs(dir: string): Promise<string | undefined> {
-  const missing: string[] = [];
-  for (let at = dir; ; at = dirname(at)) {
-    try {
-      if (!(await stat(at)).isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR', path: at });
-      break;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || dirname(at) === at) throw err;
-      missing.unshift(at);
-    }
-  }
-  for (const path of missing) await mkdir(path);
-  return missing[0];
 }
 
 /** Where a run writes rows: a file committed at the end, or stdout as they come (--output -). */

@@ -1,9 +1,10 @@
-import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readSync, renameSync, statfsSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readSync, renameSync, statfsSync } from 'node:fs';
 import { join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { createRequire } from 'node:module';
 import type { Database, RootDatabase } from 'lmdb';
 import { CliError, describeFsError } from '../errors.js';
+import { makeDirs } from '../make-dirs.js';
 import type { Decide, Store, StoreEntry, StoreKey, TransactOptions } from './store.js';
 import { gcra } from './rate.js';
 
@@ -44,7 +45,7 @@ export class EmbeddedStore implements Store {
 
   static async open(dir: string): Promise<EmbeddedStore> {
     try {
-      mkdirSync(dir, { recursive: true });
+      await makeDirs(dir);
     } catch (err) {
       throw new CliError(describeFsError(err, 'store', dir));
     }
