@@ -1,5 +1,6 @@
-import { spawn } from 'node:child_process';
-import { closeSync, existsSync, linkSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, linkSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BIN, FIXTURES, files, readCsv, runCli, spawnCli, tempDir } from './helpers.js';
@@ -150,6 +151,22 @@ describe('outputs: no silent loss, no hang', () => {
     expect(dash.code).toBe(2);
     expect(dash.stderr).toMatch(/--out-dir -: stdout is not a directory; give --output -/);
     expect(existsSync(join(dir, '-'))).toBe(false);
+  });
+
+  it('--output to a device or a named pipe writes into it and leaves it what it was (never renames a file over /dev/null)', async () => {
+    const dir = tempDir();
+    const run = (output: string) => runCli(['clean', join(FIXTURES, 'contacts.csv'), '-c', 'ID', '--output', output, '-o', join(dir, 'out'), '--store', join(dir, 'store'), '-q']);
+    // A null device of our own (mknod needs root, as CI runs; elsewhere this part is skipped): never the real one.
+    if (spawnSync('mknod', [join(dir, 'null'), 'c', '1', '3']).status === 0) {
+      expect((await run(join(dir, 'null'))).code).toBe(0);
+      expect(statSync(join(dir, 'null')).isCharacterDevice()).toBe(true);
+    }
+    execFileSync('mkfifo', [join(dir, 'fifo')]);
+    const reader = readFile(join(dir, 'fifo'), 'utf8');
+    expect((await run(join(dir, 'fifo'))).code).toBe(0);
+    expect((await reader).trim().split('\n')).toHaveLength(16);
+    expect(statSync(join(dir, 'fifo')).isFIFO()).toBe(true);
+    expect(files(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 
   it('stdout that closes early (| head) or fills a disk (> /dev/full): one line and exit 1, no stack trace, no leftovers', async () => {

@@ -1,5 +1,5 @@
 import { close, createWriteStream, fsync, open, rmdirSync, unlinkSync, type WriteStream } from 'node:fs';
-import { readdir, rename, unlink } from 'node:fs/promises';
+import { readdir, rename, stat, unlink } from 'node:fs/promises';
 import { once } from 'node:events';
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
@@ -42,16 +42,22 @@ export class AtomicFile {
   private stream!: WriteStream;
   private failure: Error | undefined;
 
-  private constructor(readonly path: string) {
-    this.tmpPath = join(dirname(path), `.${basename(path)}.${hostname()}.${process.pid}.tmp`);
+  /**
+   * `direct`: the path is a device, a FIFO or a socket (--output /dev/null,
+   * /dev/stdout, a named pipe): written as it is, never replaced by a renamed
+   * file (as root that would turn /dev/null into a regular file).
+   */
+  private constructor(readonly path: string, private readonly direct: boolean) {
+    this.tmpPath = direct ? path : join(dirname(path), `.${basename(path)}.${hostname()}.${process.pid}.tmp`);
   }
 
   static async create(path: string): Promise<AtomicFile> {
-    const file = new AtomicFile(path);
-    await removeStale(path);
+    const direct = await stat(path).then((s) => !s.isFile() && !s.isDirectory(), () => false);
+    const file = new AtomicFile(path, direct);
+    if (!direct) await removeStale(path);
     try {
       // Opening now turns an unwritable directory into an error before any work is done.
-      pending.add(file.tmpPath);
+      if (!direct) pending.add(file.tmpPath);
       file.fd = await openFd(file.tmpPath, 'w');
     } catch (err) {
       throw new CliError(describeFsError(err, 'cannot write to', dirname(path)), EXIT.USAGE);
@@ -88,8 +94,9 @@ export class AtomicFile {
       });
       const fd = this.fd;
       this.fd = -1;
-      await fsyncFd(fd);
+      if (!this.direct) await fsyncFd(fd);
       await closeFd(fd);
+      if (this.direct) return;
       await rename(this.tmpPath, this.path);
       pending.delete(this.tmpPath);
     } catch (err) {
@@ -105,6 +112,7 @@ export class AtomicFile {
       this.fd = -1;
       await closeFd(fd).catch(() => undefined);
     }
+    if (this.direct) return;
     await unlink(this.tmpPath).catch(() => undefined);
     pending.delete(this.tmpPath);
   }
