@@ -369,6 +369,10 @@ describe('listen', () => {
     const result = await runCli(['listen', '--port', '0', '--store', join(tempDir(), 'store')]);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/set WA_GUARD_APP_SECRET/);
+    // Unsigned POSTs are believed: never from beyond this machine.
+    const open = await runCli(['listen', '--port', '0', '--host', '0.0.0.0', '--insecure-no-signature', '--store', join(tempDir(), 'store')]);
+    expect(open.code).toBe(2);
+    expect(open.stderr).toMatch(/--insecure-no-signature listens on a loopback address only .* on 0\.0\.0\.0 anyone who can reach it/);
   });
 
   it('kill -9 right after the 200, then a restart: the event is applied exactly once', async () => {

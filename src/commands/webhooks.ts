@@ -116,6 +116,11 @@ export async function listen(flags: WebhookFlags, io: IO): Promise<number> {
   if (!secret && !flags.insecureNoSignature) {
     throw new UsageError('listen needs the app secret to verify signatures: set WA_GUARD_APP_SECRET (or, for a local rehearsal only, --insecure-no-signature)');
   }
+  const host = flags.host ?? '127.0.0.1';
+  // Unsigned POSTs are believed: only this machine may send them.
+  if (!secret && !/^(127\.\d+\.\d+\.\d+|::1|localhost)$/i.test(host)) {
+    throw new UsageError(`--insecure-no-signature listens on a loopback address only (127.0.0.1, ::1, localhost): on ${host} anyone who can reach it could write your blacklist and opt-outs`);
+  }
   const verifyToken = io.env.WA_GUARD_VERIFY_TOKEN;
   const port = Number(flags.port ?? 8080);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0 to 65535; got "${flags.port}"`);
@@ -233,16 +238,16 @@ export async function listen(flags: WebhookFlags, io: IO): Promise<number> {
   try {
     await new Promise<void>((done, fail) => {
       server.once('error', fail);
-      server.listen(port, flags.host ?? '127.0.0.1', () => done());
+      server.listen(port, host, () => done());
     });
   } catch (err) {
     await store.close();
-    throw new UsageError(`cannot listen on ${flags.host ?? '127.0.0.1'}:${port}: ${(err as Error).message}`);
+    throw new UsageError(`cannot listen on ${host}:${port}: ${(err as Error).message}`);
   }
   const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  io.stdout.write(`http://${host}:${address.port}\n`);
-  log(`receiving webhooks on http://${host}:${address.port}${secret ? '' : ' WITHOUT signature checks (--insecure-no-signature)'}; Ctrl-C stops`);
+  const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+  io.stdout.write(`${url}\n`);
+  log(`receiving webhooks on ${url}${secret ? '' : ' WITHOUT signature checks (--insecure-no-signature)'}; Ctrl-C stops`);
   const ticker = setInterval(() => {
     const events = Object.values(learned.events).reduce((a, b) => a + b, 0);
     if (events) log(`${events} events so far: ${Object.entries(learned.events).map(([k, v]) => `${k} ${v}`).join(', ')}`);
