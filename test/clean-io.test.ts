@@ -1,5 +1,5 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, linkSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, linkSync, lstatSync, mkdirSync, openSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -153,7 +153,7 @@ describe('outputs: no silent loss, no hang', () => {
     expect(existsSync(join(dir, '-'))).toBe(false);
   });
 
-  it('--output to a device or a named pipe writes into it and leaves it what it was (never renames a file over /dev/null)', async () => {
+  it('--output to a device, a named pipe or a symlink leaves it what it was (never renames a file over /dev/null)', async () => {
     const dir = tempDir();
     const run = (output: string) => runCli(['clean', join(FIXTURES, 'contacts.csv'), '-c', 'ID', '--output', output, '-o', join(dir, 'out'), '--store', join(dir, 'store'), '-q']);
     // A null device of our own (mknod needs root, as CI runs; elsewhere this part is skipped): never the real one.
@@ -167,6 +167,13 @@ describe('outputs: no silent loss, no hang', () => {
     expect((await reader).trim().split('\n')).toHaveLength(16);
     expect(statSync(join(dir, 'fifo')).isFIFO()).toBe(true);
     expect(files(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    // A symlink keeps pointing where it did; the file it points to is replaced, whole.
+    mkdirSync(join(dir, 'runs'));
+    writeFileSync(join(dir, 'runs', 'cleaned.csv'), 'old\n');
+    symlinkSync(join('runs', 'cleaned.csv'), join(dir, 'latest.csv'));
+    expect((await run(join(dir, 'latest.csv'))).code).toBe(0);
+    expect(lstatSync(join(dir, 'latest.csv')).isSymbolicLink()).toBe(true);
+    expect(readFileSync(join(dir, 'runs', 'cleaned.csv'), 'utf8').trim().split('\n')).toHaveLength(16);
   });
 
   it('stdout that closes early (| head) or fills a disk (> /dev/full): one line and exit 1, no stack trace, no leftovers', async () => {

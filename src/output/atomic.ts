@@ -1,5 +1,5 @@
 import { close, createWriteStream, fsync, open, rmdirSync, unlinkSync, type WriteStream } from 'node:fs';
-import { readdir, rename, stat, unlink } from 'node:fs/promises';
+import { readdir, realpath, rename, stat, unlink } from 'node:fs/promises';
 import { once } from 'node:events';
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
@@ -47,14 +47,16 @@ export class AtomicFile {
    * /dev/stdout, a named pipe): written as it is, never replaced by a renamed
    * file (as root that would turn /dev/null into a regular file).
    */
-  private constructor(readonly path: string, private readonly direct: boolean) {
-    this.tmpPath = direct ? path : join(dirname(path), `.${basename(path)}.${hostname()}.${process.pid}.tmp`);
+  private constructor(readonly path: string, private readonly target: string, private readonly direct: boolean) {
+    this.tmpPath = direct ? target : join(dirname(target), `.${basename(target)}.${hostname()}.${process.pid}.tmp`);
   }
 
   static async create(path: string): Promise<AtomicFile> {
-    const direct = await stat(path).then((s) => !s.isFile() && !s.isDirectory(), () => false);
-    const file = new AtomicFile(path, direct);
-    if (!direct) await removeStale(path);
+    // Through a symlink (latest.csv -> 2026-11/cleaned.csv) the file it points to is replaced, the link kept.
+    const target = await realpath(path).catch(() => path);
+    const direct = await stat(target).then((s) => !s.isFile() && !s.isDirectory(), () => false);
+    const file = new AtomicFile(path, target, direct);
+    if (!direct) await removeStale(target);
     try {
       // Opening now turns an unwritable directory into an error before any work is done.
       if (!direct) pending.add(file.tmpPath);
@@ -97,7 +99,7 @@ export class AtomicFile {
       if (!this.direct) await fsyncFd(fd);
       await closeFd(fd);
       if (this.direct) return;
-      await rename(this.tmpPath, this.path);
+      await rename(this.tmpPath, this.target);
       pending.delete(this.tmpPath);
     } catch (err) {
       await this.abort();
