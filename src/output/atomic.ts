@@ -77,14 +77,8 @@ export class AtomicFile {
   /** Writes text, waiting while the OS is slower than we are. */
   async write(text: string): Promise<void> {
     this.check();
-    if (text !== '' && !this.stream.write(text)) {
-      const done = new AbortController(); // removes whichever listener did not fire
-      await Promise.race([
-        once(this.stream, 'drain', { signal: done.signal }),
-        once(this.stream, 'error', { signal: done.signal }),
-      ]).catch(() => undefined).finally(() => done.abort());
-      this.check();
-    }
+    await writePaced(this.stream, text);
+    this.check();
   }
 
   /** Flushes to disk and renames into place. */
@@ -118,6 +112,17 @@ export class AtomicFile {
     await unlink(this.tmpPath).catch(() => undefined);
     pending.delete(this.tmpPath);
   }
+}
+
+/**
+ * Writes text and, when the stream's buffer is full, waits until it drains or
+ * fails (a 'drain' that never comes would hang; the caller reports the error).
+ */
+export async function writePaced(stream: NodeJS.WritableStream, text: string): Promise<void> {
+  if (text === '' || stream.write(text)) return;
+  const done = new AbortController(); // removes whichever listener did not fire
+  await Promise.race([once(stream, 'drain', { signal: done.signal }), once(stream, 'error', { signal: done.signal })])
+    .catch(() => undefined).finally(() => done.abort());
 }
 
 /**

@@ -1,10 +1,9 @@
-import { once } from 'node:events';
 import { rmdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { CliError, UsageError, describeFsError } from '../errors.js';
 import { FORMATS } from '../input/sniff.js';
 import { makeDirs } from '../make-dirs.js';
-import { AtomicFile, trackCreatedDir } from './atomic.js';
+import { AtomicFile, trackCreatedDir, writePaced } from './atomic.js';
 
 /**
  * A run's output files in --out-dir: all written under temporary names and
@@ -66,9 +65,8 @@ export interface Sink {
 
 /**
  * Rows to stdout, at the pace of whoever reads them. A reader that stops
- * (`| head`) or a full disk behind `>` ends the run with one line: waiting
- * for a 'drain' that never comes would hang, and the error unheard would
- * crash with a stack trace.
+ * (`| head`) or a full disk behind `>` ends the run with one line: the error
+ * unheard would crash with a stack trace.
  */
 export function stdoutSink(stdout: NodeJS.WritableStream): Sink {
   let failure: NodeJS.ErrnoException | undefined;
@@ -83,11 +81,7 @@ export function stdoutSink(stdout: NodeJS.WritableStream): Sink {
     path: '-',
     async write(text: string): Promise<void> {
       check();
-      if (text !== '' && !stdout.write(text)) {
-        const done = new AbortController(); // removes whichever listener did not fire
-        await Promise.race([once(stdout, 'drain', { signal: done.signal }), once(stdout, 'error', { signal: done.signal })])
-          .catch(() => undefined).finally(() => done.abort());
-      }
+      await writePaced(stdout, text);
       check();
     },
   };
