@@ -19,7 +19,7 @@ export const MAX_RECORD_BYTES = 4 << 20;
 const NL = 0x0a;
 const QUOTE = 0x22;
 
-function countLines(buf: Buffer, from = 0, to = buf.length): number {
+export function countLines(buf: Buffer, from = 0, to = buf.length): number {
   let count = 0;
   let at = buf.indexOf(NL, from);
   while (at >= 0 && at < to) {
@@ -28,6 +28,9 @@ function countLines(buf: Buffer, from = 0, to = buf.length): number {
   }
   return count;
 }
+
+/** JSON's white space, as bytes. */
+export const isSpace = (c: number): boolean => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 
 /**
  * Cuts a byte stream into chunks of whole records without parsing the records:
@@ -153,7 +156,7 @@ export class RecordSplitter {
         if (backslashes % 2 === 0) this.inString = false;
         continue;
       }
-      const space = c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+      const space = isSpace(c);
       if (!this.started) {
         if (space) continue;
         if (c !== 0x5b) {

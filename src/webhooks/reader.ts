@@ -3,7 +3,7 @@ import { Readable, pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { Worker } from 'node:worker_threads';
 import { CliError, UsageError, describeFsError } from '../errors.js';
-import { MAX_RECORD_BYTES, RecordSplitter, type Chunk } from '../input/split.js';
+import { MAX_RECORD_BYTES, RecordSplitter, countLines, isSpace, type Chunk } from '../input/split.js';
 import { BATCH, emptyLearned, readPayload, type Event, type LearnSettings } from './learn.js';
 
 /** What reading recorded webhook bodies yields, a batch at a time. */
@@ -93,12 +93,15 @@ async function* readBodies(stream: AsyncIterable<Buffer>, name: string): AsyncGe
 async function gunzipped(stream: AsyncIterable<Buffer>): Promise<AsyncIterable<Buffer>> {
   const blocks = stream[Symbol.asyncIterator]();
   const first = await blocks.next();
-  async function* all(): AsyncGenerator<Buffer> {
-    if (!first.done) yield first.value;
-    for (let r = await blocks.next(); !r.done; r = await blocks.next()) yield r.value;
-  }
+  const all = prepend(first.done ? [] : [first.value], blocks);
   const gzip = !first.done && first.value[0] === 0x1f && first.value[1] === 0x8b;
-  return gzip ? pipeline(Readable.from(all()), createGunzip(), () => undefined) : all();
+  return gzip ? pipeline(Readable.from(all), createGunzip(), () => undefined) : all;
+}
+
+/** The blocks already taken from `blocks` to look at the start, then the rest. */
+async function* prepend(head: readonly Buffer[], blocks: AsyncIterator<Buffer>): AsyncGenerator<Buffer> {
+  yield* head;
+  for (let r = await blocks.next(); !r.done; r = await blocks.next()) yield r.value;
 }
 
 async function* bodiesOf(stream: AsyncIterable<Buffer>, name: string): AsyncGenerator<Body[]> {
@@ -130,21 +133,16 @@ async function* bodiesOf(stream: AsyncIterable<Buffer>, name: string): AsyncGene
     }
     if (end >= 0 || size <= MAX_RECORD_BYTES) arrayLines = parses(Buffer.concat(head).subarray(start, end < 0 ? undefined : end).toString('utf8'));
   }
-  async function* rest(): AsyncGenerator<Buffer> {
-    yield* head;
-    for (let r = await blocks.next(); !r.done; r = await blocks.next()) yield r.value;
-  }
-  if (first === 0x5b && !arrayLines) yield* arrayElements(rest(), name);
-  else yield* lineBodies(rest(), first === 0x7b);
+  if (first === 0x5b && !arrayLines) yield* arrayElements(prepend(head, blocks), name);
+  else yield* lineBodies(prepend(head, blocks), first === 0x7b);
 }
 
 async function* arrayElements(blocks: AsyncIterable<Buffer>, name: string): AsyncGenerator<Body[]> {
   const splitter = new RecordSplitter('json', name, 1, 0);
   const bodies = (chunks: Chunk[]): Body[] => chunks.flatMap(({ bytes, startLine }) => {
-    const text = bytes.toString('utf8');
-    const at = text.search(/\S/);
+    const at = bytes.findIndex((c) => !isSpace(c));
     // Blank: the inside of `[]` (or a stray comma, which teaches nothing either).
-    return at < 0 ? [] : [{ line: startLine + countOf(text.slice(0, at), '\n'), text }];
+    return at < 0 ? [] : [{ line: startLine + countLines(bytes, 0, at), text: bytes.toString('utf8') }];
   });
   try {
     for await (const block of blocks) yield bodies(splitter.push(block));
@@ -217,7 +215,6 @@ async function* lineBodies(blocks: AsyncIterable<Buffer>, mayBeOneObject: boolea
 
 const NL = 0x0a;
 const hasBom = (b: Buffer): boolean => b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf;
-const isSpace = (c: number): boolean => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 
 function parses(text: string): boolean {
   try {
@@ -226,12 +223,6 @@ function parses(text: string): boolean {
   } catch {
     return false;
   }
-}
-
-function countOf(text: string, char: string): number {
-  let count = 0;
-  for (let at = text.indexOf(char); at >= 0; at = text.indexOf(char, at + 1)) count++;
-  return count;
 }
 
 /**
