@@ -50,13 +50,7 @@ const bump = (table: Record<string, number>, key: string, by = 1): void => {
 /** The events of one POST body (Meta's shape); what cannot be read is counted as ignored, never trusted. */
 export function readPayload(body: unknown, settings: Pick<LearnSettings, 'stopWords' | 'startWords'>, learned: Learned): Event[] {
   const events: Event[] = [];
-  // An event from the future is damage, not news: dated years ahead, a 131026
-  // could never be lifted and a message would hold the care window open.
   const latest = Date.now() / 1000 + MAX_AHEAD_S;
-  const seconds = (value: unknown): number | undefined => {
-    const n = typeof value === 'string' && /^\d{1,12}$/.test(value) ? Number(value) : typeof value === 'number' && Number.isInteger(value) ? value : NaN;
-    return n > 0 && n <= latest ? n : undefined;
-  };
   const entries = (body as { entry?: unknown })?.entry;
   if (!Array.isArray(entries)) throw new Error('not a webhook payload: no "entry" list');
   for (const entry of entries) {
@@ -67,7 +61,7 @@ export function readPayload(body: unknown, settings: Pick<LearnSettings, 'stopWo
       if (!value || typeof value !== 'object') continue;
       if (field === 'message_template_status_update') {
         // Meta dates these on the entry; never by the clock, so a replay is the same event.
-        const at = seconds(value.timestamp) ?? seconds((entry as { time?: unknown }).time) ?? 0;
+        const at = seconds(value.timestamp, latest) ?? seconds((entry as { time?: unknown }).time, latest) ?? 0;
         if (typeof value.message_template_name === 'string' && typeof value.event === 'string') {
           events.push({ kind: 'template', name: value.message_template_name, language: String(value.message_template_language ?? ''), event: value.event.toUpperCase(), at });
         } else learned.ignored++;
@@ -76,7 +70,7 @@ export function readPayload(body: unknown, settings: Pick<LearnSettings, 'stopWo
       if (field === 'user_preferences') {
         for (const p of Array.isArray(value.user_preferences) ? value.user_preferences : []) {
           const waId = waIdOf(p?.wa_id);
-          const at = seconds(p?.timestamp);
+          const at = seconds(p?.timestamp, latest);
           if (waId && at !== undefined && p?.category === 'marketing_messages' && (p.value === 'stop' || p.value === 'resume')) {
             events.push({ kind: 'preference', waId, at, stop: p.value === 'stop' });
           } else learned.ignored++;
@@ -85,7 +79,7 @@ export function readPayload(body: unknown, settings: Pick<LearnSettings, 'stopWo
       }
       for (const m of Array.isArray(value.messages) ? value.messages : []) {
         const waId = waIdOf(m?.from);
-        const at = seconds(m?.timestamp);
+        const at = seconds(m?.timestamp, latest);
         // Users known only by a business-scoped id have no number to learn about.
         if (!waId || at === undefined || typeof m?.id !== 'string') {
           learned.ignored++;
@@ -97,7 +91,7 @@ export function readPayload(body: unknown, settings: Pick<LearnSettings, 'stopWo
       }
       for (const s of Array.isArray(value.statuses) ? value.statuses : []) {
         const waId = waIdOf(s?.recipient_id);
-        const at = seconds(s?.timestamp);
+        const at = seconds(s?.timestamp, latest);
         if (!waId || at === undefined || typeof s?.id !== 'string' || !['sent', 'delivered', 'read', 'failed'].includes(s?.status)) {
           learned.ignored++;
           continue;
@@ -117,6 +111,16 @@ export function readPayload(body: unknown, settings: Pick<LearnSettings, 'stopWo
 
 /** How far ahead of this machine's clock an event's time may be (clock skew). */
 const MAX_AHEAD_S = 86_400;
+
+/**
+ * An event's time in seconds, if it is one and not after `latest`: an event
+ * from the future is damage, not news (dated years ahead, a 131026 could never
+ * be lifted and a message would hold the care window open).
+ */
+function seconds(value: unknown, latest: number): number | undefined {
+  const n = typeof value === 'string' && /^\d{1,12}$/.test(value) ? Number(value) : typeof value === 'number' && Number.isInteger(value) ? value : NaN;
+  return n > 0 && n <= latest ? n : undefined;
+}
 
 function waIdOf(value: unknown): string | undefined {
   return typeof value === 'string' && /^\d{6,15}$/.test(value) ? value : undefined;
