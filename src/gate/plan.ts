@@ -32,7 +32,9 @@ export class Plan implements PlanView {
   private readonly more = new Set<string>();
   /** Row ids by a 53-bit hash, each with the wa_id of its first row (high and low 32 bits). */
   private readonly ids = new WaIdSet(0, 2);
-  private cachedId = { id: '', key: 0 };
+  /** The last id hashed, and its key: the gate asks, then record() adds, the same row's id. */
+  private lastId = '';
+  private lastIdKey = 0;
   private conversationsPlanned = 0;
   private sends = 0;
   private cached: { message: Message; hash: [number, number] } | undefined;
@@ -49,11 +51,12 @@ export class Plan implements PlanView {
   }
 
   private idKey(id: string): number {
-    if (this.cachedId.id !== id) {
+    if (this.lastId !== id || this.lastIdKey === 0) {
       const [a, b] = hash64(id);
-      this.cachedId = { id, key: (a & 0x1fffff) * 4294967296 + b || 1 };
+      this.lastId = id;
+      this.lastIdKey = (a & 0x1fffff) * 4294967296 + b || 1;
     }
-    return this.cachedId.key;
+    return this.lastIdKey;
   }
 
   idOwner(id: string): string | undefined {
