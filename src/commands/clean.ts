@@ -4,11 +4,10 @@ import type { IO } from '../io.js';
 import { chooseInputColumns, refuseAddedColumns } from '../input/columns.js';
 import { openInput, type Input } from '../input/reader.js';
 import type { Format } from '../input/sniff.js';
-import { parseDelimiter, parseFormat, type DataFileFlags } from './options.js';
+import { parseCountry, parseDelimiter, parseFormat, parseWorkers, type DataFileFlags } from '../flags.js';
 import { ADDED_COLUMNS, PURGE_COLUMNS, RowFormat } from '../output/rows.js';
-import { checkCountry } from '../phone.js';
 import { Outcome, OUTCOME_REASON, type ChunkConfig, type ChunkResult } from '../pipeline/chunk.js';
-import { workerCount } from '../pipeline/pool.js';
+import { defaultWorkers } from '../pipeline/pool.js';
 import { processInOrder } from '../pipeline/ordered.js';
 import { WaIdSet } from '../pipeline/waid-set.js';
 import { Progress } from '../progress.js';
@@ -35,7 +34,7 @@ export interface CleanOptions extends DataFileFlags, VerifyFlags {
 }
 
 interface Settings {
-  country: ReturnType<typeof checkCountry>;
+  country: ReturnType<typeof parseCountry>;
   format: Format | undefined;
   delimiter: string | undefined;
   outputFormat: Format | undefined;
@@ -45,16 +44,13 @@ interface Settings {
 }
 
 function settings(options: CleanOptions, env: NodeJS.ProcessEnv): Settings {
-  const countryText = options.country ?? env.WA_GUARD_COUNTRY;
-  const country = checkCountry(countryText);
-  if (countryText && !country) throw new UsageError(`--country: "${countryText}" is not a known ISO 3166 country code (e.g. ID, BR, US)`);
   return {
-    country,
+    country: parseCountry(options.country, env),
     format: parseFormat(options.format, '--format'),
     delimiter: parseDelimiter(options.delimiter),
     outputFormat: parseFormat(options.outputFormat, '--output-format'),
     failOn: parseFailOn(options.failOn, FAIL_ON_REASONS),
-    workers: workerCount(options.workers),
+    workers: parseWorkers(options.workers, defaultWorkers()),
     verify: verifySettings(options, env),
   };
 }

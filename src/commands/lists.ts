@@ -6,7 +6,8 @@ import { chooseColumns, columnList } from '../input/columns.js';
 import { openInput } from '../input/reader.js';
 import { AtomicFile } from '../output/atomic.js';
 import { stdoutSink } from '../output/outputs.js';
-import { checkCountry, normalizePhone } from '../phone.js';
+import { normalizePhone } from '../phone.js';
+import { parseCountry } from '../flags.js';
 import { Outcome, type ChunkResult } from '../pipeline/chunk.js';
 import { processInOrder } from '../pipeline/ordered.js';
 import { BLACKLIST, BLACKLIST_COLUMNS, OPTOUT, blacklistWrite, optOutWrite, parseBlacklistEntry, parseOptOut } from '../store/lists.js';
@@ -58,8 +59,7 @@ function row(list: ListName, key: string, value: string): string[] {
 
 /** `wa-guard blacklist|optout|cache VERB …`: see and correct what the store holds. */
 export async function listCommand(list: ListName, verb: string, args: string[], flags: ListFlags, io: IO): Promise<number> {
-  const country = checkCountry(flags.country ?? io.env.WA_GUARD_COUNTRY);
-  if ((flags.country ?? io.env.WA_GUARD_COUNTRY) && !country) throw new UsageError(`--country: "${flags.country ?? io.env.WA_GUARD_COUNTRY}" is not a known ISO 3166 country code`);
+  const country = parseCountry(flags.country, io.env);
   const scope = flags.scope ?? 'all';
   if (list === 'optout' && scope !== 'all' && scope !== 'marketing') throw new UsageError(`--scope must be all or marketing; got "${scope}"`);
   const since = flags.since === undefined ? undefined : Date.parse(flags.since);
@@ -198,7 +198,7 @@ export async function writeList(list: ListName, store: Store, write: (text: stri
 }
 
 /** Reads any export (CSV, JSON, JSONL; the phone column found as clean finds it) into the list. */
-async function importList(list: ListName, store: Store, spec: string, flags: ListFlags, country: ReturnType<typeof checkCountry>, io: IO): Promise<{ added: number; unreadable: number; rows: number }> {
+async function importList(list: ListName, store: Store, spec: string, flags: ListFlags, country: ReturnType<typeof parseCountry>, io: IO): Promise<{ added: number; unreadable: number; rows: number }> {
   const input = await openInput(spec, io, {});
   try {
     const choice = chooseColumns(input.columns, input.source, { phone: columnList(flags.column) });

@@ -1,5 +1,5 @@
 import { CliError, EXIT, InterruptedError, UsageError } from '../errors.js';
-import { BLOCK_REASONS, CATEGORIES, DAY_MS, DEFER_REASONS, gate, type Category, type Decision, type GateConfig, type Message, type RecipientState } from '../gate/gate.js';
+import { BLOCK_REASONS, CATEGORIES, DEFER_REASONS, gate, type Category, type Decision, type GateConfig, type Message, type RecipientState } from '../gate/gate.js';
 import { Plan } from '../gate/plan.js';
 import { loadTemplates } from '../gate/templates.js';
 import type { IO } from '../io.js';
@@ -7,10 +7,9 @@ import { chooseInputColumns, headerKey, refuseAddedColumns } from '../input/colu
 import { loadNumberList } from '../input/number-list.js';
 import { openInput, type Input } from '../input/reader.js';
 import { RowFormat } from '../output/rows.js';
-import { checkCountry } from '../phone.js';
 import { Outcome, OUTCOME_REASON, type ChunkConfig, type ChunkResult } from '../pipeline/chunk.js';
 import { processInOrder } from '../pipeline/ordered.js';
-import { workerCount } from '../pipeline/pool.js';
+import { defaultWorkers } from '../pipeline/pool.js';
 import { Progress } from '../progress.js';
 import { CAPPED, CONVERSATIONS, INBOUND } from '../store/lists.js';
 import { openStore, type Store } from '../store/store.js';
@@ -18,8 +17,7 @@ import { runFigures } from '../versions.js';
 import { Outputs, refuseInputAsOutput } from '../output/outputs.js';
 import { failOnExit, parseFailOn, type FailOn } from '../fail-on.js';
 import { readPolicy, readStatuses, type BlacklistFile } from '../stages/policy.js';
-import { parseDelimiter, parseFormat, type DataFileFlags } from './options.js';
-import { count, parseDuration } from '../verify/settings.js';
+import { count, DAY_MS, duration, parseCountry, parseDelimiter, parseFormat, parseHttpUrl, parseWorkers, readToken, type DataFileFlags } from '../flags.js';
 import { MessagesClient } from '../send/client.js';
 import { fileCampaignId, journalKey, JOURNAL, parseJournalEntry } from '../send/journal.js';
 import { Sender, journalOutcome, keyTakenByAnother, type Job, type RowOutcome, type RowResult } from '../send/sender.js';
@@ -76,7 +74,7 @@ type Counts = Record<string, number>;
 interface Settings {
   config: GateConfig;
   templateWarning: string | undefined;
-  country: ReturnType<typeof checkCountry>;
+  country: ReturnType<typeof parseCountry>;
   now: number;
   mps: number;
   failOn: FailOn;
@@ -97,32 +95,30 @@ interface LiveSettings {
 
 
 async function settings(options: SendOptions, io: IO, started: Date): Promise<Settings> {
-  const countryText = options.country ?? io.env.WA_GUARD_COUNTRY;
-  const country = checkCountry(countryText);
-  if (countryText && !country) throw new UsageError(`--country: "${countryText}" is not a known ISO 3166 country code`);
+  const country = parseCountry(options.country, io.env);
   const tier = TIERS[options.tier ?? '250'];
   if (tier === undefined) throw new UsageError(`--tier must be one of ${Object.keys(TIERS).join(', ')}; got "${options.tier}"`);
   const category = options.category?.toLowerCase() as Category | undefined;
   if (category !== undefined && !CATEGORIES.includes(category)) throw new UsageError(`--category must be one of ${CATEGORIES.join(', ')}`);
   const mps = count(options.mps, '--mps', 80, 1, 10_000);
-  const pairIntervalMs = options.pairInterval === undefined ? 6000 : parseDuration(options.pairInterval, '--pair-interval');
+  const pairIntervalMs = duration(options.pairInterval, '--pair-interval', 6000);
   if (!options.dryRun && options.now !== undefined) throw new UsageError('--now is for rehearsals: use it with --dry-run');
   const now = options.now === undefined ? started.getTime() : Date.parse(options.now);
   if (Number.isNaN(now)) throw new UsageError(`--now: "${options.now}" is not an ISO 8601 time`);
   const failOn = parseFailOn(options.failOn, [...BLOCK_REASONS, 'failed', 'unknown']);
-  const timeoutMs = options.timeout === undefined ? 30_000 : parseDuration(options.timeout, '--timeout');
+  const timeoutMs = duration(options.timeout, '--timeout', 30_000);
 
   let live: LiveSettings | undefined;
   let token = '';
   let apiUrl: URL | undefined;
   const apiVersion = options.apiVersion ?? 'v21.0';
   if (!options.dryRun) {
-    token = readToken(io.env);
+    token = readToken(io.env, 'sending');
     const phoneNumberId = (options.phoneNumberId ?? io.env.WA_GUARD_PHONE_NUMBER_ID ?? '').trim();
     if (!/^\d{1,30}$/.test(phoneNumberId)) {
       throw new UsageError(phoneNumberId ? `--phone-number-id must be digits; got "${phoneNumberId}"` : 'sending needs the sender: give --phone-number-id ID or set WA_GUARD_PHONE_NUMBER_ID');
     }
-    apiUrl = parseApiUrl(options.apiUrl ?? io.env.WA_GUARD_API_URL ?? 'https://graph.facebook.com');
+    apiUrl = parseHttpUrl(options.apiUrl ?? io.env.WA_GUARD_API_URL ?? 'https://graph.facebook.com', '--api-url');
     if (!/^v\d+(\.\d+)?$/.test(apiVersion)) throw new UsageError(`--api-version must look like v21.0; got "${apiVersion}"`);
     const concurrency = count(options.concurrency, '--concurrency', 32, 1, 256);
     live = {
@@ -132,7 +128,7 @@ async function settings(options: SendOptions, io: IO, started: Date): Promise<Se
       concurrency,
       maxAttempts: count(options.maxAttempts, '--max-attempts', 5, 1, 100),
       strikes: count(options.strikes, '--strikes', 1, 1, 100),
-      undeliverableTtlMs: options.undeliverableTtl === undefined ? 90 * DAY_MS : parseDuration(options.undeliverableTtl, '--undeliverable-ttl'),
+      undeliverableTtlMs: duration(options.undeliverableTtl, '--undeliverable-ttl', 90 * DAY_MS),
       resendUnknown: Boolean(options.resendUnknown),
     };
     if (options.campaignId !== undefined && !/^[\w.-]{1,64}$/.test(options.campaignId)) {
@@ -151,26 +147,6 @@ async function settings(options: SendOptions, io: IO, started: Date): Promise<Se
     templateWarning: templates ? undefined : 'template checks were skipped: give --templates FILE or --waba-id ID so unknown, unapproved or mismatched templates are caught before sending',
     country, now, mps, failOn, started, live,
   };
-}
-
-/** The token, only from the environment; a trailing CR/LF (a CRLF file) is trimmed, other whitespace refused. */
-function readToken(env: NodeJS.ProcessEnv): string {
-  const token = (env.WA_GUARD_TOKEN ?? '').replace(/[\r\n]+$/, '').trim();
-  if (!token) throw new UsageError('sending needs an access token: set WA_GUARD_TOKEN (never pass it as an argument)');
-  if (/[\s\u0000-\u001f]/.test(token)) throw new UsageError('WA_GUARD_TOKEN holds spaces or control characters: check how it was set');
-  return token;
-}
-
-function parseApiUrl(spec: string): URL {
-  let url: URL;
-  try {
-    url = new URL(spec);
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('not http(s)');
-  } catch {
-    throw new UsageError(`--api-url: "${spec}" is not an http(s) URL`);
-  }
-  if (url.username || url.password) throw new UsageError('--api-url must not hold credentials; put the token in WA_GUARD_TOKEN');
-  return url;
 }
 
 export async function send(inputSpec: string | undefined, options: SendOptions, io: IO): Promise<number> {
@@ -400,7 +376,7 @@ async function campaign(input: Input, options: SendOptions, io: IO, run: Setting
 
     let interrupted: InterruptedError | undefined;
     try {
-      await processInOrder(input.chunks, chunkConfig, workerCount(options.workers), io.signal, consume);
+      await processInOrder(input.chunks, chunkConfig, parseWorkers(options.workers, defaultWorkers()), io.signal, consume);
     } catch (err) {
       // A live send that is interrupted still finishes what is in flight and writes what it has.
       if (!(live && err instanceof InterruptedError)) throw err;

@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { CliError, InterruptedError, UsageError, describeFsError } from '../errors.js';
 import type { IO } from '../io.js';
 import { openStore } from '../store/store.js';
-import { count, parseDuration } from '../verify/settings.js';
+import { count, DAY_MS, duration } from '../flags.js';
 import { DEFAULT_START_WORDS, DEFAULT_STOP_WORDS, emptyLearned, learn, readPayload, type Event, type LearnSettings, type Learned } from '../webhooks/learn.js';
 import { readEvents, readEventsInWorker } from '../webhooks/reader.js';
 
@@ -38,7 +38,7 @@ function learnSettings(flags: WebhookFlags): LearnSettings {
       : flags.stopWords.startsWith('+') ? new Set([...DEFAULT_STOP_WORDS, ...words(flags.stopWords.slice(1))]) : words(flags.stopWords),
     startWords: new Set(DEFAULT_START_WORDS),
     strikes: count(flags.strikes, '--strikes', 1, 1, 100),
-    undeliverableTtlMs: flags.undeliverableTtl === undefined ? 90 * 86_400_000 : parseDuration(flags.undeliverableTtl, '--undeliverable-ttl'),
+    undeliverableTtlMs: duration(flags.undeliverableTtl, '--undeliverable-ttl', 90 * DAY_MS),
   };
 }
 

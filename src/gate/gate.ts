@@ -14,7 +14,8 @@ export const BLOCK_REASONS = [
 export const DEFER_REASONS = ['marketing_capped', 'tier_limit', 'pair_rate'] as const;
 export type Reason = (typeof BLOCK_REASONS)[number] | (typeof DEFER_REASONS)[number] | 'ok';
 
-export const DAY_MS = 24 * 3600 * 1000;
+export { DAY_MS } from '../time.js';
+import { DAY_MS } from '../time.js';
 
 /** One campaign row, as read. */
 export interface Message {

@@ -2,6 +2,7 @@ import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import { CliError, UsageError } from '../errors.js';
 import type { ChunkConfig, ChunkResult } from './chunk.js';
+import { workerScript } from '../worker-script.js';
 
 type Reply = { id: number; result?: ChunkResult; error?: { message: string; stack?: string; usage: boolean } };
 type Pending = { resolve: (result: ChunkResult) => void; reject: (err: Error) => void };
@@ -14,7 +15,7 @@ export class ChunkPool {
 
   constructor(config: ChunkConfig, size: number) {
     for (let i = 0; i < size; i++) {
-      const worker = new Worker(new URL('./worker.js', import.meta.url), {
+      const worker = new Worker(workerScript('./worker.js', import.meta.url), {
         workerData: config,
         // Measured on 1M rows (bench:compare): a chunk's garbage dies young, so a
         // larger young generation saves scavenges: 24 MB was 1.2x faster than 8 MB
@@ -69,10 +70,7 @@ export class ChunkPool {
   }
 }
 
-/** --workers, else one per core (the main thread only cuts chunks, orders results and writes). */
-export function workerCount(option: string | undefined): number {
-  if (option === undefined) return Math.min(8, availableParallelism());
-  const n = Number(option);
-  if (!Number.isInteger(n) || n < 0 || n > 64) throw new UsageError(`--workers must be an integer from 0 to 64; got "${option}"`);
-  return n;
+/** One worker per core, up to 8 (the main thread only cuts chunks, orders results and writes). */
+export function defaultWorkers(): number {
+  return Math.min(8, availableParallelism());
 }
