@@ -2,8 +2,8 @@ import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { EmbeddedStore } from '../dist/store/embedded.js';
-import { addOptOuts, addToBlacklist } from '../dist/store/lists.js';
+import { EmbeddedStore } from '../src/store/embedded.js';
+import { addOptOuts, addToBlacklist } from '../src/store/lists.js';
 import { BIN, FIXTURES, ROOT, files, readCsv, runCli, spawnCli, tempDir } from './helpers.js';
 
 /** A multi-megabyte export: quoted names with commas and line breaks, CRLF, repeats far apart, junk. */

@@ -3,8 +3,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import { startSimulator, type Simulator } from '../dist/simulator/server.js';
-import { DEFAULT_TOKEN } from '../dist/simulator/world.js';
+import { startSimulator, type Simulator } from '../src/simulator/server.js';
+import { DEFAULT_TOKEN } from '../src/simulator/world.js';
 import { BIN, FIXTURES, ROOT, files, readCsv, runCli, tempDir } from './helpers.js';
 
 let sim: Simulator | undefined;

@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/max';
 import { describe, expect, it } from 'vitest';
-import { chooseColumns, phoneRank } from '../dist/input/columns.js';
-import { countryFromText, normalizePhone } from '../dist/phone.js';
+import { chooseColumns, phoneRank } from '../src/input/columns.js';
+import { countryFromText, normalizePhone } from '../src/phone.js';
 import { FIXTURES, readCsv, runCli, tempDir } from './helpers.js';
 
 const crm = (name: string): string => join(FIXTURES, 'crm', name);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { DAY_MS, gate, type GateConfig, type Message, type RecipientState, type TemplateInfo } from '../dist/gate/gate.js';
-import { Plan } from '../dist/gate/plan.js';
-import { normalizePhone } from '../dist/phone.js';
+import { DAY_MS, gate, type GateConfig, type Message, type RecipientState, type TemplateInfo } from '../src/gate/gate.js';
+import { Plan } from '../src/gate/plan.js';
+import { normalizePhone } from '../src/phone.js';
 
 const NOW = Date.parse('2026-11-24T12:00:00Z');
 const templates = (list: TemplateInfo[]) => {

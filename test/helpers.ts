@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { PassThrough, Readable } from 'node:stream';
 import { parse } from 'csv-parse/sync';
 import { afterEach } from 'vitest';
-import { run } from '../dist/cli.js';
+import { run } from '../src/cli.js';
 
 export const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 export const BIN = join(ROOT, 'bin', 'wa-guard.js');

@@ -1,9 +1,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { EmbeddedStore } from '../dist/store/embedded.js';
-import { blacklistWrite, describeBlacklisted, strikeWrites } from '../dist/store/lists.js';
-import { STATUS } from '../dist/verify/verifier.js';
+import { EmbeddedStore } from '../src/store/embedded.js';
+import { blacklistWrite, describeBlacklisted, strikeWrites } from '../src/store/lists.js';
+import { STATUS } from '../src/verify/verifier.js';
 import { FIXTURES, readCsv, runCli, tempDir } from './helpers.js';
 
 describe('blacklist, optout and cache commands', () => {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { getCountries, getExampleNumber, type CountryCode } from 'libphonenumber-js/max';
 import examples from 'libphonenumber-js/mobile/examples';
-import { seededRandom } from '../dist/simulator/world.js';
+import { seededRandom } from '../src/simulator/world.js';
 // The stock library (dist/, node_modules) and the bundle with its patched matchesEntirely (bin/bundle.mjs).
-import * as stock from '../dist/phone.js';
+import * as stock from '../src/phone.js';
 import * as patched from '../dist/bundle/phone.js';
 
 /** Countries of the fixtures and benchmarks, and a spread of others with long or unusual patterns. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { normalizePhone } from '../dist/phone.js';
+import { normalizePhone } from '../src/phone.js';
 
 describe('normalizePhone', () => {
   it.each([

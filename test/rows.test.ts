@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
-import { RowFormat } from '../dist/output/rows.js';
-import { WaIdSet } from '../dist/pipeline/waid-set.js';
+import { RowFormat } from '../src/output/rows.js';
+import { WaIdSet } from '../src/pipeline/waid-set.js';
 
 const VALUES = [
   '', 'plain', 'a,b', 'a;b', 'tab\there', 'a|b', 'say "hi"', '"', 'line\nbreak', 'cr\rhere', 'crlf\r\n', ' padded ',

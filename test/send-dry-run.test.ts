@@ -1,12 +1,12 @@
 import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { gate } from '../dist/gate/gate.js';
-import { Plan } from '../dist/gate/plan.js';
-import { loadTemplates } from '../dist/gate/templates.js';
-import { normalizePhone } from '../dist/phone.js';
-import { EmbeddedStore } from '../dist/store/embedded.js';
-import { addOptOuts, addToBlacklist, CAPPED, CONVERSATIONS, INBOUND } from '../dist/store/lists.js';
+import { gate } from '../src/gate/gate.js';
+import { Plan } from '../src/gate/plan.js';
+import { loadTemplates } from '../src/gate/templates.js';
+import { normalizePhone } from '../src/phone.js';
+import { EmbeddedStore } from '../src/store/embedded.js';
+import { addOptOuts, addToBlacklist, CAPPED, CONVERSATIONS, INBOUND } from '../src/store/lists.js';
 import { FIXTURES, files, readCsv, readJsonl, runCli, tempDir } from './helpers.js';
 
 const NOW = '2026-11-24T12:00:00Z';

@@ -2,8 +2,8 @@ import { spawn } from 'node:child_process';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import { startSimulator, type Simulator } from '../dist/simulator/server.js';
-import type { WorldConfig } from '../dist/simulator/world.js';
+import { startSimulator, type Simulator } from '../src/simulator/server.js';
+import type { WorldConfig } from '../src/simulator/world.js';
 import { BIN, FIXTURES, readCsv, runCli, spawnCli, tempDir } from './helpers.js';
 
 const TOKEN = 'test-token';

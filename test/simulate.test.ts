@@ -3,8 +3,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startSimulator, type Simulator } from '../dist/simulator/server.js';
-import { DEFAULT_TOKEN } from '../dist/simulator/world.js';
+import { startSimulator, type Simulator } from '../src/simulator/server.js';
+import { DEFAULT_TOKEN } from '../src/simulator/world.js';
 import { BIN, ROOT, runCli, tempDir } from './helpers.js';
 
 let sim: Simulator | undefined;

@@ -1,6 +1,6 @@
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
-import { RecordSplitter, type Chunk } from '../dist/input/split.js';
+import { RecordSplitter, type Chunk } from '../src/input/split.js';
 
 function random(seed: number): () => number {
   let s = seed;

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { ROOT } from './helpers.js';
-import { countEntries, type Store } from '../dist/store/store.js';
+import { countEntries, type Store } from '../src/store/store.js';
 
 /**
  * The behaviour every store backend must have. `open` returns a fresh store

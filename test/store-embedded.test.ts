@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { EmbeddedStore } from '../dist/store/embedded.js';
+import { EmbeddedStore } from '../src/store/embedded.js';
 import { storeContract } from './store-contract.js';
 import { FIXTURES, runCli, spawnCli, tempDir } from './helpers.js';
 

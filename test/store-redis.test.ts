@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { beforeEach, describe, expect, inject, it } from 'vitest';
-import { RedisStore } from '../dist/store/redis.js';
-import { acquireToken } from '../dist/store/rate.js';
+import { RedisStore } from '../src/store/redis.js';
+import { acquireToken } from '../src/store/rate.js';
 import { runCli, tempDir } from './helpers.js';
 import { storeContract } from './store-contract.js';
 import { join } from 'node:path';

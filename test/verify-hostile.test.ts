@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { EmbeddedStore } from '../dist/store/embedded.js';
+import { EmbeddedStore } from '../src/store/embedded.js';
 import { BIN, files, readCsv, runCli, tempDir } from './helpers.js';
 
 const TOKEN = 'hostile-test-token-5f1c';

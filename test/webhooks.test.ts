@@ -7,8 +7,8 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import { startSimulator, type Simulator } from '../dist/simulator/server.js';
-import { EmbeddedStore } from '../dist/store/embedded.js';
+import { startSimulator, type Simulator } from '../src/simulator/server.js';
+import { EmbeddedStore } from '../src/store/embedded.js';
 import { BIN, FIXTURES, readCsv, runCli, spawnCli, tempDir } from './helpers.js';
 
 const hooks = join(FIXTURES, 'webhooks.jsonl');

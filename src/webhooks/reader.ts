@@ -5,6 +5,7 @@ import { Worker } from 'node:worker_threads';
 import { CliError, UsageError, describeFsError } from '../errors.js';
 import { MAX_RECORD_BYTES, RecordSplitter, countLines, isSpace, type Chunk } from '../input/split.js';
 import { BATCH, emptyLearned, readPayload, type Event, type LearnSettings } from './learn.js';
+import { workerScript } from '../worker-script.js';
 
 /** What reading recorded webhook bodies yields, a batch at a time. */
 export interface ReadBatch {
@@ -312,7 +313,7 @@ export function unpackEvents(packed: PackedEvents): Event[] {
  * on the main thread. The worker stays at most two batches ahead.
  */
 export async function* readEventsInWorker(sources: readonly string[], words: Words): AsyncGenerator<ReadBatch> {
-  const worker = new Worker(new URL('./reader-worker.js', import.meta.url), {
+  const worker = new Worker(workerScript('./reader-worker.js', import.meta.url), {
     workerData: { sources, stopWords: [...words.stopWords], startWords: [...words.startWords] },
   });
   const queue: (ReadBatch | null | Error)[] = [];
