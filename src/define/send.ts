@@ -1,0 +1,44 @@
+import type { Define } from './context.js';
+import { dataFileOptions } from './shared.js';
+
+export const defineSend: Define = (program, context) => {
+  const send = program
+    .command('send')
+    .summary('send a campaign through the Cloud API, or rehearse it (--dry-run)')
+    .description(
+      'Sends a campaign file (CSV, JSON or JSONL; one message per row: to, template + language + ' +
+      'param_1..n or params, or text; optional category, last_inbound_at, id) through the WhatsApp ' +
+      'Cloud API: the compliance gate decides every row first, exactly as --dry-run does; what it ' +
+      'allows is sent, paced, exactly once across crashes and re-runs (a journal in the store). ' +
+      'Writes results.* and summary.json to --out-dir. With --dry-run nothing is sent or stored and ' +
+      'gate.* says what would be sent, deferred or blocked, and why. Token from WA_GUARD_TOKEN only.',
+    )
+    .argument('[input]', 'the campaign file: a path, or - for stdin (live sends from stdin need --campaign-id)')
+    .option('--dry-run', 'decide without sending or storing anything')
+    .option('--phone-number-id <id>', 'the sending phone number id (env WA_GUARD_PHONE_NUMBER_ID)')
+    .option('--api-url <url>', 'the Graph API base URL (env WA_GUARD_API_URL; default https://graph.facebook.com)')
+    .option('--api-version <v>', 'Graph API version', 'v21.0')
+    .option('--campaign-id <id>', 'names the campaign in the journal (default: a hash of the file), so a re-run resumes it')
+    .option('-c, --country <CC>', 'default country for national numbers (env WA_GUARD_COUNTRY)')
+    .option('--templates <file>', 'the JSON of Meta\'s message_templates endpoint: names, languages, categories, status, parameters')
+    .option('--waba-id <id>', 'fetch the approved templates of this WhatsApp Business Account before sending')
+    .option('--language <code>', 'template language when a row has none', 'en_US')
+    .option('--category <category>', 'template category when neither the row nor the templates say: marketing, utility or authentication')
+    .option('--tier <n>', 'messaging limit: 250, 1000, 2000, 10000, 100000 or unlimited', '250')
+    .option('--pair-interval <duration>', 'least time between two messages to one user (shared through the store)', '6s')
+    .option('--mps <n>', 'messages per second at most, per phone number id (shared through the store)', '80')
+    .option('--concurrency <n>', 'requests in flight at most (default 32)')
+    .option('--max-attempts <n>', 'tries per message for transient errors (default 5)')
+    .option('--strikes <n>', '131026 answers that blacklist a number (default 1)')
+    .option('--undeliverable-ttl <duration>', 'how long a 131026 blacklist entry lasts (default 90d)')
+    .option('--resend-unknown', 'send again the rows whose outcome is unknown (a lost answer), except those webhooks showed were accepted')
+    .option('--timeout <duration>', 'give up waiting for an answer after this long (default 30s; the outcome is then unknown)')
+    .option('--now <time>', 'the clock, as an ISO 8601 time, to rehearse a scheduled send (--dry-run only)')
+    .addHelpText('after', '\nExamples:\n  wa-guard send campaign.csv --dry-run --templates templates.json -c ID\n' +
+      '  WA_GUARD_TOKEN=… wa-guard send campaign.csv --phone-number-id 1234567890 --waba-id 987654321 -c ID');
+  dataFileOptions(send, 'gate.* or results.*', 'blocked').action(async (input: string | undefined, options) => {
+    if (!options.dryRun) context.longGrace();
+    const { send } = await import('../commands/send.js');
+    context.exit(await send(input, options, context.io));
+  });
+};
