@@ -11,7 +11,8 @@ import { parseCountry } from '../flags.js';
 import { Outcome, type ChunkResult } from '../pipeline/chunk.js';
 import { processInOrder } from '../pipeline/ordered.js';
 import { BLACKLIST, BLACKLIST_COLUMNS, OPTOUT, blacklistWrite, optOutWrite, parseBlacklistEntry, parseOptOut } from '../store/lists.js';
-import { openStore, type Store } from '../store/store.js';
+import { openStore } from '../store/open.js';
+import type { Store } from '../store/store.js';
 import { STATUS, parseCachedStatus } from '../verify/verifier.js';
 
 export type ListName = 'blacklist' | 'optout' | 'cache';
