@@ -8,11 +8,10 @@ import { gcra } from './rate.js';
 import { DATA, prepareStoreDir } from './lmdb-file.js';
 import { quietLmdbErrors, storeError } from './lmdb-errors.js';
 import { LEGACY_LOG, readLegacyLog } from './legacy-log.js';
+import { BATCHED_NAMESPACES } from './schema.js';
 
 /** Today's format; a store written by a newer wa-guard says a higher one. */
 const FORMAT = 1;
-/** The status cache may lose its last answers in a power cut (they are asked again); every other list is synced on commit. */
-const BATCHED = new Set(['status']);
 const PAGE = 1000;
 
 /** What LMDB holds per key: the value, or the value and its expiry (ms since the epoch). */
@@ -153,7 +152,7 @@ export class EmbeddedStore implements Store {
     if (entries.length === 0) return;
     const db = this.db(namespace);
     const now = Date.now();
-    await this.write('write', !BATCHED.has(namespace), () => {
+    await this.write('write', !BATCHED_NAMESPACES.has(namespace), () => {
       for (const { key, value, ttlMs } of entries) db.putSync(key, stored(value, ttlMs, now));
     });
   }
@@ -200,7 +199,7 @@ export class EmbeddedStore implements Store {
 
   async claim(namespace: string, entries: readonly StoreEntry[]): Promise<boolean[]> {
     const db = this.db(namespace);
-    return this.write('claim', !BATCHED.has(namespace), () => {
+    return this.write('claim', !BATCHED_NAMESPACES.has(namespace), () => {
       const now = Date.now();
       return entries.map(({ key, value, ttlMs }) => {
         if (live(db.get(key), now) !== undefined) return false;
@@ -237,7 +236,7 @@ export class EmbeddedStore implements Store {
         const db = this.db(w.namespace);
         if (w.value === undefined) db.removeSync(w.key);
         else db.putSync(w.key, stored(w.value, w.ttlMs, now));
-        durable ||= options.durable !== false && !BATCHED.has(w.namespace);
+        durable ||= options.durable !== false && !BATCHED_NAMESPACES.has(w.namespace);
       }
       return result;
     });
