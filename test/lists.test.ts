@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EmbeddedStore } from '../src/store/embedded.js';
 import { blacklistWrite, describeBlacklisted, strikeWrites } from '../src/store/lists.js';
-import { STATUS } from '../src/verify/verifier.js';
+import { STATUS } from '../src/store/status-cache.js';
 import { FIXTURES, readCsv, runCli, tempDir } from './helpers.js';
 
 describe('blacklist, optout and cache commands', () => {

@@ -1,6 +1,6 @@
 // Opens the store named by argv[2] and adds 1 to one counter argv[3] times,
 // each a read-modify-write transaction: the multi-process contract test runs three at once.
-import { openStore } from '../dist/store/store.js';
+import { openStore } from '../dist/store/open.js';
 
 const store = await openStore(process.argv[2], process.env, process.cwd());
 const times = Number(process.argv[3]);

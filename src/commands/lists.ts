@@ -11,8 +11,9 @@ import { parseCountry } from '../flags.js';
 import { Outcome, type ChunkResult } from '../pipeline/chunk.js';
 import { processInOrder } from '../pipeline/ordered.js';
 import { BLACKLIST, BLACKLIST_COLUMNS, OPTOUT, blacklistWrite, optOutWrite, parseBlacklistEntry, parseOptOut } from '../store/lists.js';
-import { openStore, type Store } from '../store/store.js';
-import { STATUS, parseCachedStatus } from '../verify/verifier.js';
+import { openStore } from '../store/open.js';
+import type { Store } from '../store/store.js';
+import { STATUS, parseCachedStatus } from '../store/status-cache.js';
 
 export type ListName = 'blacklist' | 'optout' | 'cache';
 
@@ -57,86 +58,121 @@ function row(list: ListName, key: string, value: string): string[] {
   return [key, e?.status ?? 'damaged', e?.wa_id ?? '', e?.checked_at ?? '', e?.source ?? ''];
 }
 
+/** The command line of `wa-guard blacklist|optout|cache VERB …`, read and checked. */
+interface ListOptions {
+  list: ListName;
+  verb: string;
+  args: string[];
+  country: ReturnType<typeof parseCountry>;
+  /** Opt-outs only: what the user stopped. */
+  scope: 'all' | 'marketing';
+  /** list: only entries since (ms since the epoch). */
+  since?: number;
+  reason?: string;
+  source?: string;
+  column?: string | string[];
+  json: boolean;
+  quiet: boolean;
+}
+
+/** One verb: reads or changes the open store, resolves with the exit code. */
+type Verb = (o: ListOptions, store: Store, io: IO) => Promise<number>;
+
 /** `wa-guard blacklist|optout|cache VERB …`: see and correct what the store holds. */
 export async function listCommand(list: ListName, verb: string, args: string[], flags: ListFlags, io: IO): Promise<number> {
-  const country = parseCountry(flags.country, io.env);
-  const scope = flags.scope ?? 'all';
-  if (list === 'optout' && scope !== 'all' && scope !== 'marketing') throw new UsageError(`--scope must be all or marketing; got "${scope}"`);
-  const since = flags.since === undefined ? undefined : Date.parse(flags.since);
-  if (since !== undefined && Number.isNaN(since)) throw new UsageError(`--since: "${flags.since}" is not a date like 2026-11-01`);
-
-  /** Numbers from the command line, all read before the store is touched: one bad number changes nothing. */
-  const numbers = (): string[] => {
-    if (args.length === 0) throw new UsageError(`${list} ${verb}: give one or more numbers`);
-    return args.map((raw) => {
-      const n = normalizePhone(raw, country);
-      if (!n.ok) throw new UsageError(`${list} ${verb}: "${raw}" is not a phone number we can read: ${n.detail}`);
-      return n.waId;
-    });
-  };
-  const say = (text: string): void => {
-    if (!flags.quiet && !flags.json) io.stderr.write(text + '\n');
-  };
-
+  const options = bindOptions(list, verb, args, flags, io.env);
   const store = await openStore(flags.store, io.env, io.cwd);
   try {
-    const ns = NAMESPACE[list];
-    switch (`${list === 'cache' ? 'cache' : 'list'} ${verb}`) {
-      case 'list add': {
-        const waIds = numbers();
-        const now = new Date();
-        const at = now.toISOString();
-        const reason = flags.reason ?? 'added by hand';
-        await store.transact(waIds.map((key) => ({ namespace: ns, key })), (before) => ({
-          writes: waIds.map((waId, i) => list === 'blacklist'
-            ? blacklistWrite(before[i], { waId, reason, source: 'manual' }, now)
-            : optOutWrite({ waId, source: 'manual', scope: scope as 'all' | 'marketing' }, at)),
-          result: undefined,
-        }));
-        say(`${list}: added ${waIds.length} number${waIds.length === 1 ? '' : 's'} (${store.backend} store ${store.location})`);
-        if (flags.json) io.stdout.write(JSON.stringify({ added: waIds }) + '\n');
-        return 0;
-      }
-      case 'list remove':
-      case 'cache forget': {
-        const waIds = numbers();
-        const keys = list === 'cache' ? waIds.map((w) => '+' + w) : waIds;
-        const present = (await store.get(ns, keys)).map((v) => v !== undefined);
-        await store.delete(ns, keys);
-        const removed = keys.filter((_, i) => present[i]);
-        const missing = keys.filter((_, i) => !present[i]);
-        say(`${list}: removed ${removed.length}${missing.length ? `; not there: ${missing.join(', ')}` : ''}`);
-        if (flags.json) io.stdout.write(JSON.stringify({ removed, not_found: missing }) + '\n');
-        return 0;
-      }
-      case 'cache clear': {
-        const count = await store.clear(ns);
-        say(`cache: cleared ${count} entr${count === 1 ? 'y' : 'ies'}`);
-        if (flags.json) io.stdout.write(JSON.stringify({ cleared: count }) + '\n');
-        return 0;
-      }
-      case 'list list':
-      case 'cache list':
-        return await show(list, store, { reason: flags.reason, source: flags.source, since }, Boolean(flags.json), io);
-      case 'list export':
-      case 'cache export':
-        return await exportList(list, store, args[0] ?? '-', Boolean(flags.json), io);
-      case 'list import': {
-        if (args.length !== 1) throw new UsageError(`${list} import: give one file (CSV, JSON or JSONL), or - for stdin`);
-        const { added, unreadable, rows } = await importList(list, store, args[0]!, { ...flags, scope }, country, io);
-        say(`${list}: ${added} number${added === 1 ? '' : 's'} imported from ${rows} row${rows === 1 ? '' : 's'}${unreadable ? `; ${unreadable} row(s) without a readable number were skipped` : ''}`);
-        if (flags.json) io.stdout.write(JSON.stringify({ imported: added, rows, skipped: unreadable }) + '\n');
-        return 0;
-      }
-      default:
-        throw new UsageError(`${list}: unknown command "${verb}"; use ${list === 'cache' ? 'list, forget, clear or export' : 'add, remove, list, import or export'}`);
-    }
+    const run = (list === 'cache' ? CACHE_VERBS : LIST_VERBS).get(verb);
+    if (!run) throw new UsageError(`${list}: unknown command "${verb}"; use ${list === 'cache' ? 'list, forget, clear or export' : 'add, remove, list, import or export'}`);
+    return await run(options, store, io);
   } finally {
     await store.close();
   }
 }
 
-async function show(list: ListName, store: Store, filter: { reason?: string; source?: string; since?: number }, json: boolean, io: IO): Promise<number> {
+function bindOptions(list: ListName, verb: string, args: string[], flags: ListFlags, env: NodeJS.ProcessEnv): ListOptions {
+  const country = parseCountry(flags.country, env);
+  const scope = flags.scope ?? 'all';
+  if (list === 'optout' && scope !== 'all' && scope !== 'marketing') throw new UsageError(`--scope must be all or marketing; got "${scope}"`);
+  const since = flags.since === undefined ? undefined : Date.parse(flags.since);
+  if (since !== undefined && Number.isNaN(since)) throw new UsageError(`--since: "${flags.since}" is not a date like 2026-11-01`);
+  return {
+    list, verb, args, country, scope: scope as ListOptions['scope'], since,
+    reason: flags.reason, source: flags.source, column: flags.column, json: Boolean(flags.json), quiet: Boolean(flags.quiet),
+  };
+}
+
+const LIST_VERBS = new Map<string, Verb>([['add', addNumbers], ['remove', removeNumbers], ['list', show], ['import', importNumbers], ['export', exportList]]);
+const CACHE_VERBS = new Map<string, Verb>([['forget', removeNumbers], ['clear', clearCache], ['list', show], ['export', exportList]]);
+
+/** A summary line on stderr, unless --quiet or --json. */
+function say(o: ListOptions, io: IO, text: string): void {
+  if (!o.quiet && !o.json) io.stderr.write(text + '\n');
+}
+
+/** Numbers from the command line, all read before the store is changed: one bad number changes nothing. */
+function readNumbers(o: ListOptions): string[] {
+  if (o.args.length === 0) throw new UsageError(`${o.list} ${o.verb}: give one or more numbers`);
+  return o.args.map((raw) => {
+    const n = normalizePhone(raw, o.country);
+    if (!n.ok) throw new UsageError(`${o.list} ${o.verb}: "${raw}" is not a phone number we can read: ${n.detail}`);
+    return n.waId;
+  });
+}
+
+/** Puts numbers on the blacklist (one more strike where already there) or the opt-outs, in one transaction. */
+async function addToList(store: Store, o: ListOptions, waIds: readonly string[], reason: string, source: string, now: Date): Promise<void> {
+  const at = now.toISOString();
+  await store.transact(waIds.map((key) => ({ namespace: NAMESPACE[o.list], key })), (before) => ({
+    writes: waIds.map((waId, i) => o.list === 'blacklist'
+      ? blacklistWrite(before[i], { waId, reason, source }, now)
+      : optOutWrite({ waId, source, scope: o.scope }, at)),
+    result: undefined,
+  }));
+}
+
+async function addNumbers(o: ListOptions, store: Store, io: IO): Promise<number> {
+  const waIds = readNumbers(o);
+  await addToList(store, o, waIds, o.reason ?? 'added by hand', 'manual', new Date());
+  say(o, io, `${o.list}: added ${waIds.length} number${waIds.length === 1 ? '' : 's'} (${store.backend} store ${store.location})`);
+  if (o.json) io.stdout.write(JSON.stringify({ added: waIds }) + '\n');
+  return 0;
+}
+
+/** `remove` from a list, or `forget` from the cache (keyed by E.164). */
+async function removeNumbers(o: ListOptions, store: Store, io: IO): Promise<number> {
+  const waIds = readNumbers(o);
+  const keys = o.list === 'cache' ? waIds.map((w) => '+' + w) : waIds;
+  const ns = NAMESPACE[o.list];
+  const present = (await store.get(ns, keys)).map((v) => v !== undefined);
+  await store.delete(ns, keys);
+  const removed = keys.filter((_, i) => present[i]);
+  const missing = keys.filter((_, i) => !present[i]);
+  say(o, io, `${o.list}: removed ${removed.length}${missing.length ? `; not there: ${missing.join(', ')}` : ''}`);
+  if (o.json) io.stdout.write(JSON.stringify({ removed, not_found: missing }) + '\n');
+  return 0;
+}
+
+async function clearCache(o: ListOptions, store: Store, io: IO): Promise<number> {
+  const count = await store.clear(NAMESPACE[o.list]);
+  say(o, io, `cache: cleared ${count} entr${count === 1 ? 'y' : 'ies'}`);
+  if (o.json) io.stdout.write(JSON.stringify({ cleared: count }) + '\n');
+  return 0;
+}
+
+async function importNumbers(o: ListOptions, store: Store, io: IO): Promise<number> {
+  if (o.args.length !== 1) throw new UsageError(`${o.list} import: give one file (CSV, JSON or JSONL), or - for stdin`);
+  const { added, unreadable, rows } = await importList(o, store, o.args[0]!, io);
+  say(o, io, `${o.list}: ${added} number${added === 1 ? '' : 's'} imported from ${rows} row${rows === 1 ? '' : 's'}${unreadable ? `; ${unreadable} row(s) without a readable number were skipped` : ''}`);
+  if (o.json) io.stdout.write(JSON.stringify({ imported: added, rows, skipped: unreadable }) + '\n');
+  return 0;
+}
+
+/** `list`: a table of the first entries (all with --json), filtered, and counts by reason. */
+async function show(o: ListOptions, store: Store, io: IO): Promise<number> {
+  const { list, json } = o;
+  const filter = { reason: o.reason, source: o.source, since: o.since };
   const columns = COLUMNS[list];
   const reasonAt = columns.indexOf(list === 'cache' ? 'status' : list === 'optout' ? 'scope' : 'reason');
   const sourceAt = columns.indexOf('source');
@@ -166,11 +202,12 @@ async function show(list: ListName, store: Store, filter: { reason?: string; sou
   return 0;
 }
 
-async function exportList(list: ListName, store: Store, target: string, json: boolean, io: IO): Promise<number> {
+async function exportList(o: ListOptions, store: Store, io: IO): Promise<number> {
+  const target = o.args[0] ?? '-';
   const file = target === '-' ? undefined : await AtomicFile.create(resolve(io.cwd, target));
   const out = file ?? stdoutSink(io.stdout);
   try {
-    await writeList(list, store, (text) => out.write(text), json);
+    await writeList(o.list, store, (text) => out.write(text), o.json);
     await file?.commit();
   } finally {
     await file?.abort();
@@ -198,19 +235,18 @@ export async function writeList(list: ListName, store: Store, write: (text: stri
 }
 
 /** Reads any export (CSV, JSON, JSONL; the phone column found as clean finds it) into the list. */
-async function importList(list: ListName, store: Store, spec: string, flags: ListFlags, country: ReturnType<typeof parseCountry>, io: IO): Promise<{ added: number; unreadable: number; rows: number }> {
+async function importList(o: ListOptions, store: Store, spec: string, io: IO): Promise<{ added: number; unreadable: number; rows: number }> {
   const input = await openInput(spec, io, {});
   try {
-    const choice = chooseColumns(input.columns, input.source, { phone: columnList(flags.column) });
+    const choice = chooseColumns(input.columns, input.source, { phone: columnList(o.column) });
     const now = new Date();
-    const at = now.toISOString();
     const source = `import:${input.path ? input.path.split('/').pop() : 'stdin'}`;
     let added = 0;
     let unreadable = 0;
     let rows = 0;
     await processInOrder(input.chunks, {
       source: input.source, format: input.sniffed.format, delimiter: input.sniffed.dialect.delimiter,
-      columns: input.columns, phone: choice.phone, optOut: [], country,
+      columns: input.columns, phone: choice.phone, optOut: [], country: o.country,
       output: { format: 'jsonl', delimiter: ',', eol: '\n' }, cleanedColumns: false,
     }, 0, io.signal, async (result: ChunkResult) => {
       rows += result.rows;
@@ -220,12 +256,7 @@ async function importList(list: ListName, store: Store, spec: string, flags: Lis
         else unreadable++;
       }
       const keys = [...waIds];
-      await store.transact(keys.map((key) => ({ namespace: NAMESPACE[list], key })), (before) => ({
-        writes: keys.map((waId, i) => list === 'blacklist'
-          ? blacklistWrite(before[i], { waId, reason: flags.reason ?? 'imported', source }, now)
-          : optOutWrite({ waId, source, scope: flags.scope as 'all' | 'marketing' }, at)),
-        result: undefined,
-      }));
+      await addToList(store, o, keys, o.reason ?? 'imported', source, now);
       added += keys.length;
     });
     return { added, unreadable, rows };

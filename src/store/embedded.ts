@@ -1,28 +1,18 @@
-import { closeSync, existsSync, fstatSync, openSync, readSync, renameSync, statfsSync } from 'node:fs';
+import { existsSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
-import { StringDecoder } from 'node:string_decoder';
 import { createRequire } from 'node:module';
 import type { Database, RootDatabase } from 'lmdb';
-import { CliError, describeFsError } from '../errors.js';
-import { makeDirs } from '../make-dirs.js';
+import { CliError } from '../errors.js';
 import type { Decide, Store, StoreEntry, StoreKey, TransactOptions } from './store.js';
 import { gcra } from './rate.js';
+import { DATA, prepareStoreDir } from './lmdb-file.js';
+import { quietLmdbErrors, storeError } from './lmdb-errors.js';
+import { LEGACY_LOG, readLegacyLog } from './legacy-log.js';
+import { BATCHED_NAMESPACES } from './schema.js';
 
-/** The data file inside the store directory (LMDB adds `wa-guard.mdb-lock` beside it). */
-const DATA = 'wa-guard.mdb';
 /** Today's format; a store written by a newer wa-guard says a higher one. */
 const FORMAT = 1;
-/** The old single-process format, imported once on first open and kept as a backup. */
-const LEGACY_LOG = 'store.jsonl';
-/** The status cache may lose its last answers in a power cut (they are asked again); every other list is synced on commit. */
-const BATCHED = new Set(['status']);
-/** Filesystems where LMDB's lock file cannot be trusted (statfs magic numbers: NFS, SMB/CIFS, SMB2, AFS, Ceph, Lustre). */
-const NETWORK_FS = new Set([0x6969, 0x517b, 0xff534d42, 0xfe534d42, 0x5346414f, 0x00c36400, 0x0bd00bd0]);
 const PAGE = 1000;
-/** LMDB's data file: a meta page at the start of each of the first two pages (after a 24-byte page header). */
-const LMDB_MAGIC = 0xbeefc0de;
-const META = 24;
-const META_BYTES = META + 136; // through mm_txnid
 
 /** What LMDB holds per key: the value, or the value and its expiry (ms since the epoch). */
 type Stored = string | [string, number];
@@ -44,21 +34,7 @@ export class EmbeddedStore implements Store {
   private constructor(readonly location: string, private readonly root: RootDatabase<Stored, string>) {}
 
   static async open(dir: string): Promise<EmbeddedStore> {
-    try {
-      await makeDirs(dir);
-    } catch (err) {
-      throw new CliError(describeFsError(err, 'store', dir));
-    }
-    refuseNetworkFs(dir);
-    // Another process may be extending the file right now: a mismatch must persist to count.
-    for (let attempt = 1; ; attempt++) {
-      const damage = checkDataFile(join(dir, DATA));
-      if (damage === undefined) break;
-      if (attempt === 5) {
-        throw new CliError(`store ${dir}: the data file ${DATA} is damaged or not a wa-guard store (${damage}); move it aside to start afresh, or restore a backup`);
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await prepareStoreDir(dir);
     // Loaded only when a command needs the store, and as lmdb's CommonJS build:
     // one file instead of a tree of ES modules, 15-20 ms less start-up.
     const { open } = createRequire(import.meta.url)('lmdb') as typeof import('lmdb');
@@ -176,7 +152,7 @@ export class EmbeddedStore implements Store {
     if (entries.length === 0) return;
     const db = this.db(namespace);
     const now = Date.now();
-    await this.write('write', !BATCHED.has(namespace), () => {
+    await this.write('write', !BATCHED_NAMESPACES.has(namespace), () => {
       for (const { key, value, ttlMs } of entries) db.putSync(key, stored(value, ttlMs, now));
     });
   }
@@ -223,7 +199,7 @@ export class EmbeddedStore implements Store {
 
   async claim(namespace: string, entries: readonly StoreEntry[]): Promise<boolean[]> {
     const db = this.db(namespace);
-    return this.write('claim', !BATCHED.has(namespace), () => {
+    return this.write('claim', !BATCHED_NAMESPACES.has(namespace), () => {
       const now = Date.now();
       return entries.map(({ key, value, ttlMs }) => {
         if (live(db.get(key), now) !== undefined) return false;
@@ -260,7 +236,7 @@ export class EmbeddedStore implements Store {
         const db = this.db(w.namespace);
         if (w.value === undefined) db.removeSync(w.key);
         else db.putSync(w.key, stored(w.value, w.ttlMs, now));
-        durable ||= options.durable !== false && !BATCHED.has(w.namespace);
+        durable ||= options.durable !== false && !BATCHED_NAMESPACES.has(w.namespace);
       }
       return result;
     });
@@ -316,129 +292,4 @@ function live(entry: Stored | undefined, now: number): string | undefined {
   return entry[1] > now ? entry[0] : undefined;
 }
 
-/**
- * LMDB trusts its data file and crashes the process on a damaged one, so the
- * two meta pages are checked first: LMDB's magic number, and a file long
- * enough for the last page each says is in use (a truncated copy is not).
- */
-function checkDataFile(path: string): string | undefined {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch {
-    return undefined; // a new store, or an error the open reports better
-  }
-  try {
-    const size = fstatSync(fd).size;
-    if (size === 0) return undefined;
-    const head = Buffer.alloc(META_BYTES);
-    const readMeta = (at: number): { pageSize: number; lastPage: bigint; txnId: bigint } | undefined => {
-      if (readSync(fd, head, 0, META_BYTES, at) < META_BYTES || head.readUInt32LE(META + 0) !== LMDB_MAGIC) return undefined;
-      return { pageSize: head.readUInt32LE(META + 24), lastPage: head.readBigUInt64LE(META + 120), txnId: head.readBigUInt64LE(META + 128) };
-    };
-    const first = readMeta(0);
-    if (!first || first.pageSize < 512 || first.pageSize > 65536 || (first.pageSize & (first.pageSize - 1)) !== 0) return 'no LMDB header';
-    const second = readMeta(first.pageSize);
-    if (!second) return 'its second meta page is unreadable';
-    // A healthy file may end some pages short of the last page its newest meta names
-    // (pages a transaction allocated and freed again are never written): only a file
-    // missing more than that slack (a tenth, at least 64 pages) is called truncated.
-    const newest = first.txnId > second.txnId ? first : second;
-    const page = BigInt(first.pageSize);
-    const needed = (newest.lastPage + 1n) * page;
-    const slack = needed / 10n > 64n * page ? needed / 10n : 64n * page;
-    if (BigInt(size) + slack < needed) return 'the file is much shorter than its own index says: truncated';
-    return undefined;
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** Whether the filesystem of the store is (nearly) full: a failed commit there is a full disk, whatever LMDB calls it. */
-function diskFull(dir: string): boolean {
-  try {
-    const fs = statfsSync(dir);
-    return fs.bavail * fs.bsize < 1 << 20;
-  } catch {
-    return false;
-  }
-}
-
-function refuseNetworkFs(dir: string): void {
-  let type: number;
-  try {
-    type = statfsSync(dir).type;
-  } catch {
-    return;
-  }
-  if (NETWORK_FS.has(type >>> 0)) {
-    throw new CliError(`store ${dir} is on a network filesystem, where the embedded store's locking is not safe: use a local directory, or --store redis://…`);
-  }
-}
-
-/**
- * lmdb prints the cause of a failed commit with console.error (a stack trace)
- * before rejecting the write. The write's rejection is what wa-guard reports,
- * in one line; the printout is kept off the terminal.
- */
-function quietLmdbErrors(): void {
-  const print = console.error.bind(console);
-  console.error = (...args: unknown[]): void => {
-    if (args.length === 1 && args[0] instanceof Error && /[\\/]lmdb[\\/]/.test(args[0].stack ?? '')) return;
-    print(...args);
-  };
-}
 quietLmdbErrors();
-
-/** An LMDB or file-system failure as one line naming the store. */
-function storeError(err: unknown, dir: string, what: string): CliError {
-  // lmdb rejects a second promise with the cause of a failed commit: it is reported here, not left unhandled.
-  const commitError = (err as { commitError?: Promise<unknown> })?.commitError;
-  commitError?.catch?.(() => undefined);
-  if (diskFull(dir)) return new CliError(`store ${dir}: no space left on device (${what} failed; the store keeps what was written before)`, 1, { cause: err });
-  const text = String((err as Error)?.message ?? err);
-  const code = (err as NodeJS.ErrnoException)?.code;
-  if (code && /^E[A-Z]+$/.test(code)) return new CliError(describeFsError(err, 'store', dir), 1, { cause: err });
-  if (/ENOSPC|No space left|MDB_MAP_FULL/i.test(text)) return new CliError(`store ${dir}: no space left on device (${what} failed; the store is unchanged)`, 1, { cause: err });
-  if (/EACCES|EPERM|Permission denied/i.test(text)) return new CliError(`store ${dir}: permission denied`, 1, { cause: err });
-  if (/EROFS|Read-only file system/i.test(text)) return new CliError(`store ${dir}: read-only file system`, 1, { cause: err });
-  if (/MDB_INVALID|MDB_CORRUPTED|MDB_VERSION_MISMATCH|MDB_PAGE_NOTFOUND|MDB_BAD/i.test(text)) {
-    return new CliError(`store ${dir}: the data file ${DATA} is damaged or not a wa-guard store (${text.split('\n')[0]}); move it aside to start afresh, or restore a backup`, 1, { cause: err });
-  }
-  return new CliError(`store ${dir}: ${what} failed: ${text.split('\n')[0]}`, 1, { cause: err });
-}
-
-/**
- * Reads the old store.jsonl (one JSON array a line: [ns, key, value, expiresAt]
- * to set, [ns, key] to delete). A torn last line and damaged lines are skipped.
- */
-function readLegacyLog(path: string, apply: (ns: string, key: string, value: string | undefined, expires: number) => void): void {
-  const fd = openSync(path, 'r');
-  try {
-    const size = fstatSync(fd).size;
-    const buffer = Buffer.allocUnsafe(1 << 20);
-    const decoder = new StringDecoder('utf8');
-    let position = 0;
-    let carry = '';
-    while (position < size) {
-      const read = readSync(fd, buffer, 0, buffer.length, position);
-      if (read === 0) break;
-      position += read;
-      const lines = (carry + decoder.write(buffer.subarray(0, read))).split('\n');
-      carry = lines.pop()!;
-      for (const line of lines) {
-        let record: unknown;
-        try {
-          record = JSON.parse(line);
-        } catch {
-          continue;
-        }
-        if (!Array.isArray(record) || typeof record[0] !== 'string' || typeof record[1] !== 'string') continue;
-        if (record.length === 4 && typeof record[2] === 'string' && typeof record[3] === 'number') apply(record[0], record[1], record[2], record[3]);
-        else if (record.length === 2) apply(record[0], record[1], undefined, 0);
-      }
-    }
-  } finally {
-    closeSync(fd);
-  }
-}

@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { CliError } from '../errors.js';
-import { redactUrl, type Decide, type Store, type StoreEntry, type StoreKey, type StoreWrite } from './store.js';
+import { redactUrl } from './location.js';
+import type { Decide, Store, StoreEntry, StoreKey, StoreWrite } from './store.js';
 
 const PREFIX = 'wa-guard:';
 const BATCH = 1000;

@@ -1,34 +1,13 @@
 import pLimit from 'p-limit';
-import type { Store } from '../store/store.js';
+import type { Store, StoreWrite } from '../store/store.js';
 import { MAX_LATE_MS, RATE_MARGIN, acquireToken, backoffMs } from '../store/rate.js';
 import { BLACKLIST, blacklistWrite } from '../store/lists.js';
+import { cachedStatusValue, cachedStatusWrite } from '../store/status-cache.js';
 import { CliError, InterruptedError } from '../errors.js';
 import { AuthError, RetryableError, type ContactAnswer, type ContactsClient } from './client.js';
 
-export const STATUS = 'status';
-
-/** What the status cache holds per E.164 number. */
-export interface CachedStatus {
-  status: 'valid' | 'invalid';
-  wa_id?: string;
-  checked_at: string;
-  source: string;
-}
-
-/** A cache entry, checked: anything else (a damaged or foreign value) is a cache miss, asked again. */
-export function parseCachedStatus(value: string): CachedStatus | undefined {
-  let v: Partial<CachedStatus>;
-  try {
-    v = JSON.parse(value) as Partial<CachedStatus>;
-  } catch {
-    return undefined;
-  }
-  if (!v || typeof v.checked_at !== 'string') return undefined;
-  const source = typeof v.source === 'string' ? v.source : 'unknown';
-  if (v.status === 'valid' && typeof v.wa_id === 'string' && /^\d{1,15}$/.test(v.wa_id)) return { status: 'valid', wa_id: v.wa_id, checked_at: v.checked_at, source };
-  if (v.status === 'invalid') return { status: 'invalid', checked_at: v.checked_at, source };
-  return undefined;
-}
+// Transitional: stages/policy.ts and webhooks/learn.ts import these from here until they import store/status-cache.ts.
+export { STATUS, parseCachedStatus, type CachedStatus } from '../store/status-cache.js';
 
 export type CheckOutcome =
   | { status: 'valid'; waId: string }
@@ -191,21 +170,18 @@ export class Verifier {
     const byInput = new Map(answers.map((a) => [a.input, a]));
     const now = new Date();
     const checkedAt = now.toISOString();
-    const cache: { key: string; value: string; ttlMs: number }[] = [];
+    const cache: StoreWrite[] = [];
     const invalid: string[] = [];
     const outcomes: [Waiting, CheckOutcome][] = [];
     const processing: Waiting[] = [];
+    const { source, ttlMs } = this.options;
     for (const item of batch) {
       const answer = byInput.get(item.e164);
-      const remember = (entry: Pick<CachedStatus, 'status' | 'wa_id'>): void => {
-        const value: CachedStatus = { ...entry, checked_at: checkedAt, source: this.options.source };
-        cache.push({ key: item.e164, value: JSON.stringify(value), ttlMs: this.options.ttlMs[entry.status] });
-      };
       if (answer?.status === 'valid' && answer.wa_id) {
-        remember({ status: 'valid', wa_id: answer.wa_id });
+        cache.push(cachedStatusWrite(item.e164, cachedStatusValue('valid', answer.wa_id, checkedAt, source), ttlMs.valid));
         outcomes.push([item, { status: 'valid', waId: answer.wa_id }]);
       } else if (answer?.status === 'invalid') {
-        remember({ status: 'invalid' });
+        cache.push(cachedStatusWrite(item.e164, cachedStatusValue('invalid', undefined, checkedAt, source), ttlMs.invalid));
         invalid.push(item.e164.slice(1));
         outcomes.push([item, { status: 'invalid' }]);
       } else if (answer?.status === 'processing' && item.attempts + 1 < PROCESSING_ATTEMPTS) {
@@ -221,8 +197,8 @@ export class Verifier {
     // transaction, so a crash cannot leave one without the other.
     await this.store.transact(invalid.map((waId) => ({ namespace: BLACKLIST, key: waId })), (before) => ({
       writes: [
-        ...cache.map((c) => ({ namespace: STATUS, ...c })),
-        ...invalid.map((waId, i) => blacklistWrite(before[i], { waId, reason: 'contacts_invalid', source: this.options.source }, now)),
+        ...cache,
+        ...invalid.map((waId, i) => blacklistWrite(before[i], { waId, reason: 'contacts_invalid', source }, now)),
       ],
       result: undefined,
     }));
