@@ -82,8 +82,7 @@ async function answerApi(req: IncomingMessage, res: ServerResponse, route: Route
   if (req.method !== 'POST') throw new ApiError(405, 100, 'Invalid parameter', 'use POST');
   if (await injectFaults(req, res, state.session, state.config.faults)) return;
   authorize(req, state.token);
-  if (route.name !== 'messages') return sendJson(res, state.session.stats, 200, checkContacts(body, state));
-  const answer = sendMessage(body, route.phoneNumberId, state);
-  if (loseAnswer(req, state.session, state.config.faults)) return;
+  const answer = route.name === 'messages' ? sendMessage(body, route.phoneNumberId, state) : checkContacts(body, state);
+  if (route.name === 'messages' && loseAnswer(req, state.session, state.config.faults)) return;
   sendJson(res, state.session.stats, 200, answer);
 }
