@@ -1,4 +1,5 @@
 import { normalizePhone } from '../phone.js';
+import { DAY_MS } from '../time.js';
 
 export type ContactsMode = 'truthful' | 'always-valid';
 
@@ -178,7 +179,7 @@ export class World {
 
   inWindow(waId: string, now: number): boolean {
     const last = this.inbound.get(waId);
-    return last !== undefined && now - last < 24 * 3600 * 1000;
+    return last !== undefined && now - last < DAY_MS;
   }
 
   template(name: string, language: string): TemplateSpec | undefined {
