@@ -34,8 +34,8 @@
 //     long each synced journal write took)
 //  3. a time within the record's span from CLOCK_START (ISO 8601, or epoch
 //     seconds or milliseconds standing alone) -> <now>; the same shifted by one
-//     of the TTLs in OFFSETS -> <now+90d>. Fixed times (the fixtures', --now)
-//     are outside the span and stay as they are
+//     of the TTLs in OFFSETS -> <now+TTL>, e.g. <now+90d>. Fixed times (the
+//     fixtures', --now) are outside the span and stay as they are
 //  4. the simulator's port: 127.0.0.1:<port>
 //  5. the random part of the simulator's message ids: wamid.<sim:PHONE_NUMBER_ID:WA_ID>
 //     (the recipient stays), and inbound ids wamid.in.<random>
@@ -146,7 +146,7 @@ async function runAll(r) {
   await r.run('optout-import', ['optout', 'import', 'in/contacts.jsonl', '-c', 'ID', ...lists]);
   await r.run('blacklist-list', ['blacklist', 'list', ...lists]);
   await r.run('optout-list', ['optout', 'list', '--json', ...lists]);
-  await exportLists(r, 'lists');
+  await recordLists(r, 'lists');
 
   const dryRun = ['send', 'in/campaign.csv', '--dry-run', '--templates', 'in/templates.json', '-c', 'ID'];
   await r.run('dry-run', [...dryRun, '--now', NOW, '-o', 'runs/dry-run', '--store', 'stores/dry-run']);
@@ -156,21 +156,26 @@ async function runAll(r) {
   await r.run('dry-run-learned', [...dryRun, '--now', NOW, '-o', 'runs/dry-run-learned', '--store', 'stores/webhooks']);
   // At the clock's own time the learned care windows, opt-outs and caps are current.
   await r.run('dry-run-learned-now', [...dryRun, '--json', '-o', 'runs/dry-run-learned-now', '--store', 'stores/webhooks']);
-  await exportLists(r, 'webhooks');
+  await recordLists(r, 'webhooks');
 
   const sim = await r.startSimulator();
   const live = ['send', 'in/campaign.csv', '-c', 'ID', '--templates', 'in/templates.json', '--phone-number-id', '100000000000001', '--api-url', sim.url,
     // One request at a time: the simulator's webhook file is then in a fixed order.
     '--concurrency', '1', '-o', 'runs/send-live', '--store', 'stores/live'];
-  await r.run('send-live', live, { env: { WA_GUARD_TOKEN: sim.token } });
-  await r.run('ingest-simulator', ['ingest', 'sim/webhooks.jsonl', '--store', 'stores/live']);
-  // A second send of the same campaign sends nothing: its results come from the journal the webhooks updated.
-  await r.run('send-live-resumed', live.map((a) => (a === 'runs/send-live' ? 'runs/send-live-resumed' : a)), { env: { WA_GUARD_TOKEN: sim.token } });
+  try {
+    await r.run('send-live', live, { env: { WA_GUARD_TOKEN: sim.token } });
+    await r.run('ingest-simulator', ['ingest', 'sim/webhooks.jsonl', '--store', 'stores/live']);
+    // A second send of the same campaign sends nothing: its results come from the journal the webhooks updated.
+    await r.run('send-live-resumed', live.map((a) => (a === 'runs/send-live' ? 'runs/send-live-resumed' : a)), { env: { WA_GUARD_TOKEN: sim.token } });
+  } catch (err) {
+    sim.child.kill();
+    throw err;
+  }
   await r.stopSimulator(sim);
-  await exportLists(r, 'live');
+  await recordLists(r, 'live');
 }
 
-async function exportLists(r, store) {
+async function recordLists(r, store) {
   for (const list of ['blacklist', 'optout', 'cache']) {
     await r.run(`${list}-export-${store}`, [list, 'export', `runs/${list}-export-${store}/${list}.csv`, '--store', `stores/${store}`]);
   }
@@ -218,7 +223,10 @@ class Recorder {
     child.stderr.on('data', (b) => { printed.err += b; });
     const exit = exited(child);
     for (let waited = 0; !/\n/.test(printed.out) || !/token: \S+/.test(printed.err); waited += 50) {
-      if (waited > 10_000 || child.exitCode !== null) throw new Error(`the simulator did not start:\n${printed.out}${printed.err}`);
+      if (waited > 10_000 || child.exitCode !== null) {
+        child.kill();
+        throw new Error(`the simulator did not start:\n${printed.out}${printed.err}`);
+      }
       await new Promise((r) => setTimeout(r, 50));
     }
     return { child, stdout, stderr, exit, url: printed.out.split('\n')[0].trim(), token: /token: (\S+)/.exec(printed.err)[1] };
@@ -332,10 +340,11 @@ function shortDiff(fileA, fileB, maxLines = 30) {
   const diff = spawnSync('diff', ['-u', fileA, fileB], { encoding: 'latin1', maxBuffer: 1 << 28 });
   if (diff.error) {
     const la = readFileSync(fileA, 'latin1').split('\n'), lb = readFileSync(fileB, 'latin1').split('\n');
-    const i = la.findIndex((line, n) => line !== lb[n]);
-    return `  line ${(i < 0 ? la.length : i) + 1}:\n  - ${la[i] ?? '(end)'}\n  + ${lb[i < 0 ? la.length : i] ?? '(end)'}`;
+    let i = 0;
+    while (la[i] === lb[i]) i++;
+    return `  line ${i + 1}:\n  - ${la[i] ?? '(end)'}\n  + ${lb[i] ?? '(end)'}`;
   }
-  const lines = diff.stdout.split('\n').slice(2);
+  const lines = diff.stdout.replace(/\n$/, '').split('\n').slice(2);
   return lines.slice(0, maxLines).map((l) => `  ${l}`).join('\n') + (lines.length > maxLines ? `\n  … ${lines.length - maxLines} more diff lines` : '');
 }
 
