@@ -1,14 +1,16 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import { readdir, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join, resolve } from 'node:path';
-import { CliError, InterruptedError, UsageError, describeFsError } from '../errors.js';
+import { InterruptedError, UsageError } from '../errors.js';
 import type { IO } from '../io.js';
 import { openStore } from '../store/store.js';
 import { count, DAY_MS, duration } from '../flags.js';
-import { DEFAULT_START_WORDS, DEFAULT_STOP_WORDS, emptyLearned, learn, readPayload, type Event, type LearnSettings, type Learned } from '../webhooks/learn.js';
-import { readEvents, readEventsInWorker } from '../webhooks/reader.js';
+import { learn, type LearnSettings } from '../webhooks/learn.js';
+import { emptyLearned, type Learned } from '../webhooks/learned.js';
+import { DEFAULT_START_WORDS, DEFAULT_STOP_WORDS, readPayload, type Event } from '../webhooks/payload.js';
+import { readEvents } from '../webhooks/reader.js';
+import { readEventsInWorker } from '../webhooks/reader-thread.js';
+import { listSources } from '../webhooks/sources.js';
 
 export interface WebhookFlags {
   store?: string;
@@ -91,22 +93,6 @@ export async function ingest(spec: string | undefined, flags: WebhookFlags, io: 
     ]));
   }
   return 0;
-}
-
-async function listSources(spec: string, cwd: string): Promise<(string | undefined)[]> {
-  if (spec === '-') return [undefined];
-  const path = resolve(cwd, spec);
-  try {
-    if ((await stat(path)).isDirectory()) {
-      const names = (await readdir(path)).filter((n) => /\.(jsonl?|ndjson)(\.\d+)?(\.gz)?$/i.test(n)).sort();
-      if (names.length === 0) throw new UsageError(`${spec}: no .json, .jsonl or .ndjson files (rotated .1, .2.gz… too) in this directory`);
-      return names.map((n) => join(path, n));
-    }
-    return [path];
-  } catch (err) {
-    if (err instanceof CliError) throw err;
-    throw new UsageError(describeFsError(err, 'cannot read', spec));
-  }
 }
 
 /** `wa-guard listen`: Meta's webhook subscription, verified and made durable before the 200. */
