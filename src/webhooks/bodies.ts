@@ -63,61 +63,85 @@ async function* arrayElements(blocks: AsyncIterable<Buffer>, name: string): Asyn
 }
 
 async function* lineBodies(blocks: AsyncIterable<Buffer>, mayBeOneObject: boolean): AsyncGenerator<Body[]> {
-  let line = 0;
-  let carry: Buffer | undefined;
-  let overlong = false; // the rest of a line past MAX_RECORD_BYTES is skipped
-  let held: Body[] | undefined;
-  let heldBytes = 0;
-  let undecided = mayBeOneObject;
-  const bodies: Body[] = [];
-  const add = (bytes: Buffer): void => {
-    line++;
-    if (overlong) {
-      overlong = false;
-      bodies.push({ line, why: `a line longer than ${MAX_RECORD_BYTES >> 20} MiB` });
+  const lines = new LineBodies(mayBeOneObject);
+  for await (const block of blocks) yield lines.push(block);
+  yield lines.end();
+}
+
+/** Cuts blocks into lines, a body each, or holds them while the file may be one pretty-printed body. */
+class LineBodies {
+  private line = 0;
+  /** The start of a line whose end is in a later block. */
+  private carry: Buffer | undefined;
+  /** The rest of a line past MAX_RECORD_BYTES is skipped. */
+  private overlong = false;
+  /** The lines held while the file may be one pretty-printed body (undefined: none held). */
+  private held: Body[] | undefined;
+  private heldBytes = 0;
+  /** The first line, still to come, tells whether the file may be one pretty-printed body. */
+  private undecided: boolean;
+  private readonly bodies: Body[] = [];
+
+  constructor(mayBeOneObject: boolean) {
+    this.undecided = mayBeOneObject;
+  }
+
+  /** The bodies of the lines the block ends. */
+  push(block: Buffer): Body[] {
+    let from = 0;
+    for (let nl = block.indexOf(NL); nl >= 0; from = nl + 1, nl = block.indexOf(NL, from)) {
+      this.add(this.carry ? Buffer.concat([this.carry, block.subarray(from, nl)]) : block.subarray(from, nl));
+      this.carry = undefined;
+    }
+    if (from < block.length && !this.overlong) {
+      this.carry = this.carry ? Buffer.concat([this.carry, block.subarray(from)]) : block.subarray(from);
+      if (this.carry.length > MAX_RECORD_BYTES) {
+        this.carry = undefined;
+        this.overlong = true;
+      }
+    }
+    return this.bodies.splice(0);
+  }
+
+  /** The last line's body (no newline after it), and the held lines: one body if together they parse. */
+  end(): Body[] {
+    if (this.carry || this.overlong) this.add(this.carry ?? Buffer.alloc(0));
+    if (this.held) {
+      const whole = this.held.map((b) => b.text).join('\n');
+      if (parses(whole)) this.bodies.push({ line: this.held[0]!.line, text: whole });
+      else this.release();
+    }
+    return this.bodies;
+  }
+
+  private add(bytes: Buffer): void {
+    const line = ++this.line;
+    if (this.overlong) {
+      this.overlong = false;
+      this.bodies.push({ line, why: `a line longer than ${MAX_RECORD_BYTES >> 20} MiB` });
       return;
     }
     let text = bytes.toString('utf8');
     if (text.endsWith('\r')) text = text.slice(0, -1);
     if (text.trim() === '') return;
-    if (undecided) {
-      undecided = false;
-      if (!parses(text)) held = [];
+    if (this.undecided) {
+      this.undecided = false;
+      if (!parses(text)) this.held = [];
     }
-    if (!held) {
-      bodies.push({ line, text });
+    if (!this.held) {
+      this.bodies.push({ line, text });
       return;
     }
-    held.push({ line, text });
-    heldBytes += bytes.length;
-    if (heldBytes > MAX_RECORD_BYTES) release();
-  };
-  const release = (): void => {
-    bodies.push(...held!);
-    held = undefined;
-  };
-  for await (const block of blocks) {
-    let from = 0;
-    for (let nl = block.indexOf(NL); nl >= 0; from = nl + 1, nl = block.indexOf(NL, from)) {
-      add(carry ? Buffer.concat([carry, block.subarray(from, nl)]) : block.subarray(from, nl));
-      carry = undefined;
-    }
-    if (from < block.length && !overlong) {
-      carry = carry ? Buffer.concat([carry, block.subarray(from)]) : block.subarray(from);
-      if (carry.length > MAX_RECORD_BYTES) {
-        carry = undefined;
-        overlong = true;
-      }
-    }
-    yield bodies.splice(0);
+    this.held.push({ line, text });
+    this.heldBytes += bytes.length;
+    if (this.heldBytes > MAX_RECORD_BYTES) this.release();
   }
-  if (carry || overlong) add(carry ?? Buffer.alloc(0));
-  if (held) {
-    const whole = held.map((b) => b.text).join('\n');
-    if (parses(whole)) bodies.push({ line: held[0]!.line, text: whole });
-    else release();
+
+  /** Gives up holding: the held lines are bodies one by one. */
+  private release(): void {
+    this.bodies.push(...this.held!);
+    this.held = undefined;
   }
-  yield bodies;
 }
 
 const NL = 0x0a;
