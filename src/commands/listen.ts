@@ -39,7 +39,7 @@ export async function listen(flags: ListenFlags, io: IO): Promise<number> {
   await inbox.apply(pending);
 
   const server = new WebhookServer(endpoint, {
-    check: (body) => void readPayload(body, settings, emptyLearned()), // shape only: applied from the inbox
+    check: (body) => void readPayload(body, settings, { ignored: 0 }), // the shape only: applied from the inbox
     keep: (raw) => inbox.keep(raw),
     accepted: (key) => void inbox.apply([key]),
   }, log);
@@ -66,7 +66,7 @@ export async function listen(flags: ListenFlags, io: IO): Promise<number> {
   return 0;
 }
 
-/** The flags, checked, in the order they always were (a bad --strikes is named before a missing secret). */
+/** The flags and environment, checked: what events teach, then the secret, the address, the port. */
 function listenOptions(flags: ListenFlags, env: NodeJS.ProcessEnv): ListenOptions {
   const settings = learnSettings(flags);
   const secret = (env.WA_GUARD_APP_SECRET ?? '').trim();
