@@ -21,22 +21,22 @@ export interface ReadBatch {
  * its place and skipped.
  */
 export async function* readEvents(sources: readonly (string | undefined)[], words: Words, input?: Readable): AsyncGenerator<ReadBatch> {
-  const batches = new Batcher(words);
+  const batcher = new Batcher(words);
   for (const source of sources) {
     const name = source ?? 'stdin';
     try {
       for await (const bodies of readBodies(source ? createReadStream(source) : input!, name)) {
         for (const body of bodies) {
-          if (body.text === undefined) batches.bad(name, body.line, body.why);
-          else batches.take(body.text, name, body.line);
-          if (batches.full()) yield batches.cut();
+          if (body.text === undefined) batcher.bad(name, body.line, body.why);
+          else batcher.take(body.text, name, body.line);
+          if (batcher.full()) yield batcher.cut();
         }
       }
     } catch (err) {
       throw new UsageError(describeFsError(err, 'cannot read', name));
     }
   }
-  yield batches.cut();
+  yield batcher.cut();
 }
 
 /** The events, bodies and bad lines read since the last batch was cut. */
