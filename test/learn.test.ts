@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { isoSeconds, type Event } from '../src/webhooks/learn.js';
-import { packEvents, unpackEvents } from '../src/webhooks/reader.js';
+import { isoSeconds, type Event } from '../src/webhooks/payload.js';
+import { packEvents, unpackEvents } from '../src/webhooks/packed-events.js';
 
 describe('isoSeconds', () => {
   it('writes an event time exactly as Date#toISOString does, across days, years and the largest times an event may carry', () => {

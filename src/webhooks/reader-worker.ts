@@ -1,6 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { UsageError } from '../errors.js';
-import { packEvents, readEvents } from './reader.js';
+import { packEvents } from './packed-events.js';
+import { readEvents } from './reader.js';
 
 const { sources, stopWords, startWords } = workerData as { sources: string[]; stopWords: string[]; startWords: string[] };
 /** Batches the main thread may still take before this thread waits: two ahead. */

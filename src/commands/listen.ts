@@ -1,0 +1,109 @@
+import { UsageError } from '../errors.js';
+import type { IO } from '../io.js';
+import { openStore } from '../store/store.js';
+import { WebhookServer, type Endpoint } from '../webhooks/http.js';
+import { Inbox } from '../webhooks/inbox.js';
+import type { LearnSettings } from '../webhooks/learn.js';
+import { emptyLearned, eventCount, summaryText, type Learned } from '../webhooks/learned.js';
+import { readPayload } from '../webhooks/payload.js';
+import { learnSettings, type LearnFlags } from '../webhooks/settings.js';
+
+export interface ListenFlags extends LearnFlags {
+  store?: string;
+  json?: boolean;
+  quiet?: boolean;
+  port?: string;
+  host?: string;
+  insecureNoSignature?: boolean;
+}
+
+interface ListenOptions {
+  settings: LearnSettings;
+  endpoint: Endpoint;
+}
+
+/** How often listen logs its running totals. */
+const TICK_MS = 60_000;
+
+/** `wa-guard listen`: Meta's webhook subscription, verified and made durable before the 200. */
+export async function listen(flags: ListenFlags, io: IO): Promise<number> {
+  const { settings, endpoint } = listenOptions(flags, io.env);
+  const store = await openStore(flags.store, io.env, io.cwd);
+  const learned = emptyLearned();
+  const log = logger(flags, io);
+  const inbox = new Inbox(store, settings, learned, log);
+
+  // Whatever a crash left between the 200 and its application is applied first.
+  const pending = await inbox.pending();
+  if (pending.length) log(`applying ${pending.length} event(s) received before a restart`);
+  await inbox.apply(pending);
+
+  const server = new WebhookServer(endpoint, {
+    check: (body) => void readPayload(body, settings, { ignored: 0 }), // the shape only: applied from the inbox
+    keep: (raw) => inbox.keep(raw),
+    accepted: (key) => void inbox.apply([key]),
+  }, log);
+  let url: string;
+  try {
+    url = await server.start();
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  io.stdout.write(`${url}\n`);
+  log(`receiving webhooks on ${url}${endpoint.secret ? '' : ' WITHOUT signature checks (--insecure-no-signature)'}; Ctrl-C stops`);
+  const ticker = setInterval(() => logTotals(learned, log), TICK_MS);
+  ticker.unref();
+
+  await stopped(io.signal);
+  clearInterval(ticker);
+  inbox.stopRetrying();
+  await server.stop();
+  await inbox.settled();
+  await store.sync();
+  await store.close();
+  if (!flags.quiet) io.stderr.write(summaryText('listen', learned, refusedLines(server.refused)));
+  return 0;
+}
+
+/** The flags and environment, checked: what events teach, then the secret, the address, the port. */
+function listenOptions(flags: ListenFlags, env: NodeJS.ProcessEnv): ListenOptions {
+  const settings = learnSettings(flags);
+  const secret = (env.WA_GUARD_APP_SECRET ?? '').trim();
+  if (!secret && !flags.insecureNoSignature) {
+    throw new UsageError('listen needs the app secret to verify signatures: set WA_GUARD_APP_SECRET (or, for a local rehearsal only, --insecure-no-signature)');
+  }
+  const host = flags.host ?? '127.0.0.1';
+  // Unsigned POSTs are believed: only this machine may send them.
+  if (!secret && !/^(127\.\d+\.\d+\.\d+|::1|localhost)$/i.test(host)) {
+    throw new UsageError(`--insecure-no-signature listens on a loopback address only (127.0.0.1, ::1, localhost): on ${host} anyone who can reach it could write your blacklist and opt-outs`);
+  }
+  const port = Number(flags.port ?? 8080);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0 to 65535; got "${flags.port}"`);
+  return { settings, endpoint: { host, port, secret, verifyToken: env.WA_GUARD_VERIFY_TOKEN } };
+}
+
+/** Log lines on stderr: text, or JSON with --json; none with --quiet. */
+function logger(flags: ListenFlags, io: IO): (text: string) => void {
+  return (text) => {
+    if (!flags.quiet) io.stderr.write(flags.json ? JSON.stringify({ at: new Date().toISOString(), message: text }) + '\n' : `wa-guard listen: ${text}\n`);
+  };
+}
+
+function logTotals(learned: Learned, log: (text: string) => void): void {
+  const events = eventCount(learned);
+  if (events) log(`${events} events so far: ${Object.entries(learned.events).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+}
+
+/** Resolves on Ctrl-C or SIGTERM; never, when nothing can stop it. */
+function stopped(signal: AbortSignal | undefined): Promise<void> {
+  return new Promise<void>((done) => {
+    if (!signal) return;
+    if (signal.aborted) done();
+    signal.addEventListener('abort', () => done(), { once: true });
+  });
+}
+
+function refusedLines(refused: Record<string, number>): string[] {
+  return Object.keys(refused).length ? [`  refused: ${Object.entries(refused).map(([k, v]) => `${k} ${v}`).join(', ')}`] : [];
+}
