@@ -14,7 +14,7 @@ export const defineIngest: Define = (program, context) => {
     .argument('<input>', 'a file, a directory, or - for stdin')
     .option('--json', 'print the summary as JSON on stdout');
   learnOptions(ingest).action(async (input: string, options) => {
-    const { ingest } = await import('../commands/webhooks.js');
+    const { ingest } = await import('../commands/ingest.js');
     context.exit(await ingest(input, options, context.io));
   });
 };

@@ -16,7 +16,7 @@ export const defineListen: Define = (program, context) => {
     .option('--json', 'log lines as JSON');
   learnOptions(listen).action(async (options) => {
     context.longGrace();
-    const { listen } = await import('../commands/webhooks.js');
+    const { listen } = await import('../commands/listen.js');
     context.exit(await listen(options, context.io));
   });
 };

@@ -111,7 +111,7 @@ export const SCHEMA = {
     key: 'sha256 (hex) of the body',
     value: 'a webhook body received and not yet applied (UTF-8)',
     ttl: 'none (deleted once applied)',
-    writer: 'commands/webhooks.ts',
+    writer: 'webhooks/inbox.ts',
   },
   rate: {
     key: 'token bucket: contacts:<source> | messages:<phone number id>',
