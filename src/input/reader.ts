@@ -9,7 +9,7 @@ import { UsageError, describeFsError } from '../errors.js';
 import type { IO } from '../io.js';
 import { CHUNK_BYTES, RecordSplitter, type Chunk } from './split.js';
 import { sniff, type Format, type Sniffed } from './sniff.js';
-import { ChunkProcessor, notUtf8, recordKeys } from '../pipeline/chunk.js';
+import { RecordReader, notUtf8, recordKeys } from './records.js';
 
 const HEAD_BYTES = 64 << 10;
 
@@ -190,12 +190,9 @@ function headRecordKeys(format: Format, body: Buffer, ended: boolean, source: st
   if (last) chunks.push(last);
   const noRecords = (): UsageError => new UsageError(`${source}: the file holds no records${format === 'json' ? ' (an empty array)' : ''}`);
   if (chunks.length === 0) throw ended ? noRecords() : new UsageError(`${source}: the first record is longer than ${HEAD_BYTES >> 10} KiB`);
-  // Parsing with no phone column yet still reports broken JSON with its line.
-  const processor = new ChunkProcessor({
-    source, format, delimiter: ',', columns: [], phone: [], optOut: [], country: undefined,
-    output: { format: 'json', delimiter: ',', eol: '\n' }, cleanedColumns: false,
-  });
-  const objects = chunks.flatMap((chunk) => processor.headObjects(chunk.bytes, chunk.startLine));
+  // Reading them reports broken JSON with its line.
+  const reader = new RecordReader({ source, format, delimiter: ',', columns: [] });
+  const objects = chunks.flatMap((chunk) => reader.headObjects(chunk.bytes, chunk.startLine));
   if (objects.length === 0) {
     if (ended && chunks.every((chunk) => chunk.bytes.toString().trim() === '')) throw noRecords();
     throw new UsageError(`${source}: the first record is not a JSON object`);
