@@ -55,7 +55,7 @@ export class CleanWriter {
 }
 
 /** A decided chunk as cleaned and purged text, counted in `totals`. */
-export function renderChunk(d: DecidedChunk, rowFormat: RowFormat, totals: Totals): { cleaned: string; purged: string } {
+function renderChunk(d: DecidedChunk, rowFormat: RowFormat, totals: Totals): { cleaned: string; purged: string } {
   const { result, reason, detail } = d;
   const n = result.rows;
   // Kept, unverified rows arrive complete from the worker; runs of them are copied in one piece.

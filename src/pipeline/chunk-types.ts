@@ -1,6 +1,9 @@
 import type { CountryCode } from 'libphonenumber-js';
 import type { Format } from '../input/sniff.js';
 
+// What the chunk processor (in worker threads) is given and gives back: the
+// contract between it and the commands that read its results (clean, send, lists).
+
 /** Per-row outcome of the stages that run in workers. Later stages add their own reasons. */
 export const Outcome = { OK: 0, MISSING: 1, INVALID: 2, NO_COUNTRY: 3, MALFORMED: 4, NO_OPTIN: 5 } as const;
 export const OUTCOME_REASON = ['', 'missing_number', 'invalid_number', 'no_country_code', 'malformed_row', 'no_optin'] as const;
@@ -40,7 +43,7 @@ export interface ChunkResult {
   lines: Uint32Array;
   /** 1 + the index into config.optOut of the first column flagging the row; 0 when none does. */
   optedOut: Uint8Array;
-  /** Index into config.phone of the column the number came from; 255 for none. */
+  /** Index into config.phone of the column the number came from; NO_COLUMN for none. */
   phoneColumn: Uint8Array;
   /**
    * Every row's input columns serialized in the output format, without the
