@@ -6,7 +6,7 @@ import type { Format } from '../input/sniff.js';
 import { runFigures, type RunFigures } from '../versions.js';
 import { PURGE_REASONS, type PurgeReason } from './purge-rules.js';
 import type { Totals } from './totals.js';
-import type { Verification } from './verify.js';
+import type { ChunkVerification } from './verify.js';
 
 export interface CleanSummary extends RunFigures {
   command: 'clean';
@@ -30,7 +30,7 @@ export interface RunRecord {
   choice: ColumnChoice;
   outputs: CleanSummary['outputs'];
   totals: Totals;
-  verification: Verification | undefined;
+  verification: ChunkVerification | undefined;
   store: CleanSummary['store'];
   country: CountryCode | undefined;
   /** What loading the --blacklist file warned of. */

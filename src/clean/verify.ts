@@ -9,7 +9,7 @@ import type { DecidedChunk } from './purge-rules.js';
  * status cache first; what it does not know goes to /contacts, and the chunk
  * keeps the promises of those answers until it is written.
  */
-export class Verification {
+export class ChunkVerification {
   private cacheHits = 0;
 
   constructor(

@@ -2,7 +2,7 @@ import type { Sink } from '../output/outputs.js';
 import { ADDED_COLUMNS, PURGE_COLUMNS, type RowFormat } from '../output/rows.js';
 import type { DecidedChunk } from './purge-rules.js';
 import type { Totals } from './totals.js';
-import type { Verification } from './verify.js';
+import type { ChunkVerification } from './verify.js';
 
 /** Decided chunks that may wait on verification before being written, in order. */
 const MAX_WAITING_CHUNKS = 64;
@@ -19,7 +19,7 @@ export class CleanWriter {
     private readonly files: { cleaned: Sink; purged: Sink },
     private readonly rowFormat: RowFormat,
     private readonly totals: Totals,
-    private readonly verification: Verification | undefined,
+    private readonly verification: ChunkVerification | undefined,
     /** Called after each chunk is written (progress). */
     private readonly written: () => void,
   ) {}

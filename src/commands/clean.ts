@@ -19,7 +19,7 @@ import { newVerifier, verifySettings, type VerifyFlags, type VerifySettings } fr
 import { PURGE_REASONS, PurgeRules, type PurgeReason } from '../clean/purge-rules.js';
 import { cleanSummary, humanSummary, type CleanSummary } from '../clean/summary.js';
 import { Totals } from '../clean/totals.js';
-import { Verification } from '../clean/verify.js';
+import { ChunkVerification } from '../clean/verify.js';
 import { CleanWriter } from '../clean/write.js';
 import { writeList } from './lists.js';
 
@@ -90,12 +90,12 @@ async function cleanInput(input: Input, config: Settings, options: CleanOptions,
   const store = await openStore(options.store, io.env, io.cwd);
   let outputs: Outputs | undefined;
   let progress: Progress | undefined;
-  let verification: Verification | undefined;
+  let verification: ChunkVerification | undefined;
   try {
     outputs = await Outputs.create(options.outDir, io.cwd);
     const files = await openFiles(outputs, options, io, rowFormat);
     const totals = new Totals();
-    verification = config.verify ? new Verification(config.verify, newVerifier(config.verify, store, io.signal), store) : undefined;
+    verification = config.verify ? new ChunkVerification(config.verify, newVerifier(config.verify, store, io.signal), store) : undefined;
     const writer = new CleanWriter(files, rowFormat, totals, verification, () => progress!.update(input.bytesRead(), totals.rows));
     await writer.start();
     progress = await Progress.start('clean', io, Boolean(options.quiet || options.json), input.size);
@@ -172,7 +172,7 @@ async function openFiles(outputs: Outputs, options: CleanOptions, io: IO, rowFor
 }
 
 /** 0, or the --fail-on code when rows were purged (or left unverified) for the reasons it names. */
-function exitCode(config: Settings, options: CleanOptions, totals: Totals, verification: Verification | undefined, io: IO): number {
+function exitCode(config: Settings, options: CleanOptions, totals: Totals, verification: ChunkVerification | undefined, io: IO): number {
   const unverified = verification ? totals.byStatus.unverified ?? 0 : 0;
   if (options.verify === true && verification && verification.unresolved > 0) {
     // Asked to verify, and the endpoint could not answer for some: a cron job must notice.
