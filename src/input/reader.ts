@@ -9,7 +9,7 @@ import { UsageError, describeFsError } from '../errors.js';
 import type { IO } from '../io.js';
 import { CHUNK_BYTES, RecordSplitter, type Chunk } from './split.js';
 import { sniff, type Format, type Sniffed } from './sniff.js';
-import { ChunkProcessor, notUtf8, recordKeys } from '../pipeline/chunk.js';
+import { RecordReader, notUtf8, recordKeys } from './records.js';
 
 const HEAD_BYTES = 64 << 10;
 
@@ -51,54 +51,12 @@ export function decoderFor(encoding: string | undefined): TextDecoder | undefine
 /** Opens a file or stdin ("-"), sniffs its format and reads its header, before any output exists. */
 export async function openInput(spec: string, io: IO, options: InputOptions): Promise<Input> {
   const decoder = decoderFor(options.encoding); // before any stream is opened
-  const isStdin = spec === '-';
-  const source = isStdin ? 'stdin' : spec;
-  let path: string | undefined;
-  let size: number | undefined;
-  let stream: Readable;
-  if (isStdin) {
-    stream = io.stdin;
-  } else {
-    path = resolve(io.cwd, spec);
-    try {
-      const info = await stat(path);
-      if (info.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
-      size = info.size;
-    } catch (err) {
-      throw new UsageError(describeFsError(err, 'cannot read', spec));
-    }
-    // Read in chunk-sized pieces: the splitter cuts at the last record boundary of what it holds.
-    stream = createReadStream(path, { highWaterMark: CHUNK_BYTES });
-  }
-  let bytesRead = 0;
-  /** A file whose lines end in CR alone (classic Mac): read as LF, decided from the first bytes. */
-  let crOnly = false;
-  const iterator = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer | string>;
-  const read = async (): Promise<Buffer | undefined> => {
-    let step: IteratorResult<Buffer | string>;
-    try {
-      step = await iterator.next();
-    } catch (err) {
-      if ((err as Error).name === 'AbortError') throw err;
-      throw new UsageError(describeFsError(err, 'cannot read', source));
-    }
-    if (step.done) {
-      const rest = decoder?.decode();
-      return rest ? Buffer.from(rest) : undefined;
-    }
-    const buf = typeof step.value === 'string' ? Buffer.from(step.value) : step.value;
-    bytesRead += buf.length;
-    return decoder ? Buffer.from(decoder.decode(buf, { stream: true })) : buf;
-  };
-  const next = async (): Promise<Buffer | undefined> => {
-    const buf = await read();
-    if (buf && crOnly) crToLf(buf);
-    return buf;
-  };
-
+  const source = spec === '-' ? 'stdin' : spec;
+  const { stream, path, size } = spec === '-' ? { stream: io.stdin, path: undefined, size: undefined } : await openFile(spec, io.cwd);
+  const bytes = new InputBytes(stream, decoder, source);
   let header: Header;
   try {
-    header = await readHeader(next, source, path, options, () => { crOnly = true; });
+    header = await readHeader(bytes, source, path, options);
   } catch (err) {
     stream.destroy();
     throw err;
@@ -112,7 +70,7 @@ export async function openInput(spec: string, io: IO, options: InputOptions): Pr
     body = undefined;
     while (pending) {
       yield* splitter.push(pending);
-      pending = ended ? undefined : await next();
+      pending = ended ? undefined : await bytes.next();
     }
     const last = splitter.end();
     if (last) yield last;
@@ -120,9 +78,65 @@ export async function openInput(spec: string, io: IO, options: InputOptions): Pr
 
   return {
     source, path, size, sniffed, columns, headerText, chunks: chunks(),
-    bytesRead: () => bytesRead,
+    bytesRead: () => bytes.bytesRead,
     close: () => { stream.destroy(); },
   };
+}
+
+async function openFile(spec: string, cwd: string): Promise<{ stream: Readable; path: string; size: number }> {
+  const path = resolve(cwd, spec);
+  let size: number;
+  try {
+    const info = await stat(path);
+    if (info.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+    size = info.size;
+  } catch (err) {
+    throw new UsageError(describeFsError(err, 'cannot read', spec));
+  }
+  // Read in chunk-sized pieces: the splitter cuts at the last record boundary of what it holds.
+  return { stream: createReadStream(path, { highWaterMark: CHUNK_BYTES }), path, size };
+}
+
+/** The input's bytes as UTF-8 (decoded from --encoding), counted as read. */
+class InputBytes {
+  /** Bytes read from the stream, before decoding. */
+  bytesRead = 0;
+  /** A file whose lines end in CR alone (classic Mac): read as LF, decided from the first bytes. */
+  private crOnly = false;
+  private readonly iterator: AsyncIterator<Buffer | string>;
+
+  constructor(stream: Readable, private readonly decoder: TextDecoder | undefined, private readonly source: string) {
+    this.iterator = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer | string>;
+  }
+
+  /** From now on, CR is read as LF. */
+  readCrAsLf(): void {
+    this.crOnly = true;
+  }
+
+  /** The next piece of the input; undefined at its end. */
+  async next(): Promise<Buffer | undefined> {
+    const buf = await this.read();
+    if (buf && this.crOnly) crToLf(buf);
+    return buf;
+  }
+
+  private async read(): Promise<Buffer | undefined> {
+    let step: IteratorResult<Buffer | string>;
+    try {
+      step = await this.iterator.next();
+    } catch (err) {
+      if ((err as Error).name === 'AbortError') throw err;
+      throw new UsageError(describeFsError(err, 'cannot read', this.source));
+    }
+    if (step.done) {
+      const rest = this.decoder?.decode();
+      return rest ? Buffer.from(rest) : undefined;
+    }
+    const buf = typeof step.value === 'string' ? Buffer.from(step.value) : step.value;
+    this.bytesRead += buf.length;
+    return this.decoder ? Buffer.from(this.decoder.decode(buf, { stream: true })) : buf;
+  }
 }
 
 interface Header {
@@ -137,18 +151,12 @@ interface Header {
 }
 
 /** Reads the first bytes of the input: format, dialect, and the column names. */
-async function readHeader(
-  next: () => Promise<Buffer | undefined>,
-  source: string,
-  path: string | undefined,
-  options: InputOptions,
-  readCrAsLf: () => void,
-): Promise<Header> {
+async function readHeader(bytes: InputBytes, source: string, path: string | undefined, options: InputOptions): Promise<Header> {
   const parts: Buffer[] = [];
   let headLength = 0;
   let ended = false;
   while (headLength < HEAD_BYTES) {
-    const buf = await next();
+    const buf = await bytes.next();
     if (!buf) { ended = true; break; }
     parts.push(buf);
     headLength += buf.length;
@@ -156,7 +164,7 @@ async function readHeader(
   const head = Buffer.concat(parts);
   if (head.includes(0x0d) && !head.includes(0x0a)) {
     // Lines end in CR alone: the rest is read with LF, and so is this head.
-    readCrAsLf();
+    bytes.readCrAsLf();
     crToLf(head);
   }
   const sniffed = sniff(head, source, { format: options.format, delimiter: options.delimiter, name: path });
@@ -190,12 +198,9 @@ function headRecordKeys(format: Format, body: Buffer, ended: boolean, source: st
   if (last) chunks.push(last);
   const noRecords = (): UsageError => new UsageError(`${source}: the file holds no records${format === 'json' ? ' (an empty array)' : ''}`);
   if (chunks.length === 0) throw ended ? noRecords() : new UsageError(`${source}: the first record is longer than ${HEAD_BYTES >> 10} KiB`);
-  // Parsing with no phone column yet still reports broken JSON with its line.
-  const processor = new ChunkProcessor({
-    source, format, delimiter: ',', columns: [], phone: [], optOut: [], country: undefined,
-    output: { format: 'json', delimiter: ',', eol: '\n' }, cleanedColumns: false,
-  });
-  const objects = chunks.flatMap((chunk) => processor.headObjects(chunk.bytes, chunk.startLine));
+  // Reading them reports broken JSON with its line.
+  const reader = new RecordReader({ source, format, delimiter: ',', columns: [] });
+  const objects = chunks.flatMap((chunk) => reader.headObjects(chunk.bytes, chunk.startLine));
   if (objects.length === 0) {
     if (ended && chunks.every((chunk) => chunk.bytes.toString().trim() === '')) throw noRecords();
     throw new UsageError(`${source}: the first record is not a JSON object`);

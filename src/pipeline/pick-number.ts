@@ -1,0 +1,91 @@
+import type { CountryCode } from 'libphonenumber-js';
+import { cellText, isPlainObject, type InputRecord, type RecordReader } from '../input/records.js';
+import { countryFromText, isFixedLine, normalizePhone, type Normalized } from '../phone.js';
+import { Outcome, type ChunkConfig, type ChunkResult } from './chunk-types.js';
+
+/**
+ * Chooses a row's number among its phone columns (in order of preference, and
+ * the lists a JSON cell may hold) and normalizes it in the row's country.
+ */
+export class NumberPicker {
+  constructor(private readonly config: ChunkConfig, private readonly records: RecordReader) {}
+
+  /**
+   * Sets row i's wa_id and phone column in `result` and returns the wa_id, or
+   * sets its outcome and detail saying why it has none. The first valid number
+   * in column preference wins, unless it is a fixed line and a later column
+   * holds a mobile number.
+   */
+  pick(row: InputRecord, result: ChunkResult, i: number): string | undefined {
+    const { country, problem } = this.rowCountry(row);
+    let firstFailure: Normalized | undefined;
+    let fixedLine: { waId: string; column: number } | undefined;
+    for (let c = 0; c < this.config.phone.length; c++) {
+      const value = this.records.cell(row, this.config.phone[c]!);
+      // A JSON cell may hold a list of numbers (Pipedrive: [{label, value, primary}]): each is a candidate, in turn.
+      const listed = typeof value === 'object' && value !== null ? listedNumbers(value) : undefined;
+      for (let k = 0, count = listed ? listed.length : 1; k < count; k++) {
+        const raw = listed ? listed[k]! : typeof value === 'string' ? value : typeof value === 'number' ? String(value) : '';
+        if (raw === '') continue;
+        const normalized = normalizePhone(raw, country);
+        if (normalized.ok) {
+          // Typing a number costs a second parse: only when another candidate could offer a mobile.
+          if ((k < count - 1 || this.hasLaterNumber(row, c)) && isFixedLine(normalized.e164)) {
+            fixedLine ??= { waId: normalized.waId, column: c };
+            continue;
+          }
+          result.waIds[i] = Number(normalized.waId);
+          result.phoneColumn[i] = c;
+          return normalized.waId;
+        }
+        if (normalized.reason !== 'missing_number') firstFailure ??= normalized;
+      }
+    }
+    if (fixedLine) {
+      result.waIds[i] = Number(fixedLine.waId);
+      result.phoneColumn[i] = fixedLine.column;
+      return fixedLine.waId;
+    }
+    const failure = firstFailure ?? normalizePhone('', country);
+    if (failure.ok) return undefined; // unreachable: an empty number never normalizes
+    result.outcome[i] = failure.reason === 'missing_number' ? Outcome.MISSING
+      : failure.reason === 'no_country_code' ? Outcome.NO_COUNTRY : Outcome.INVALID;
+    result.details[i] = problem && failure.reason === 'no_country_code' ? `${failure.detail}; ${problem}` : failure.detail;
+    return undefined;
+  }
+
+  /** The country a row's national numbers are read in: its --country-column, else --country. */
+  private rowCountry(row: InputRecord): { country: CountryCode | undefined; problem?: string } {
+    if (this.config.countryColumn === undefined) return { country: this.config.country };
+    const text = cellText(this.records.cell(row, this.config.countryColumn)).trim();
+    if (text === '') return { country: this.config.country };
+    const country = countryFromText(text);
+    return country ? { country } : { country: undefined, problem: `column ${this.config.columns[this.config.countryColumn]} has "${text}", not a country this tool knows` };
+  }
+
+  private hasLaterNumber(row: InputRecord, c: number): boolean {
+    for (let later = c + 1; later < this.config.phone.length; later++) {
+      const value = this.records.cell(row, this.config.phone[later]!);
+      if ((typeof value === 'string' && value.trim() !== '') || typeof value === 'number' || (typeof value === 'object' && value !== null && listedNumbers(value).length > 0)) return true;
+    }
+    return false;
+  }
+}
+
+/**
+ * The numbers in a structured JSON cell: a list of strings, or of objects
+ * whose `value` (`number`, `phone`) is one, as CRM APIs write them; one
+ * marked `primary` first. Anything else holds no number.
+ */
+function listedNumbers(value: object): string[] {
+  const items = Array.isArray(value) ? value : [value];
+  const numbers: string[] = [];
+  for (const item of items) {
+    const text = typeof item === 'string' || typeof item === 'number' ? String(item)
+      : isPlainObject(item) ? [item.value, item.number, item.phone].find((v) => typeof v === 'string' || typeof v === 'number') : undefined;
+    if (text === undefined || String(text).trim() === '') continue;
+    if (isPlainObject(item) && item.primary === true) numbers.unshift(String(text));
+    else numbers.push(String(text));
+  }
+  return numbers;
+}
