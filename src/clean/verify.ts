@@ -1,4 +1,4 @@
-import { readStatuses } from '../recipients/policy.js';
+import { readCachedStatuses } from '../store/status-cache.js';
 import type { Store } from '../store/store.js';
 import type { VerifySettings } from '../verify/settings.js';
 import type { Verifier } from '../verify/verifier.js';
@@ -28,7 +28,7 @@ export class ChunkVerification {
     const kept: number[] = [];
     for (let i = 0; i < d.result.rows; i++) if (d.reason[i] === undefined) kept.push(i);
     const e164 = kept.map((i) => '+' + d.result.waIds[i]);
-    const cached = await readStatuses(this.store, e164);
+    const cached = await readCachedStatuses(this.store, e164);
     kept.forEach((i, k) => {
       const hit = cached[k];
       if (hit) {

@@ -1,7 +1,6 @@
 import type { NumberList } from '../input/number-list.js';
 import { BLACKLIST, OPTOUT, describeBlacklisted, parseOptOut } from '../store/lists.js';
 import type { Store } from '../store/store.js';
-import { STATUS, parseCachedStatus, type CachedStatus } from '../verify/verifier.js';
 
 /** What the lists say of one number. */
 export interface Policy {
@@ -29,10 +28,4 @@ export async function readPolicy(store: Store, waIds: readonly string[], file: B
     if (optedOut[i] !== undefined) policy.optedOut = parseOptOut(optedOut[i]!);
     return policy;
   });
-}
-
-/** The status cache's answers for E.164 numbers; a damaged entry reads as absent (asked again). */
-export async function readStatuses(store: Store, e164s: readonly string[]): Promise<(CachedStatus | undefined)[]> {
-  const values = await store.get(STATUS, e164s);
-  return values.map((v) => (v === undefined ? undefined : parseCachedStatus(v)));
 }

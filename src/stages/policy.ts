@@ -1,2 +1,3 @@
-// Only for commands/send.ts until its import names ../recipients/policy.js; then delete stages/.
-export { readPolicy, readStatuses, type BlacklistFile } from '../recipients/policy.js';
+// Stopgap until send.ts imports recipients/policy.ts and store/status-cache.ts.
+export { readPolicy, type BlacklistFile } from '../recipients/policy.js';
+export { readCachedStatuses as readStatuses } from '../store/status-cache.js';

@@ -1,7 +1,7 @@
 import { JOURNAL } from '../send/journal.js';
 import { BLACKLIST, INBOUND, OPTOUT, STRIKES } from '../store/lists.js';
 import type { StoreKey, StoreWrite } from '../store/store.js';
-import { STATUS } from '../verify/verifier.js';
+import { STATUS } from '../store/status-cache.js';
 
 /** Failed statuses already applied (message id + status): Meta's repeat of one is not a second strike. */
 export const SEEN = 'webhook-seen';
