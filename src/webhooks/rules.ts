@@ -3,6 +3,7 @@
 import { JOURNAL_TTL_MS, parseJournalEntry } from '../send/journal.js';
 import { UNDELIVERABLE_REASONS, optOutWrite, parseBlacklistEntry, parseOptOut } from '../store/lists.js';
 import { DAY_MS } from '../time.js';
+import { DELIVERED_TTL_MS, DELIVERY_SOURCE, deliveredStatusValue } from '../store/status-cache.js';
 import { F_BLACKLIST, F_EVIDENCE, F_INBOUND, F_JOURNAL, F_OPTOUT, F_SEEN, F_STATUS, F_STRIKES, F_TEMPLATE, type BatchView } from './batch-view.js';
 import { cappedWrite, failureAction, marketingOptOutWrite, undeliverableWrites, type StrikeSettings } from './code-effects.js';
 import { journalAfterStatus } from './journal-effects.js';
@@ -11,7 +12,6 @@ import { isoSeconds, type Event, type InboundEvent, type PreferenceEvent, type S
 const SEEN_TTL_MS = 30 * DAY_MS;
 const EVIDENCE_TTL_MS = 365 * DAY_MS;
 const CARE_WINDOW_TTL_MS = 30 * DAY_MS;
-const STATUS_TTL_MS = 30 * DAY_MS;
 
 const bits = (...fields: number[]): number => fields.reduce((b, f) => b | (1 << f), 0);
 /** What delivery evidence reads and lifts (a 131026 writes the same). */
@@ -123,9 +123,9 @@ function applyDelivery(e: StatusEvent, view: BatchView, now: Date): void {
   const evidence = lastEvidence(view);
   // Newer than all evidence: nothing cached can be newer (the common case, and no entry to parse).
   const cached = e.at > evidence ? undefined : parse(view.get(F_STATUS));
-  if (!(cached?.status === 'valid' && cached.source === 'delivery' && Date.parse(String(cached.checked_at)) >= e.at * 1000)) {
+  if (!(cached?.status === 'valid' && cached.source === DELIVERY_SOURCE && Date.parse(String(cached.checked_at)) >= e.at * 1000)) {
     // The entry verify writes, built by hand: it is the hottest line of an ingest (waId is digits only).
-    view.set(F_STATUS, `{"status":"valid","wa_id":"${e.waId}","checked_at":"${isoSeconds(e.at)}","source":"delivery"}`, STATUS_TTL_MS);
+    view.set(F_STATUS, deliveredStatusValue(e.waId, isoSeconds(e.at)), DELIVERED_TTL_MS);
     view.changed('cache_valid');
   }
   markReachable(view, e.at, evidence);
