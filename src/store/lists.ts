@@ -1,3 +1,4 @@
+import { DAY_MS } from '../time.js';
 import type { Store, StoreWrite } from './store.js';
 
 /** Namespaces of the store that hold per-number lists, keyed by wa_id. */
@@ -133,6 +134,11 @@ export interface OptOutEntry {
 export function optOutWrite(item: { waId: string; source: string; scope?: 'all' | 'marketing' }, at: string): StoreWrite {
   const value: OptOutEntry = { source: item.source, at, ...(item.scope ? { scope: item.scope } : {}) };
   return { namespace: OPTOUT, key: item.waId, value: JSON.stringify(value) };
+}
+
+/** The write that records Meta's per-user marketing cap (131049) on a number since `at` (ISO); the gate defers marketing to it for a day. */
+export function capWrite(waId: string, at: string): StoreWrite {
+  return { namespace: CAPPED, key: waId, value: at, ttlMs: DAY_MS };
 }
 
 export async function addOptOuts(store: Store, items: readonly { waId: string; source: string; scope?: 'all' | 'marketing' }[], now: Date): Promise<void> {
