@@ -111,14 +111,6 @@ export function strikeWrites(strikes: string | undefined, listed: string | undef
   return { writes: [{ namespace: STRIKES, key: item.waId, value: JSON.stringify({ strikes: count, last_seen: at }) }], blacklisted: false };
 }
 
-/** Records a strike on a number in one transaction; resolves with whether it is now blacklisted. */
-export async function recordStrike(store: Store, item: BlacklistItem, threshold: number, now: Date): Promise<boolean> {
-  return store.transact([{ namespace: STRIKES, key: item.waId }, { namespace: BLACKLIST, key: item.waId }], ([strikes, listed]) => {
-    const { writes, blacklisted } = strikeWrites(strikes, listed, item, threshold, now);
-    return { writes, result: blacklisted };
-  });
-}
-
 /** Blacklist reasons that mean "could not reach the number", which a delivery disproves. */
 export const UNDELIVERABLE_REASON = 'undeliverable (131026)';
 export const UNDELIVERABLE_REASONS = new Set([UNDELIVERABLE_REASON, 'contacts_invalid']);
