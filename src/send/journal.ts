@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { codeInfo } from '../meta/codes.js';
+import type { Store, StoreKey, StoreWrite } from '../store/store.js';
 
 /** Namespace of the send journal: `<campaign id>:<row key>` -> JournalEntry. */
 export const JOURNAL = 'journal';
@@ -7,6 +9,11 @@ export const JOURNAL = 'journal';
 export const WAMIDS = 'wamids';
 /** How long a campaign's journal is kept: long enough to resume, re-run and reconcile late webhooks. */
 export const JOURNAL_TTL_MS = 90 * 86_400_000;
+/** An inflight mark older than this was left by a run that died (requests time out well before). */
+export const STALE_INFLIGHT_MS = 120_000;
+/** How long to wait for a row another process is sending before reporting it as unknown. */
+const BUSY_WAIT_MS = 40_000;
+const BUSY_POLL_MS = 250;
 
 export type JournalStatus = 'inflight' | 'sent' | 'failed' | 'deferred' | 'unknown';
 
@@ -26,7 +33,36 @@ export interface JournalEntry {
   to?: string;
 }
 
-const STATUSES: readonly JournalStatus[] = ['inflight', 'sent', 'failed', 'deferred', 'unknown'];
+/** What the results file says of a delivered row (and what the journal keeps of it). */
+export interface RowOutcome {
+  status: 'sent' | 'failed' | 'deferred' | 'unknown';
+  wamid?: string;
+  code?: number;
+  title?: string;
+  attempts: number;
+  sent_at?: string;
+  not_before?: string;
+  reason?: string;
+  /** Claimed by another process right now: worth asking the journal again shortly. */
+  busy?: boolean;
+}
+
+/** A row's outcome, or 'blocked': not sent because the journal holds its key for another number. */
+export type RowResult = RowOutcome | (Omit<RowOutcome, 'status'> & { status: 'blocked' });
+
+/**
+ * What the journal says of a row about to be sent:
+ * - settled: an earlier run resolved it (or its id belongs to another number); that stands whatever the gate says now;
+ * - answered: if the gate lets it through, the journal still answers for it (deferred and not yet due, in flight);
+ * - claimable: this run may send it.
+ */
+export type Standing =
+  | { kind: 'settled'; outcome: RowResult }
+  | { kind: 'answered'; outcome: RowOutcome }
+  | { kind: 'claimable' };
+
+const CLAIMABLE: Standing = { kind: 'claimable' };
+const JOURNAL_STATUSES: readonly JournalStatus[] = ['inflight', 'sent', 'failed', 'deferred', 'unknown'];
 
 export function journalKey(campaignId: string, rowKey: string): string {
   return `${campaignId}:${rowKey}`;
@@ -38,7 +74,7 @@ export function parseJournalEntry(value: string): JournalEntry {
   try {
     e = JSON.parse(value) as Partial<JournalEntry>;
   } catch { /* damaged */ }
-  if (!e || !STATUSES.includes(e.status as JournalStatus)) return { status: 'unknown', attempts: 0, at: '', reason: 'damaged journal entry' };
+  if (!e || !JOURNAL_STATUSES.includes(e.status as JournalStatus)) return { status: 'unknown', attempts: 0, at: '', reason: 'damaged journal entry' };
   const text = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
   return {
     status: e.status as JournalStatus,
@@ -54,9 +90,174 @@ export function parseJournalEntry(value: string): JournalEntry {
   };
 }
 
+/**
+ * What an entry means for a row to `waId` (undefined: the row has no number)
+ * at `now`: absent, deferred and due, unknown with --resend-unknown, or in
+ * flight in a run that died (with --resend-unknown) may be sent again.
+ */
+export function rowStanding(entry: JournalEntry | undefined, waId: string | undefined, now: number, resendUnknown: boolean): Standing {
+  if (!entry) return CLAIMABLE;
+  const taken = waId === undefined ? undefined : keyTakenByAnother(entry, waId);
+  if (taken) return { kind: 'settled', outcome: taken };
+  switch (entry.status) {
+    case 'sent':
+    case 'failed':
+      return { kind: 'settled', outcome: journalOutcome(entry, now) };
+    case 'unknown':
+      return resendUnknown ? CLAIMABLE : { kind: 'settled', outcome: journalOutcome(entry, now) };
+    case 'deferred':
+      return Date.parse(entry.not_before ?? '') > now ? { kind: 'answered', outcome: journalOutcome(entry, now) } : CLAIMABLE;
+    case 'inflight':
+      return resendUnknown && !(now - Date.parse(entry.at) < STALE_INFLIGHT_MS) ? CLAIMABLE : { kind: 'answered', outcome: journalOutcome(entry, now) };
+  }
+}
+
+/**
+ * A row whose key the journal holds for another number: the campaign gives two
+ * rows one id. Reporting the other row's outcome would say a message went that
+ * never did; sending it would break exactly-once for that id. Not sent.
+ */
+export function keyTakenByAnother(entry: JournalEntry, waId: string): RowResult | undefined {
+  if (entry.to === undefined || entry.to === waId) return undefined;
+  return { status: 'blocked', attempts: 0, reason: `duplicate_id: this row's id is already used in this campaign for +${entry.to}; not sent: give every row its own id` };
+}
+
+/** A row another run already resolved (or has in flight), as the results file reports it. */
+export function journalOutcome(entry: JournalEntry, now: number): RowOutcome {
+  if (entry.status === 'inflight') {
+    return now - Date.parse(entry.at) < STALE_INFLIGHT_MS
+      ? { status: 'unknown', attempts: entry.attempts, busy: true, reason: 'in flight in another process' }
+      : { status: 'unknown', attempts: entry.attempts, reason: 'in flight when an earlier run stopped: it may have been sent (see --resend-unknown)' };
+  }
+  const { at: _at, status, ...rest } = entry;
+  return { status, ...rest };
+}
+
+/** A status webhook about a sent row, as ingest reads it. */
+export interface StatusReport {
+  status: 'sent' | 'delivered' | 'read' | 'failed';
+  wamid: string;
+  code?: number;
+}
+
+/**
+ * What a status webhook does to a row's stored entry: any status but failed
+ * proves an unknown or in-flight row was accepted; a failure marks a row not
+ * yet failed as failed. The entry to store (with JOURNAL_TTL_MS) and what
+ * changed, or undefined when it stays as it is.
+ */
+export function journalEntryAfterStatus(value: string | undefined, report: StatusReport, now: Date): { value: string; change: 'journal_unknown_to_sent' | 'journal_failed' } | undefined {
+  if (value === undefined) return undefined;
+  const entry = parseJournalEntry(value);
+  if (report.status !== 'failed') {
+    if (entry.status !== 'unknown' && entry.status !== 'inflight') return undefined;
+    return { value: JSON.stringify({ ...entry, status: 'sent', wamid: report.wamid, at: now.toISOString(), reason: `accepted: a ${report.status} webhook arrived` }), change: 'journal_unknown_to_sent' };
+  }
+  if (entry.status === 'failed') return undefined;
+  const code = report.code;
+  const failed = { ...entry, status: 'failed', wamid: report.wamid, ...(code === undefined ? {} : { code, title: codeInfo(code).title }), at: now.toISOString(), reason: 'failed, as a status webhook said' };
+  return { value: JSON.stringify(failed), change: 'journal_failed' };
+}
+
 /** The default campaign id: a hash of the file's bytes, so re-running the same file resumes it. */
 export async function fileCampaignId(path: string): Promise<string> {
   const hash = createHash('sha256');
   for await (const part of createReadStream(path)) hash.update(part as Buffer);
   return hash.digest('hex').slice(0, 16);
+}
+
+/** A row as the journal knows it: its key, its recipient, and the entry read for it before the gate decided (undefined: none). */
+export interface JournalRow {
+  key: string;
+  waId: string;
+  seen: string | undefined;
+}
+
+/** Another store entry written in the claim's transaction (the user's pair spacing): given its value, the write and the wait. */
+export interface ClaimSidecar {
+  read: StoreKey;
+  book(value: string | undefined, now: number): { write: StoreWrite; waitMs: number };
+}
+
+export type Claim = { attempts: number; waitMs: number } | { outcome: RowResult };
+
+/**
+ * The send journal of one campaign: the only reader and writer of its
+ * namespace and the wamid index. Each row is claimed (durably) before its
+ * request and resolved after the answer, so no row is sent twice, even by
+ * two processes at once.
+ */
+export class Journal {
+  constructor(private readonly store: Store, private readonly campaignId: string, private readonly resendUnknown: boolean) {}
+
+  key(rowKey: string): string {
+    return journalKey(this.campaignId, rowKey);
+  }
+
+  /** The entries of a chunk's rows, in one read: what the send path decides from. */
+  read(keys: readonly string[]): Promise<(string | undefined)[]> {
+    return this.store.get(JOURNAL, keys);
+  }
+
+  standing(value: string | undefined, waId: string | undefined, now: number): Standing {
+    return rowStanding(value === undefined ? undefined : parseJournalEntry(value), waId, now, this.resendUnknown);
+  }
+
+  /**
+   * Claims the row before any request, with the sidecar's write in the same
+   * transaction. Judged again now from the entry already read (a deferral may
+   * have come due while the row queued); the transaction only checks that no
+   * other process wrote the entry since, and judges what it wrote if one did.
+   */
+  async claim(row: JournalRow, sidecar: ClaimSidecar): Promise<Claim> {
+    const standing = this.standing(row.seen, row.waId, Date.now());
+    if (standing.kind !== 'claimable') return { outcome: standing.outcome };
+    return this.store.transact<Claim>([{ namespace: JOURNAL, key: row.key }, sidecar.read], ([value, sidecarValue]) => {
+      const now = Date.now();
+      if (value !== row.seen) {
+        const changed = this.standing(value, row.waId, now);
+        if (changed.kind !== 'claimable') return { writes: [], result: { outcome: changed.outcome } };
+      }
+      const attempts = value === undefined ? 0 : parseJournalEntry(value).attempts;
+      const entry: JournalEntry = { status: 'inflight', attempts, at: new Date(now).toISOString(), to: row.waId };
+      const { write, waitMs } = sidecar.book(sidecarValue, now);
+      return { writes: [{ namespace: JOURNAL, key: row.key, value: JSON.stringify(entry), ttlMs: JOURNAL_TTL_MS }, write], result: { attempts, waitMs } };
+    });
+  }
+
+  /**
+   * Writes the row's final state (and its wamid, for webhooks). Committed, not
+   * yet synced: the claim already on disk keeps a power cut from sending it
+   * twice, and the command syncs the store before it reports the run.
+   */
+  async resolve(row: JournalRow, outcome: RowOutcome): Promise<RowOutcome> {
+    const entry: JournalEntry = { ...outcome, at: new Date().toISOString(), to: row.waId };
+    await this.store.transact([], () => ({
+      writes: [
+        { namespace: JOURNAL, key: row.key, value: JSON.stringify(entry), ttlMs: JOURNAL_TTL_MS },
+        ...(outcome.wamid ? [{ namespace: WAMIDS, key: outcome.wamid, value: row.key, ttlMs: JOURNAL_TTL_MS }] : []),
+      ],
+      result: undefined,
+    }), { durable: false });
+    return outcome;
+  }
+
+  /** Meta refused the message for a reason that is not the row's: forget the claim so a re-run sends it. */
+  async release(row: JournalRow, outcome: RowOutcome): Promise<RowOutcome> {
+    await this.store.delete(JOURNAL, [row.key]);
+    return outcome;
+  }
+
+  /** A row another process is sending: ask again until it says how it ended, or report it as unknown. */
+  async awaitOther(key: string, busy: RowResult): Promise<RowResult> {
+    const until = Date.now() + BUSY_WAIT_MS;
+    while (Date.now() < until) {
+      await new Promise((r) => setTimeout(r, BUSY_POLL_MS));
+      const [value] = await this.store.get(JOURNAL, [key]);
+      if (value === undefined) return { status: 'deferred', attempts: 0, reason: 'not sent: another process released it; run again' };
+      const entry = parseJournalEntry(value);
+      if (entry.status !== 'inflight') return journalOutcome(entry, Date.now());
+    }
+    return { ...busy, busy: false };
+  }
 }

@@ -1,3 +1,4 @@
+import { DAY_MS } from '../time.js';
 import type { Store, StoreWrite } from './store.js';
 
 /** Namespaces of the store that hold per-number lists, keyed by wa_id. */
@@ -110,14 +111,6 @@ export function strikeWrites(strikes: string | undefined, listed: string | undef
   return { writes: [{ namespace: STRIKES, key: item.waId, value: JSON.stringify({ strikes: count, last_seen: at }) }], blacklisted: false };
 }
 
-/** Records a strike on a number in one transaction; resolves with whether it is now blacklisted. */
-export async function recordStrike(store: Store, item: BlacklistItem, threshold: number, now: Date): Promise<boolean> {
-  return store.transact([{ namespace: STRIKES, key: item.waId }, { namespace: BLACKLIST, key: item.waId }], ([strikes, listed]) => {
-    const { writes, blacklisted } = strikeWrites(strikes, listed, item, threshold, now);
-    return { writes, result: blacklisted };
-  });
-}
-
 /** Blacklist reasons that mean "could not reach the number", which a delivery disproves. */
 export const UNDELIVERABLE_REASON = 'undeliverable (131026)';
 export const UNDELIVERABLE_REASONS = new Set([UNDELIVERABLE_REASON, 'contacts_invalid']);
@@ -133,6 +126,11 @@ export interface OptOutEntry {
 export function optOutWrite(item: { waId: string; source: string; scope?: 'all' | 'marketing' }, at: string): StoreWrite {
   const value: OptOutEntry = { source: item.source, at, ...(item.scope ? { scope: item.scope } : {}) };
   return { namespace: OPTOUT, key: item.waId, value: JSON.stringify(value) };
+}
+
+/** The write that records Meta's per-user marketing cap (131049) on a number since `at` (ISO); the gate defers marketing to it for a day. */
+export function capWrite(waId: string, at: string): StoreWrite {
+  return { namespace: CAPPED, key: waId, value: at, ttlMs: DAY_MS };
 }
 
 export async function addOptOuts(store: Store, items: readonly { waId: string; source: string; scope?: 'all' | 'marketing' }[], now: Date): Promise<void> {

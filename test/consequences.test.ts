@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import type { Action } from '../src/meta/codes.js';
+import { consequenceOf, type ConsequenceChange } from '../src/meta/consequences.js';
+import type { StoreWrite } from '../src/store/store.js';
+
+const WA = '6281234567890';
+const NOW = new Date('2026-03-04T05:06:07.000Z');
+const AT = '2026-03-04T05:00:00.000Z';
+const TTL = 90 * 86_400_000;
+const EXPIRES = new Date(NOW.getTime() + TTL).toISOString();
+const listed = (strikes: number, source: string, first = NOW.toISOString()): StoreWrite => ({
+  namespace: 'blacklist', key: WA, ttlMs: TTL,
+  value: JSON.stringify({ reason: 'undeliverable (131026)', source, first_seen: first, last_seen: NOW.toISOString(), strikes, expires: EXPIRES }),
+});
+const struck = (strikes: number): StoreWrite => ({ namespace: 'strikes', key: WA, value: JSON.stringify({ strikes, last_seen: NOW.toISOString() }) });
+const unstruck: StoreWrite = { namespace: 'strikes', key: WA };
+const OLD_ENTRY = JSON.stringify({ reason: 'undeliverable (131026)', source: 'webhook', first_seen: '2025-01-01T00:00:00.000Z', last_seen: '2025-01-01T00:00:00.000Z', strikes: 2 });
+
+/** [case, action, code, origin, stored {namespace: value}, --strikes, change, writes] */
+type Row = [string, Action, number, string, Record<string, string>, number, ConsequenceChange, StoreWrite[]];
+
+describe('what a Meta error does to the store', () => {
+  it.each<Row>([
+    ['131026 at --strikes 1: blacklisted at once', 'undeliverable', 131026, 'send', {}, 1, 'blacklisted', [listed(1, 'send')]],
+    ['131026 below --strikes: a strike', 'undeliverable', 131026, 'webhook', {}, 2, 'strike', [struck(1)]],
+    ['131026 reaching --strikes: blacklisted, strikes cleared', 'undeliverable', 131026, 'send', { strikes: JSON.stringify({ strikes: 1 }) }, 2, 'blacklisted', [listed(1, 'send'), unstruck]],
+    ['131026 on a listed number: one more strike, first seen kept', 'undeliverable', 131026, 'webhook', { blacklist: OLD_ENTRY }, 1, 'blacklisted', [listed(3, 'webhook', '2025-01-01T00:00:00.000Z')]],
+    ['131026 with damaged strikes: counted again from one', 'undeliverable', 131026, 'send', { strikes: '{oops' }, 3, 'strike', [struck(1)]],
+    ['131050 from a send answer: marketing opt-out', 'optout', 131050, 'send', {}, 1, 'opted_out_of_marketing', [{ namespace: 'optout', key: WA, value: JSON.stringify({ source: 'send:131050', at: AT, scope: 'marketing' }) }]],
+    ['131050 from a webhook: marketing opt-out', 'optout', 131050, 'webhook', {}, 1, 'opted_out_of_marketing', [{ namespace: 'optout', key: WA, value: JSON.stringify({ source: 'webhook:131050', at: AT, scope: 'marketing' }) }]],
+    ['131049: capped for a day', 'capped', 131049, 'send', {}, 1, 'capped', [{ namespace: 'capped', key: WA, value: AT, ttlMs: 86_400_000 }]],
+  ])('%s', (_, action, code, origin, stored, strikes, change, writes) => {
+    const consequence = consequenceOf(action)!;
+    const read = (namespace: string): string | undefined => {
+      expect(consequence.reads).toContain(namespace); // a value it reads must be named, so a batch can plan it
+      return stored[namespace];
+    };
+    expect(consequence.apply({ waId: WA, code, origin, at: AT, now: NOW }, read, { strikes, undeliverableTtlMs: TTL })).toEqual({ writes, change });
+  });
+
+  it.each<Action>(['retry', 'slow', 'pair', 'recipient', 'window', 'template', 'stop', 'unknown'])('%s leaves the store alone', (action) => {
+    expect(consequenceOf(action)).toBeUndefined();
+  });
+});

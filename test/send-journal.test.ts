@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { journalEntryAfterStatus, rowStanding, STALE_INFLIGHT_MS, type JournalEntry, type StatusReport } from '../src/send/journal.js';
+
+const NOW = Date.parse('2026-03-04T05:06:07.000Z');
+const iso = (ms: number): string => new Date(ms).toISOString();
+const WA = '6281234567890';
+const entry = (e: Partial<JournalEntry>): JournalEntry => ({ status: 'sent', attempts: 1, at: iso(NOW - 60_000), to: WA, ...e });
+
+describe('what a journal entry means for a row about to be sent', () => {
+  it.each<[string, JournalEntry | undefined, boolean, string, string | undefined]>([
+    ['no entry: send it', undefined, false, 'claimable', undefined],
+    ['sent before: stands', entry({ wamid: 'wamid.A' }), false, 'settled', 'sent'],
+    ['failed before: stands', entry({ status: 'failed', code: 131026 }), false, 'settled', 'failed'],
+    ['unknown: stands', entry({ status: 'unknown' }), false, 'settled', 'unknown'],
+    ['unknown with --resend-unknown: send it', entry({ status: 'unknown' }), true, 'claimable', undefined],
+    ['an id used for another number: blocked', entry({ to: '6280000000000' }), true, 'settled', 'blocked'],
+    ['deferred, not yet due: the journal answers', entry({ status: 'deferred', not_before: iso(NOW + 1000) }), false, 'answered', 'deferred'],
+    ['deferred and due: send it', entry({ status: 'deferred', not_before: iso(NOW - 1000) }), false, 'claimable', undefined],
+    ['in flight elsewhere: the journal answers', entry({ status: 'inflight', at: iso(NOW - 1000) }), true, 'answered', 'unknown'],
+    ['in flight in a dead run: the journal answers', entry({ status: 'inflight', at: iso(NOW - STALE_INFLIGHT_MS) }), false, 'answered', 'unknown'],
+    ['in flight in a dead run, --resend-unknown: send it', entry({ status: 'inflight', at: iso(NOW - STALE_INFLIGHT_MS) }), true, 'claimable', undefined],
+  ])('%s', (_, e, resendUnknown, kind, status) => {
+    const standing = rowStanding(e, WA, NOW, resendUnknown);
+    expect(standing.kind).toBe(kind);
+    expect(standing.kind === 'claimable' ? undefined : standing.outcome.status).toBe(status);
+  });
+
+  it('a row in flight in another process is worth asking again', () => {
+    const standing = rowStanding(entry({ status: 'inflight', at: iso(NOW - 1000) }), WA, NOW, false);
+    expect(standing).toEqual({ kind: 'answered', outcome: { status: 'unknown', attempts: 1, busy: true, reason: 'in flight in another process' } });
+  });
+});
+
+describe('what a status webhook does to a journal entry', () => {
+  const at = new Date(NOW);
+  const stored = (e: Partial<JournalEntry>): string => JSON.stringify(entry(e));
+  it.each<[string, string | undefined, StatusReport, string | undefined, Record<string, unknown> | undefined]>([
+    ['no entry: nothing', undefined, { status: 'delivered', wamid: 'wamid.B' }, undefined, undefined],
+    ['delivered settles an unknown row as sent', stored({ status: 'unknown' }), { status: 'delivered', wamid: 'wamid.B' }, 'journal_unknown_to_sent', { status: 'sent', wamid: 'wamid.B', reason: 'accepted: a delivered webhook arrived' }],
+    ['read settles an in-flight row as sent', stored({ status: 'inflight' }), { status: 'read', wamid: 'wamid.B' }, 'journal_unknown_to_sent', { status: 'sent', wamid: 'wamid.B' }],
+    ['delivered leaves a sent row', stored({ wamid: 'wamid.B' }), { status: 'delivered', wamid: 'wamid.B' }, undefined, undefined],
+    ['failed marks a sent row failed, with the code', stored({ wamid: 'wamid.B' }), { status: 'failed', wamid: 'wamid.B', code: 131026 }, 'journal_failed', { status: 'failed', code: 131026, title: 'Message undeliverable', reason: 'failed, as a status webhook said' }],
+    ['failed without a code', stored({ status: 'unknown' }), { status: 'failed', wamid: 'wamid.B' }, 'journal_failed', { status: 'failed', wamid: 'wamid.B' }],
+    ['failed leaves a failed row', stored({ status: 'failed' }), { status: 'failed', wamid: 'wamid.B', code: 131026 }, undefined, undefined],
+  ])('%s', (_, value, report, change, fields) => {
+    const after = journalEntryAfterStatus(value, report, at);
+    expect(after?.change).toBe(change);
+    if (fields) expect(JSON.parse(after!.value)).toMatchObject({ ...fields, at: at.toISOString(), to: WA });
+  });
+
+  it('keeps the entry\'s own fields in their order, as ingest wrote them', () => {
+    const after = journalEntryAfterStatus(stored({ status: 'unknown', attempts: 2 }), { status: 'sent', wamid: 'wamid.C' }, at);
+    expect(after!.value).toBe(`{"status":"sent","attempts":2,"at":"${at.toISOString()}","to":"${WA}","wamid":"wamid.C","reason":"accepted: a sent webhook arrived"}`);
+  });
+});
