@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generate } from './generate.mjs';
 import { EmbeddedStore } from '../dist/store/embedded.js';
-import { openStore } from '../dist/store/store.js';
+import { openStore } from '../dist/store/open.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const bin = join(root, 'bin', 'wa-guard.js');

@@ -1,7 +1,7 @@
 import { gate, type Decision, type GateConfig, type Message } from '../gate/gate.js';
 import type { Plan } from '../gate/plan.js';
 import { Outcome, OUTCOME_REASON, type ChunkResult } from '../pipeline/chunk.js';
-import type { BlacklistFile } from '../stages/policy.js';
+import type { BlacklistFile } from '../recipients/policy.js';
 import type { Store } from '../store/store.js';
 import { recipientStates, type Recipient } from './recipients.js';
 import type { CampaignColumns } from './row.js';

@@ -1,5 +1,6 @@
 import type { RecipientState } from '../gate/gate.js';
-import { readPolicy, readStatuses, type BlacklistFile } from '../stages/policy.js';
+import { readPolicy, type BlacklistFile } from '../recipients/policy.js';
+import { readCachedStatuses } from '../store/status-cache.js';
 import { CAPPED, CONVERSATIONS, INBOUND } from '../store/lists.js';
 import type { Store } from '../store/store.js';
 import { DAY_MS } from '../time.js';
@@ -10,7 +11,7 @@ export type Recipient = RecipientState & { cachedWaId?: string };
 /** What the store knows of a chunk's recipients: the shared policy stage, the status cache, and what the gate reads besides. */
 export async function recipientStates(store: Store, waIds: string[], file: BlacklistFile | undefined): Promise<Recipient[]> {
   const [policy, statuses, inbound, capped, conversation] = await Promise.all([
-    readPolicy(store, waIds, file), readStatuses(store, waIds.map((w) => '+' + w)),
+    readPolicy(store, waIds, file), readCachedStatuses(store, waIds.map((w) => '+' + w)),
     store.get(INBOUND, waIds), store.get(CAPPED, waIds), store.get(CONVERSATIONS, waIds),
   ]);
   return waIds.map((_, i) => {

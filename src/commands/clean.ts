@@ -12,7 +12,7 @@ import { defaultWorkers } from '../pipeline/pool.js';
 import { processInOrder } from '../pipeline/ordered.js';
 import { Progress } from '../progress.js';
 import type { BlacklistFile } from '../recipients/policy.js';
-import { openStore } from '../store/store.js';
+import { openStore } from '../store/open.js';
 import { Outputs, refuseInputAsOutput, stdoutSink, type Sink } from '../output/outputs.js';
 import { failOnExit, parseFailOn, type FailOn } from '../fail-on.js';
 import { newVerifier, verifySettings, type VerifyFlags, type VerifySettings } from '../verify/settings.js';

@@ -1,6 +1,7 @@
 import { InterruptedError, UsageError } from '../errors.js';
 import type { IO } from '../io.js';
-import { openStore, type Store } from '../store/store.js';
+import { openStore } from '../store/open.js';
+import type { Store } from '../store/store.js';
 import { learn, type LearnSettings } from '../webhooks/learn.js';
 import { emptyLearned, summaryText, type Learned } from '../webhooks/learned.js';
 import { readEvents, type ReadBatch } from '../webhooks/reader.js';

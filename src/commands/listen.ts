@@ -1,6 +1,6 @@
 import { UsageError } from '../errors.js';
 import type { IO } from '../io.js';
-import { openStore } from '../store/store.js';
+import { openStore } from '../store/open.js';
 import { WebhookServer, type Endpoint } from '../webhooks/http.js';
 import { Inbox } from '../webhooks/inbox.js';
 import type { LearnSettings } from '../webhooks/learn.js';

@@ -25,7 +25,8 @@ import { MessagesClient } from '../send/client.js';
 import { Journal, fileCampaignId } from '../send/journal.js';
 import { Sender } from '../send/sender.js';
 import { fetchTemplates } from '../send/templates-api.js';
-import { openStore, type Store } from '../store/store.js';
+import { openStore } from '../store/open.js';
+import type { Store } from '../store/store.js';
 import { readTemplateStatus } from '../store/template-status.js';
 
 export interface SendOptions extends DataFileFlags {

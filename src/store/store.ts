@@ -84,6 +84,3 @@ export async function countEntries(store: Store, namespace: string): Promise<num
   return count;
 }
 
-// Transitional: remove once commands/{clean,send,webhooks}.ts and bench/store.mjs
-// import openStore from './open.js' (kept so they build unchanged meanwhile).
-export { openStore } from './open.js';

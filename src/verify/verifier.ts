@@ -6,8 +6,6 @@ import { cachedStatusValue, cachedStatusWrite } from '../store/status-cache.js';
 import { CliError, InterruptedError } from '../errors.js';
 import { AuthError, RetryableError, type ContactAnswer, type ContactsClient } from './client.js';
 
-// Transitional: stages/policy.ts and webhooks/learn.ts import these from here until they import store/status-cache.ts.
-export { STATUS, parseCachedStatus, type CachedStatus } from '../store/status-cache.js';
 
 export type CheckOutcome =
   | { status: 'valid'; waId: string }
