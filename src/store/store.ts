@@ -83,4 +83,3 @@ export async function countEntries(store: Store, namespace: string): Promise<num
   for await (const _ of store.scan(namespace)) count++;
   return count;
 }
-
