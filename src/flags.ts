@@ -3,9 +3,10 @@
 import { UsageError } from './errors.js';
 import { FORMATS, type Format } from './input/sniff.js';
 import { checkCountry } from './phone.js';
+import { SEND_DEFAULTS } from './defaults.js';
 import { DAY_MS } from './time.js';
 
-export { DAY_MS };
+export { DAY_MS, SEND_DEFAULTS };
 
 /** Flags of every command that reads a data file and writes to --out-dir (clean, send). */
 export interface DataFileFlags {
@@ -102,4 +103,13 @@ export function parseWorkers(option: string | undefined, cores: number): number 
   const n = Number(option);
   if (!Number.isInteger(n) || n < 0 || n > 64) throw new UsageError(`--workers must be an integer from 0 to 64; got "${option}"`);
   return n;
+}
+
+const TIERS: Record<string, number> = { '250': 250, '1000': 1000, '2000': 2000, '10000': 10_000, '100000': 100_000, unlimited: Infinity };
+
+/** --tier: Meta's messaging limit, new conversations in 24h. */
+export function parseTier(value: string | undefined): number {
+  const tier = TIERS[value ?? SEND_DEFAULTS.tier];
+  if (tier === undefined) throw new UsageError(`--tier must be one of ${Object.keys(TIERS).join(', ')}; got "${value}"`);
+  return tier;
 }

@@ -7,7 +7,7 @@ import { CampaignColumns } from '../campaign/row.js';
 import { runCampaign } from '../campaign/run.js';
 import { FAIL_ON_REASONS, Tally, campaignExit, campaignSummary, humanSummary, type Summary } from '../campaign/summary.js';
 import { parseFailOn, type FailOn } from '../fail-on.js';
-import { count, DAY_MS, duration, parseCountry, parseDelimiter, parseFormat, parseHttpUrl, parseWorkers, readToken, type DataFileFlags } from '../flags.js';
+import { count, DAY_MS, duration, parseCountry, parseDelimiter, parseDuration, parseFormat, parseHttpUrl, parseTier, parseWorkers, readToken, SEND_DEFAULTS, type DataFileFlags } from '../flags.js';
 import { CATEGORIES, type Category, type GateConfig } from '../gate/gate.js';
 import { Plan } from '../gate/plan.js';
 import { loadTemplates } from '../gate/templates.js';
@@ -52,7 +52,6 @@ export interface SendOptions extends DataFileFlags {
   timeout?: string;
 }
 
-const TIERS: Record<string, number> = { '250': 250, '1000': 1000, '2000': 2000, '10000': 10_000, '100000': 100_000, unlimited: Infinity };
 
 /** Everything `send` needs, parsed from the flags and environment before any input is read. */
 interface Settings {
@@ -80,12 +79,11 @@ interface LiveSettings {
 /** The flags, checked in a fixed order (the first wrong one is the error), and the templates loaded or fetched. */
 async function settings(options: SendOptions, io: IO, started: Date): Promise<Settings> {
   const country = parseCountry(options.country, io.env);
-  const tier = TIERS[options.tier ?? '250'];
-  if (tier === undefined) throw new UsageError(`--tier must be one of ${Object.keys(TIERS).join(', ')}; got "${options.tier}"`);
+  const tier = parseTier(options.tier);
   const category = options.category?.toLowerCase() as Category | undefined;
   if (category !== undefined && !CATEGORIES.includes(category)) throw new UsageError(`--category must be one of ${CATEGORIES.join(', ')}`);
-  const mps = count(options.mps, '--mps', 80, 1, 10_000);
-  const pairIntervalMs = duration(options.pairInterval, '--pair-interval', 6000);
+  const mps = count(options.mps ?? SEND_DEFAULTS.mps, '--mps', 0, 1, 10_000);
+  const pairIntervalMs = parseDuration(options.pairInterval ?? SEND_DEFAULTS.pairInterval, '--pair-interval');
   if (!options.dryRun && options.now !== undefined) throw new UsageError('--now is for rehearsals: use it with --dry-run');
   const now = options.now === undefined ? started.getTime() : Date.parse(options.now);
   if (Number.isNaN(now)) throw new UsageError(`--now: "${options.now}" is not an ISO 8601 time`);
@@ -95,14 +93,14 @@ async function settings(options: SendOptions, io: IO, started: Date): Promise<Se
   let live: LiveSettings | undefined;
   let token = '';
   let apiUrl: URL | undefined;
-  const apiVersion = options.apiVersion ?? 'v21.0';
+  const apiVersion = options.apiVersion ?? SEND_DEFAULTS.apiVersion;
   if (!options.dryRun) {
     token = readToken(io.env, 'sending');
     const phoneNumberId = (options.phoneNumberId ?? io.env.WA_GUARD_PHONE_NUMBER_ID ?? '').trim();
     if (!/^\d{1,30}$/.test(phoneNumberId)) {
       throw new UsageError(phoneNumberId ? `--phone-number-id must be digits; got "${phoneNumberId}"` : 'sending needs the sender: give --phone-number-id ID or set WA_GUARD_PHONE_NUMBER_ID');
     }
-    apiUrl = parseHttpUrl(options.apiUrl ?? io.env.WA_GUARD_API_URL ?? 'https://graph.facebook.com', '--api-url');
+    apiUrl = parseHttpUrl(options.apiUrl ?? io.env.WA_GUARD_API_URL ?? SEND_DEFAULTS.apiUrl, '--api-url');
     if (!/^v\d+(\.\d+)?$/.test(apiVersion)) throw new UsageError(`--api-version must look like v21.0; got "${apiVersion}"`);
     const concurrency = count(options.concurrency, '--concurrency', 32, 1, 256);
     live = {
@@ -168,7 +166,7 @@ function layout(input: Input, options: SendOptions, run: Settings): Layout {
   const choice = chooseInputColumns(input, options, to >= 0 ? [input.columns[to]!] : undefined);
   const added = run.live ? RESULT_COLUMNS : GATE_COLUMNS;
   refuseAddedColumns(input.columns, added.map((c) => c.name), input.source, run.live ? 'send' : 'send --dry-run');
-  const columns = new CampaignColumns(input.columns, options.language ?? 'en_US');
+  const columns = new CampaignColumns(input.columns, options.language ?? SEND_DEFAULTS.language);
   const rowFormat = RowFormat.forInput(input, parseFormat(options.outputFormat, '--output-format') ?? input.sniffed.format);
   rowFormat.safe = Boolean(options.safeCsv);
   const chunkConfig: ChunkConfig = {
