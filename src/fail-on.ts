@@ -39,10 +39,3 @@ export function checkFailOn(failOn: FailOn, counts: Record<string, number>, know
     message: matched.length ? `wa-guard: --fail-on: rows were ${verb} for ${matched.map((r) => `${r} (${counts[r]})`).join(', ')}\n` : undefined,
   };
 }
-
-/** Exit 3 when any row was `verb` (purged, blocked) for a listed reason; says which on stderr. */
-export function failOnExit(failOn: FailOn, counts: Record<string, number>, known: readonly string[], verb: string, io: { stderr: NodeJS.WritableStream }, quiet: boolean): number {
-  const check = checkFailOn(failOn, counts, known, verb);
-  if (check.message && !quiet) io.stderr.write(check.message);
-  return check.exitCode;
-}
