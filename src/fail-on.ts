@@ -1,5 +1,4 @@
 import { EXIT, UsageError } from './errors.js';
-import type { IO } from './io.js';
 
 export type FailOn = Set<string> | 'any' | undefined;
 
@@ -15,11 +14,28 @@ export function parseFailOn(value: string | undefined, known: readonly string[])
   return new Set(reasons);
 }
 
-/** Exit 3 when any row was `verb` (purged, blocked) for a listed reason; says which on stderr. */
-export function failOnExit(failOn: FailOn, counts: Record<string, number>, known: readonly string[], verb: string, io: IO, quiet: boolean): number {
-  if (!failOn) return EXIT.OK;
-  const hits = known.filter((r) => (counts[r] ?? 0) > 0 && (failOn === 'any' || failOn.has(r)));
-  if (hits.length === 0) return EXIT.OK;
-  if (!quiet) io.stderr.write(`wa-guard: --fail-on: rows were ${verb} for ${hits.map((r) => `${r} (${counts[r]})`).join(', ')}\n`);
-  return EXIT.FAIL_ON;
+/** What --fail-on asked for and what matched, as the JSON summary reports it. */
+export interface FailOnReport {
+  /** The reasons given ("any" for any), none without --fail-on. */
+  conditions: string[];
+  /** The listed reasons some row was reported for. */
+  matched: string[];
+}
+
+/** --fail-on judged against the run's counts: exit 3 when any row was `verb` (purged, blocked) for a listed reason, with the line that says which. */
+export interface FailOnCheck {
+  exitCode: number;
+  report: FailOnReport;
+  /** For stderr, when it matched. */
+  message: string | undefined;
+}
+
+export function checkFailOn(failOn: FailOn, counts: Record<string, number>, known: readonly string[], verb: string): FailOnCheck {
+  const conditions = failOn === undefined ? [] : failOn === 'any' ? ['any'] : [...failOn];
+  const matched = failOn === undefined ? [] : known.filter((r) => (counts[r] ?? 0) > 0 && (failOn === 'any' || failOn.has(r)));
+  return {
+    exitCode: matched.length ? EXIT.FAIL_ON : EXIT.OK,
+    report: { conditions, matched },
+    message: matched.length ? `wa-guard: --fail-on: rows were ${verb} for ${matched.map((r) => `${r} (${counts[r]})`).join(', ')}\n` : undefined,
+  };
 }

@@ -223,6 +223,22 @@ describe('outputs: no silent loss, no hang', () => {
     expect(files(join(dir, 'out2'))).toEqual(['blacklist.csv', 'purged.csv', 'summary.json']);
   });
 
+  it('--json says the exit: ok false, exit_code 3 and the --fail-on reasons that matched (summary.json too)', async () => {
+    const text = 'name,phone\nAni,0812-3456-7890\nAni again,+62 812 3456 7890\nBad,12\n';
+    const hit = await cleanFile('dupes.csv', text, ['--json', '--fail-on', 'duplicate,opted_out,invalid_number']);
+    expect(hit.code).toBe(3);
+    const summary = JSON.parse(hit.stdout);
+    expect(summary).toMatchObject({ ok: false, exit_code: 3, fail_on: { conditions: ['duplicate', 'opted_out', 'invalid_number'], matched: ['invalid_number', 'duplicate'] } });
+    expect(JSON.parse(readFileSync(join(hit.out, 'summary.json'), 'utf8'))).toMatchObject({ ok: false, exit_code: 3, fail_on: summary.fail_on });
+    expect(hit.stderr).toMatch(/--fail-on: rows were purged for invalid_number \(1\), duplicate \(1\)/);
+
+    const miss = await cleanFile('dupes.csv', text, ['--json', '--fail-on', 'blacklisted']);
+    expect(miss.code).toBe(0);
+    expect(JSON.parse(miss.stdout)).toMatchObject({ ok: true, exit_code: 0, fail_on: { conditions: ['blacklisted'], matched: [] } });
+    const none = await cleanFile('dupes.csv', text, ['--json']);
+    expect(JSON.parse(none.stdout)).toMatchObject({ ok: true, exit_code: 0, fail_on: { conditions: [], matched: [] } });
+  });
+
   it('--safe-csv defuses cells a spreadsheet would run as formulas, leaving phone columns alone', async () => {
     const text = 'name,phone,note\n"=HYPERLINK(""http://x"")",+62 812 3456 7890,@sum\n-5,0813-1122-3344,+tag\nplain,0857 1234 5678,fine\n\uff1dcmd,0858 1234 5678,ok\n';
     const safe = await cleanFile('f.csv', text, ['--safe-csv', '-q']);

@@ -44,7 +44,7 @@ describe('send --dry-run', () => {
     ]);
     expect(rows[7]).toMatchObject({ wa_id: '6281234567890', not_before: '2026-11-24T12:00:06.000Z' });
     expect(rows[4]!.text).toBe('Thanks for your order, Citra!'); // input columns intact
-    expect(Object.keys(rows[0]!).slice(-5)).toEqual(['wa_id', 'decision', 'reason', 'detail', 'not_before']);
+    expect(Object.keys(rows[0]!).slice(-6)).toEqual(['wa_id', 'decision', 'reason', 'detail', 'not_before', 'journal']);
     const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
     expect(summary.decisions).toEqual({ send: 5, defer: 1, block: 9 });
     expect(summary.conversations).toEqual({ new_outside_window: 4, already_in_last_24h: 0, tier: 250 });

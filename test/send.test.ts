@@ -68,16 +68,16 @@ describe('send', () => {
     expect(byId.a).toMatchObject({ status: 'sent', attempts: '1' });
     expect(byId.a!.wamid).toMatch(/^wamid\./);
     expect(byId.b).toMatchObject({ status: 'failed', error_code: '131026', error_title: 'Message undeliverable' });
-    expect(byId.b!.reason).toMatch(/blacklisted/);
+    expect(byId.b!.detail).toMatch(/blacklisted/);
     expect(byId.c).toMatchObject({ status: 'failed', error_code: '131050' });
     expect(byId.d).toMatchObject({ status: 'deferred', error_code: '131049' });
     expect(Date.parse(byId.d!.not_before!) - Date.now()).toBeGreaterThan(23 * 3600_000);
     expect(byId.e).toMatchObject({ status: 'failed', error_code: '131021' });
     expect(byId.f).toMatchObject({ status: 'unknown', error_code: '131000' });
     expect(byId.g).toMatchObject({ status: 'failed', error_code: '131047' });
-    expect(byId.g!.reason).toMatch(/template/);
+    expect(byId.g!.detail).toMatch(/template/);
     expect(byId.h).toMatchObject({ status: 'blocked', attempts: '0' });
-    expect(byId.h!.reason).toMatch(/^us_marketing_blocked/);
+    expect(byId.h).toMatchObject({ decision: 'block', reason: 'us_marketing_blocked' });
     // biz_opaque_callback_data is in every webhook; Meta's own counts: nothing sent twice
     expect(sim.stats().max_per_recipient).toBe(1);
     const summary = JSON.parse(run.stdout);
@@ -114,7 +114,8 @@ describe('send', () => {
     const run = await runCli(sendArgs(sim, input, dir, ['--campaign-id', 'spring']), { env });
     expect(run.code).toBe(0);
     expect(results(dir).map((r) => [r.id, r.status, r.wamid !== ''])).toEqual([['7', 'sent', true], ['7', 'blocked', false], ['8', 'sent', true]]);
-    expect(results(dir)[1]!.reason).toMatch(/^duplicate_id: .*\+6281200000001/);
+    expect(results(dir)[1]).toMatchObject({ decision: 'block', reason: 'duplicate_id' });
+    expect(results(dir)[1]!.detail).toMatch(/\+6281200000001/);
     expect(sim.stats().messages_accepted).toBe(2);
     expect(JSON.parse(run.stdout).problems.join('\n')).toMatch(/1 rows were not sent: their id is already used/);
     // The same campaign id, a file whose row 8 now has another number: not "sent", since it never went there.

@@ -4,6 +4,7 @@ import { messageBody } from '../send/message-body.js';
 import type { Job, Sender } from '../send/sender.js';
 import type { Store } from '../store/store.js';
 import type { GatedChunk } from './gate-chunk.js';
+import { journalMark } from './journal-preview.js';
 import { recordConversations } from './recipients.js';
 import { joinLines, resultValues, type ResultsFile } from './results.js';
 import type { CampaignColumns } from './row.js';
@@ -58,15 +59,16 @@ export class Delivery {
 
   /** The chunk's added values, once each row is settled; conversations the sent rows opened are recorded. */
   private async deliverChunk(g: GatedChunk, firstRow: number): Promise<string[][]> {
-    const keys = g.decisions.map((_, i) => this.c.journal.key(this.c.columns.cell(g.result, i, 'id') || String(firstRow + i + 1)));
+    const keys = g.decisions.map((_, i) => this.c.journal.key(this.c.columns.rowKey(g.result, i, firstRow)));
     const seen = await this.c.journal.read(keys);
     const settled = await Promise.all(g.decisions.map((_, i) => this.deliverRow(g, i, keys[i]!, seen[i])));
     const opened: string[] = [];
+    const now = Date.now();
     const values = settled.map((o, i) => {
       this.c.tally.delivered(o, g.decisions[i]!);
       const to = g.messages[i]!.to;
       if (o.status === 'sent' && g.decisions[i]!.opensConversation && to.ok) opened.push(to.waId);
-      return resultValues(o);
+      return resultValues(g.messages[i]!, g.decisions[i]!, o, journalMark(this.c.journal, seen[i], g.messages[i]!, now));
     });
     await recordConversations(this.c.store, opened);
     return values;

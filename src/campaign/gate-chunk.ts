@@ -3,6 +3,7 @@ import type { Plan } from '../gate/plan.js';
 import { Outcome, OUTCOME_REASON, type ChunkResult } from '../pipeline/chunk.js';
 import type { BlacklistFile } from '../recipients/policy.js';
 import type { Store } from '../store/store.js';
+import type { JournalPreview } from './journal-preview.js';
 import { recipientStates, type Recipient } from './recipients.js';
 import type { CampaignColumns } from './row.js';
 import type { Tally } from './summary.js';
@@ -16,6 +17,8 @@ export interface GatedChunk {
   at: (number | undefined)[];
   /** The wa_id the status cache learned for each row's number, where it did (Meta's own form, e.g. Mexico's 521…). */
   recipientWaId: (string | undefined)[];
+  /** A dry run's `journal` marks (a live send reads the journal as it delivers): empty without a journal to read. */
+  journal: string[];
 }
 
 export interface ChunkGateContext {
@@ -29,6 +32,8 @@ export interface ChunkGateContext {
   tally: Tally;
   /** The gate's clock: --now for a dry run; undefined, the time of each decision, for a live send. */
   now: number | undefined;
+  /** A dry run's read-only view of the journal (undefined: live, or stdin without --campaign-id). */
+  preview: JournalPreview | undefined;
 }
 
 /**
@@ -63,5 +68,6 @@ export async function gateChunk(result: ChunkResult, c: ChunkGateContext): Promi
     decisions.push(decision);
     c.tally.decided(message, decision);
   }
-  return { result, messages, decisions, at, recipientWaId };
+  const journal = c.preview ? await c.preview.marks(result, messages, decisions) : [];
+  return { result, messages, decisions, at, recipientWaId, journal };
 }

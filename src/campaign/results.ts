@@ -1,5 +1,5 @@
-import type { Decision, Message } from '../gate/gate.js';
-import type { AtomicFile } from '../output/atomic.js';
+import { BLOCK_REASONS, DEFER_REASONS, type Decision, type Message } from '../gate/gate.js';
+import type { Sink } from '../output/outputs.js';
 import type { RowFormat } from '../output/rows.js';
 import type { ChunkResult } from '../pipeline/chunk.js';
 import type { RowResult } from '../send/journal.js';
@@ -7,27 +7,48 @@ import type { RowResult } from '../send/journal.js';
 /** A column wa-guard adds to each row; JSON writes empty `nullable` values as null and `number` values as numbers. */
 export interface AddedColumn { name: string; kind: 'text' | 'nullable' | 'number' }
 
-/** What a dry run adds to each row (gate.*): the gate's decision. */
+/** What a dry run adds to each row (gate.*): the gate's decision, and what the send journal already holds for the row. */
 export const GATE_COLUMNS: AddedColumn[] = [
   { name: 'wa_id', kind: 'text' }, { name: 'decision', kind: 'text' }, { name: 'reason', kind: 'text' },
-  { name: 'detail', kind: 'text' }, { name: 'not_before', kind: 'nullable' },
+  { name: 'detail', kind: 'text' }, { name: 'not_before', kind: 'nullable' }, { name: 'journal', kind: 'nullable' },
 ];
-/** What a live send adds to each row (results.*): what became of it. */
+/** What a live send adds to each row (results.*): gate.*'s columns, so one filter reads both, then what became of it. */
 export const RESULT_COLUMNS: AddedColumn[] = [
+  ...GATE_COLUMNS,
   { name: 'status', kind: 'text' }, { name: 'wamid', kind: 'nullable' }, { name: 'error_code', kind: 'number' },
   { name: 'error_title', kind: 'nullable' }, { name: 'attempts', kind: 'number' }, { name: 'sent_at', kind: 'nullable' },
-  { name: 'not_before', kind: 'nullable' }, { name: 'reason', kind: 'text' },
 ];
 
-/** A dry run's added values for a row: the decision, and when a deferred row would go (`at`: when the plan puts it). */
-export function gateValues(message: Message, d: Decision, at: number | undefined): string[] {
+/** Codes an outcome's text may start with (`blacklisted: …`, `duplicate_id: …`): they go to `reason`, the rest to `detail`. */
+const REASON_CODES: ReadonlySet<string> = new Set([...BLOCK_REASONS, ...DEFER_REASONS]);
+
+/**
+ * A dry run's added values for a row: the decision, when a deferred row would
+ * go (`at`: when the plan puts it), and the row's journal mark.
+ */
+export function gateValues(message: Message, d: Decision, at: number | undefined, journal: string): string[] {
   const notBefore = d.notBefore ?? (d.decision === 'defer' ? at : undefined);
-  return [message.to.ok ? message.to.waId : '', d.decision, d.reason, joinLines(d.detail), notBefore === undefined ? '' : new Date(notBefore).toISOString()];
+  return [waIdOf(message), d.decision, d.reason, joinLines(d.detail), notBefore === undefined ? '' : new Date(notBefore).toISOString(), journal];
 }
 
-/** A live send's added values for a row. */
-export function resultValues(o: RowResult): string[] {
-  return [o.status, o.wamid ?? '', o.code === undefined ? '' : String(o.code), o.title ?? '', String(o.attempts), o.sent_at ?? '', o.not_before ?? '', o.reason ?? ''];
+/**
+ * A live send's added values for a row: the gate's decision, then the
+ * outcome. `reason` is a code: the one the outcome's text starts with (a
+ * block, a defer, an id the journal holds for another number), else the
+ * gate's (`ok` for a row it let through); `detail` is the text.
+ */
+export function resultValues(message: Message, d: Decision, o: RowResult, journal: string): string[] {
+  const text = joinLines(o.reason ?? '');
+  const colon = text.indexOf(': ');
+  const coded = colon > 0 && REASON_CODES.has(text.slice(0, colon));
+  return [
+    waIdOf(message), d.decision, coded ? text.slice(0, colon) : d.reason, coded ? text.slice(colon + 2) : text, o.not_before ?? '', journal,
+    o.status, o.wamid ?? '', o.code === undefined ? '' : String(o.code), o.title ?? '', String(o.attempts), o.sent_at ?? '',
+  ];
+}
+
+function waIdOf(message: Message): string {
+  return message.to.ok ? message.to.waId : '';
 }
 
 /** A gate detail on one line (it may quote a cell that holds line breaks); send/client.ts oneLine cleans text from outside. */
@@ -35,12 +56,12 @@ export function joinLines(text: string): string {
   return text.includes('\n') || text.includes('\r') ? text.replace(/[\r\n]+/g, ' ') : text;
 }
 
-/** The data output (gate.* or results.*): the input rows in order, each with its added values. */
+/** The data output (gate.* or results.*, or --output): the input rows in order, each with its added values. */
 export class ResultsFile {
   /** Rows written so far. */
   written = 0;
 
-  constructor(private readonly file: AtomicFile, private readonly rowFormat: RowFormat, private readonly added: readonly AddedColumn[]) {}
+  constructor(private readonly file: Sink, private readonly rowFormat: RowFormat, private readonly added: readonly AddedColumn[]) {}
 
   get path(): string {
     return this.file.path;

@@ -40,6 +40,11 @@ export class CampaignColumns {
     return result.extracted[row * this.extract.length + CAMPAIGN_FIELDS.length + n] ?? '';
   }
 
+  /** The row's key in the send journal: its id, else its row number (`firstRow`: the rows before the chunk). */
+  rowKey(result: ChunkResult, row: number, firstRow: number): string {
+    return this.cell(result, row, 'id') || String(firstRow + row + 1);
+  }
+
   /** The message of the chunk's row `row`: its recipient as the worker read it, and its content. */
   message(result: ChunkResult, row: number): Message {
     const outcome = result.outcome[row]!;

@@ -31,7 +31,7 @@ export async function runCampaign(run: CampaignRun): Promise<InterruptedError | 
   const consume = async (result: ChunkResult): Promise<void> => {
     const g = await gateChunk(result, run.gate);
     if (delivery) return delivery.add(g);
-    await results.write(result, g.decisions.map((d, i) => gateValues(g.messages[i]!, d, g.at[i])));
+    await results.write(result, g.decisions.map((d, i) => gateValues(g.messages[i]!, d, g.at[i], g.journal[i] ?? '')));
     progress.update(input.bytesRead(), results.written);
   };
   let interrupted: InterruptedError | undefined;

@@ -1,12 +1,12 @@
 import { CliError, EXIT, type InterruptedError } from '../errors.js';
-import { failOnExit, type FailOn } from '../fail-on.js';
+import { checkFailOn, type FailOn, type FailOnCheck } from '../fail-on.js';
 import { BLOCK_REASONS, DEFER_REASONS, type Decision, type GateConfig, type Message } from '../gate/gate.js';
 import type { Plan } from '../gate/plan.js';
-import type { IO } from '../io.js';
 import type { RowResult } from '../send/journal.js';
 import type { Sender } from '../send/sender.js';
 import type { Store } from '../store/store.js';
 import { runFigures } from '../versions.js';
+import type { JournalFigures } from './journal-preview.js';
 
 /** What the results file can say of a row. */
 export const RESULT_STATUSES = ['sent', 'failed', 'blocked', 'deferred', 'unknown'] as const;
@@ -64,6 +64,10 @@ export interface CampaignFacts {
   templateWarning: string | undefined;
   store: Pick<Store, 'backend' | 'location'>;
   started: Date;
+  /** The exit the run ends with: the summary says it. */
+  verdict: Verdict;
+  /** A dry run's reading of the journal (null: stdin without --campaign-id). */
+  journal: JournalFigures | null;
 }
 
 export type Summary = ReturnType<typeof campaignSummary>;
@@ -74,10 +78,12 @@ export function campaignSummary(f: CampaignFacts) {
   const sender = live?.sender;
   return {
     command: live ? 'send' : 'send --dry-run',
-    ok: !sender?.stopped && f.interrupted === undefined,
+    ok: f.verdict.exitCode === 0,
+    exit_code: f.verdict.exitCode,
+    fail_on: f.verdict.report,
     input: f.input,
     outputs: { [live ? 'results' : 'gate']: f.outputs.data, summary: f.outputs.summary },
-    ...(live ? { campaign_id: live.campaignId, endpoint: live.endpoint } : { now: new Date(f.now).toISOString() }),
+    ...(live ? { campaign_id: live.campaignId, endpoint: live.endpoint } : { now: new Date(f.now).toISOString(), journal: f.journal }),
     rows: f.rows,
     decisions: tally.decisions,
     reasons: tally.reasons,
@@ -131,23 +137,35 @@ function problems({ tally, config, templateWarning, live }: CampaignFacts): stri
   return problems;
 }
 
+/** How the run ends: an error to throw after the outputs are written, or the --fail-on check. */
+export interface Verdict extends FailOnCheck {
+  error: CliError | undefined;
+}
+
 /**
- * The exit: Meta stopping the campaign, an interrupt, or refused templates
- * throw (the results are written: a re-run resumes); else --fail-on decides.
+ * The exit, decided before the summary is written (it reports it): Meta
+ * stopping the campaign, an interrupt, or refused templates are errors (the
+ * results are written: a re-run resumes); else --fail-on decides.
  */
-export function campaignExit(tally: Tally, live: { campaignId: string; sender: Sender } | undefined, interrupted: InterruptedError | undefined, failOn: FailOn, io: IO, quiet: boolean): number {
+export function campaignVerdict(tally: Tally, live: { campaignId: string; sender: Sender } | undefined, interrupted: InterruptedError | undefined, failOn: FailOn): Verdict {
+  const counts = { ...tally.reasons, failed: tally.statuses.failed ?? 0, unknown: tally.statuses.unknown ?? 0 };
+  const check = checkFailOn(failOn, counts, FAIL_ON_REASONS, live ? 'blocked, failed or unknown' : 'blocked');
+  const error = stopError(tally, live, interrupted);
+  return error ? { ...check, exitCode: error.exitCode, message: undefined, error } : { ...check, error: undefined };
+}
+
+function stopError(tally: Tally, live: { campaignId: string; sender: Sender } | undefined, interrupted: InterruptedError | undefined): CliError | undefined {
   const sender = live?.sender;
   const resume = `run the same command again to resume (campaign id ${live?.campaignId})`;
   if (sender?.stopped) {
     const s = sender.stopped;
-    throw new CliError(`Meta stopped the campaign: ${s.code} ${s.title}${s.hint ? `: ${s.hint}` : ''}; ${tally.statuses.sent} sent, the rest not attempted; ${resume}`, EXIT.STOPPED);
+    return new CliError(`Meta stopped the campaign: ${s.code} ${s.title}${s.hint ? `: ${s.hint}` : ''}; ${tally.statuses.sent} sent, the rest not attempted; ${resume}`, EXIT.STOPPED);
   }
-  if (interrupted) throw new CliError(`${interrupted.message}: in-flight messages finished and the results were written; ${resume}`, interrupted.exitCode);
+  if (interrupted) return new CliError(`${interrupted.message}: in-flight messages finished and the results were written; ${resume}`, interrupted.exitCode);
   if (sender?.stoppedTemplates.size) {
-    throw new CliError(`Meta refused ${sender.stoppedTemplates.size} template(s): their rows were not sent (see problems in the summary); fix them and run again to resume`, EXIT.STOPPED);
+    return new CliError(`Meta refused ${sender.stoppedTemplates.size} template(s): their rows were not sent (see problems in the summary); fix them and run again to resume`, EXIT.STOPPED);
   }
-  const counts = { ...tally.reasons, failed: tally.statuses.failed ?? 0, unknown: tally.statuses.unknown ?? 0 };
-  return failOnExit(failOn, counts, FAIL_ON_REASONS, live ? 'blocked, failed or unknown' : 'blocked', io, quiet);
+  return undefined;
 }
 
 /** The summary for a person, on stderr. */
@@ -164,12 +182,22 @@ export function humanSummary(s: Summary): string {
   // Each decision with its own reasons under it: pair_rate is a defer, not a block.
   const reasons = (list: readonly string[]): string[] => list.filter((r) => s.reasons[r]).map((r) => `    ${r.padEnd(26)}${n(s.reasons[r]!).padStart(8)}`);
   const gate = s.statuses ? 'gate: ' : '';
-  lines.push(`  ${gate}send     ${n(s.decisions.send!).padStart(10)}`);
-  lines.push(`  ${gate}defer    ${n(s.decisions.defer!).padStart(10)}`, ...reasons(DEFER_REASONS));
-  lines.push(`  ${gate}block    ${n(s.decisions.block!).padStart(10)}`, ...reasons(BLOCK_REASONS));
+  const journal = 'journal' in s ? s.journal : null;
+  const skipped = (decision: Decision['decision']): string => {
+    const count = journal?.not_sent_again[decision] ?? 0;
+    return count ? `  (${n(count)} already resolved in the journal: a live run does not send them again)` : '';
+  };
+  lines.push(`  ${gate}send     ${n(s.decisions.send!).padStart(10)}${skipped('send')}`);
+  lines.push(`  ${gate}defer    ${n(s.decisions.defer!).padStart(10)}${skipped('defer')}`, ...reasons(DEFER_REASONS));
+  lines.push(`  ${gate}block    ${n(s.decisions.block!).padStart(10)}${skipped('block')}`, ...reasons(BLOCK_REASONS));
+  if (journal) {
+    const { sent, failed, unknown } = journal.resolved;
+    if (sent + failed + unknown) lines.push(`  journal of campaign ${journal.campaign_id}: an earlier run resolved ${n(sent + failed + unknown)} rows (sent ${n(sent)}, failed ${n(failed)}, unknown ${n(unknown)})`);
+  }
   lines.push(`  new conversations outside a care window: ${n(s.conversations.new_outside_window)} (+${n(s.conversations.already_in_last_24h)} in the last 24h; tier ${s.conversations.tier})`);
   if (!s.statuses) lines.push(`  planned duration at ${s.planned.mps} msg/s: ${s.planned.duration_s} s`);
   for (const problem of s.problems) lines.push(`  problem: ${problem}`);
-  lines.push(`  ${s.statuses ? 'results' : 'decisions'} -> ${s.outputs.results ?? s.outputs.gate}`);
+  const data = s.outputs.results ?? s.outputs.gate;
+  lines.push(`  ${s.statuses ? 'results' : 'decisions'} -> ${data === '-' ? 'stdout' : data}`);
   return lines.join('\n') + '\n';
 }

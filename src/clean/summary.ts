@@ -3,6 +3,7 @@ import type { CountryCode } from 'libphonenumber-js';
 import type { ColumnChoice } from '../input/columns.js';
 import type { Input } from '../input/reader.js';
 import type { Format } from '../input/sniff.js';
+import type { FailOnCheck, FailOnReport } from '../fail-on.js';
 import { runFigures, type RunFigures } from '../versions.js';
 import { PURGE_REASONS, type PurgeReason } from './purge-rules.js';
 import type { Totals } from './totals.js';
@@ -10,7 +11,10 @@ import type { ChunkVerification } from './verify.js';
 
 export interface CleanSummary extends RunFigures {
   command: 'clean';
+  /** The exit is 0. */
   ok: boolean;
+  exit_code: number;
+  fail_on: FailOnReport;
   input: { path: string; format: Format; delimiter?: string; phone_columns: string[]; optout_columns?: string[]; optin_column?: string; country_column?: string; bytes: number };
   outputs: { cleaned: string; purged: string; blacklist: string; summary: string };
   rows: { input: number; cleaned: number; purged: number };
@@ -35,6 +39,8 @@ export interface RunRecord {
   country: CountryCode | undefined;
   /** What loading the --blacklist file warned of. */
   blacklistWarning: string | undefined;
+  /** The exit the run ends with, and what --fail-on matched. */
+  exit: FailOnCheck;
 }
 
 /** summary.json: what was read, what was written and why rows were purged. */
@@ -44,7 +50,9 @@ export function cleanSummary(run: RunRecord): CleanSummary {
   const optOutColumns = choice.optOut.map((c) => input.columns[c]!);
   return {
     command: 'clean',
-    ok: true,
+    ok: run.exit.exitCode === 0,
+    exit_code: run.exit.exitCode,
+    fail_on: run.exit.report,
     input: {
       path: input.path ?? '-',
       format: input.sniffed.format,

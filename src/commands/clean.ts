@@ -14,7 +14,7 @@ import { Progress } from '../progress.js';
 import type { BlacklistFile } from '../recipients/policy.js';
 import { openStore } from '../store/open.js';
 import { Outputs, refuseInputAsOutput, stdoutSink, type Sink } from '../output/outputs.js';
-import { failOnExit, parseFailOn, type FailOn } from '../fail-on.js';
+import { checkFailOn, parseFailOn, type FailOn, type FailOnCheck } from '../fail-on.js';
 import { newVerifier, verifySettings, type VerifyFlags, type VerifySettings } from '../verify/settings.js';
 import { PURGE_REASONS, PurgeRules, type PurgeReason } from '../clean/purge-rules.js';
 import { cleanSummary, humanSummary, type CleanSummary } from '../clean/summary.js';
@@ -118,8 +118,9 @@ async function cleanInput(input: Input, config: Settings, options: CleanOptions,
     const blacklistSize = await writeList('blacklist', store, (text) => files.blacklist.write(text), false);
     progress.stop();
 
+    const exit = verdict(config, options, totals, verification);
     const summary = cleanSummary({
-      started, input, choice, totals, verification,
+      started, input, choice, totals, verification, exit,
       outputs: { cleaned: files.cleaned.path, purged: files.purged.path, blacklist: files.blacklist.path, summary: files.summary.path },
       store: { backend: store.backend, location: store.location, blacklist_size: blacklistSize },
       country: config.country,
@@ -130,7 +131,8 @@ async function cleanInput(input: Input, config: Settings, options: CleanOptions,
 
     if (options.json) io.stdout.write(JSON.stringify(summary, null, 2) + '\n');
     else if (!options.quiet) io.stderr.write(humanSummary(summary, input.source, io.cwd));
-    return exitCode(config, options, totals, verification, io);
+    if (exit.message && (!options.quiet || exit.exitCode === EXIT.FAILURE)) io.stderr.write(exit.message); // --quiet keeps errors
+    return exit.exitCode;
   } finally {
     progress?.stop();
     await verification?.close();
@@ -171,13 +173,18 @@ async function openFiles(outputs: Outputs, options: CleanOptions, io: IO, rowFor
   return { cleaned, purged, blacklist, summary };
 }
 
-/** 0, or the --fail-on code when rows were purged (or left unverified) for the reasons it names. */
-function exitCode(config: Settings, options: CleanOptions, totals: Totals, verification: ChunkVerification | undefined, io: IO): number {
+/**
+ * The exit, decided before the summary is written (it reports it): 1 when
+ * verification was required and could not settle some numbers, else 3 when
+ * rows were purged (or left unverified) for the reasons --fail-on names, else 0.
+ */
+function verdict(config: Settings, options: CleanOptions, totals: Totals, verification: ChunkVerification | undefined): FailOnCheck {
   const unverified = verification ? totals.byStatus.unverified ?? 0 : 0;
+  const check = checkFailOn(config.failOn, { ...totals.byReason, unverified }, FAIL_ON_REASONS, unverified ? 'purged or left unverified' : 'purged');
   if (options.verify === true && verification && verification.unresolved > 0) {
     // Asked to verify, and the endpoint could not answer for some: a cron job must notice.
-    io.stderr.write(`wa-guard: ${verification.unresolved} numbers could not be verified (the /contacts endpoint kept failing); they are in the cleaned file as unverified\n`);
-    return EXIT.FAILURE;
+    const message = `wa-guard: ${verification.unresolved} numbers could not be verified (the /contacts endpoint kept failing); they are in the cleaned file as unverified\n`;
+    return { ...check, exitCode: EXIT.FAILURE, message };
   }
-  return failOnExit(config.failOn, { ...totals.byReason, unverified }, FAIL_ON_REASONS, unverified ? 'purged or left unverified' : 'purged', io, Boolean(options.quiet));
+  return check;
 }

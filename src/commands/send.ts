@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { Delivery } from '../campaign/deliver.js';
 import type { ChunkGateContext } from '../campaign/gate-chunk.js';
@@ -5,7 +6,8 @@ import { countRecent } from '../campaign/recipients.js';
 import { GATE_COLUMNS, RESULT_COLUMNS, ResultsFile, type AddedColumn } from '../campaign/results.js';
 import { CampaignColumns } from '../campaign/row.js';
 import { runCampaign } from '../campaign/run.js';
-import { FAIL_ON_REASONS, Tally, campaignExit, campaignSummary, humanSummary, type Summary } from '../campaign/summary.js';
+import { JournalPreview } from '../campaign/journal-preview.js';
+import { FAIL_ON_REASONS, Tally, campaignSummary, campaignVerdict, humanSummary, type Summary, type Verdict } from '../campaign/summary.js';
 import { parseFailOn, type FailOn } from '../fail-on.js';
 import { count, DAY_MS, duration, parseCountry, parseDelimiter, parseDuration, parseFormat, parseHttpUrl, parseTier, parseWorkers, readToken, SEND_DEFAULTS, type DataFileFlags } from '../flags.js';
 import { CATEGORIES, type Category, type GateConfig } from '../gate/gate.js';
@@ -16,7 +18,7 @@ import { chooseInputColumns, headerKey, refuseAddedColumns, type ColumnChoice } 
 import { loadNumberList } from '../input/number-list.js';
 import { openInput, type Input } from '../input/reader.js';
 import type { AtomicFile } from '../output/atomic.js';
-import { Outputs, refuseInputAsOutput } from '../output/outputs.js';
+import { Outputs, refuseInputAsOutput, stdoutSink, type Sink } from '../output/outputs.js';
 import { RowFormat } from '../output/rows.js';
 import type { ChunkConfig } from '../pipeline/chunk.js';
 import { defaultWorkers } from '../pipeline/pool.js';
@@ -50,6 +52,8 @@ export interface SendOptions extends DataFileFlags {
   undeliverableTtl?: string;
   resendUnknown?: boolean;
   timeout?: string;
+  /** The data rows (gate.* or results.*): a file, or - for stdout (default: in --out-dir). */
+  output?: string;
 }
 
 
@@ -113,10 +117,11 @@ async function settings(options: SendOptions, io: IO, started: Date): Promise<Se
       undeliverableTtlMs: duration(options.undeliverableTtl, '--undeliverable-ttl', 90 * DAY_MS),
       resendUnknown: Boolean(options.resendUnknown),
     };
-    if (options.campaignId !== undefined && !/^[\w.-]{1,64}$/.test(options.campaignId)) {
-      throw new UsageError('--campaign-id: 1 to 64 letters, digits, dots, dashes or underscores');
-    }
   }
+  if (options.campaignId !== undefined && !/^[\w.-]{1,64}$/.test(options.campaignId)) {
+    throw new UsageError('--campaign-id: 1 to 64 letters, digits, dots, dashes or underscores');
+  }
+  if (options.output === '-' && options.json) throw new UsageError('--output - and --json both want stdout: drop one (the summary is in summary.json too)');
   if (options.templates && options.wabaId) throw new UsageError('give --templates FILE or --waba-id ID, not both');
   let templates: GateConfig['templates'];
   if (options.templates) templates = await loadTemplates(options.templates, io.cwd);
@@ -136,14 +141,16 @@ export async function send(inputSpec: string | undefined, options: SendOptions, 
   if (!inputSpec) throw new UsageError('missing input: give a campaign file, or - to read stdin');
   const run = await settings(options, io, started);
   try {
-    await refuseInputAsOutput(inputSpec, io.cwd, { outDir: options.outDir, stems: ['gate', 'results'], files: ['summary.json'] });
+    await refuseInputAsOutput(inputSpec, io.cwd, { outDir: options.outDir, stems: ['gate', 'results'], files: ['summary.json'], output: options.output });
     const input = await openInput(inputSpec, io, { format: parseFormat(options.format, '--format'), delimiter: parseDelimiter(options.delimiter), encoding: options.encoding });
     try {
-      if (run.live && !run.live.campaignId) {
-        if (!input.path) throw new UsageError('sending from stdin needs --campaign-id ID, so a re-run can resume it');
-        run.live.campaignId = await fileCampaignId(input.path);
+      // The dry run reads the journal of the campaign a live run would resume (none for stdin without --campaign-id).
+      const campaignId = options.campaignId ?? (input.path ? await fileCampaignId(input.path) : undefined);
+      if (run.live) {
+        if (!campaignId) throw new UsageError('sending from stdin needs --campaign-id ID, so a re-run can resume it');
+        run.live.campaignId = campaignId;
       }
-      return await campaign(input, options, io, run);
+      return await campaign(input, options, io, run, campaignId);
     } finally {
       input.close();
     }
@@ -178,7 +185,7 @@ function layout(input: Input, options: SendOptions, run: Settings): Layout {
   return { choice, columns, added, rowFormat, chunkConfig };
 }
 
-async function campaign(input: Input, options: SendOptions, io: IO, run: Settings): Promise<number> {
+async function campaign(input: Input, options: SendOptions, io: IO, run: Settings, campaignId: string | undefined): Promise<number> {
   const { config, now } = run;
   const { choice, columns, added, rowFormat, chunkConfig } = layout(input, options, run);
   const blacklistFile = options.blacklist ? { list: await loadNumberList(options.blacklist, io, run.country), name: options.blacklist } : undefined;
@@ -190,7 +197,7 @@ async function campaign(input: Input, options: SendOptions, io: IO, run: Setting
   let progress: Progress | undefined;
   try {
     outputs = await Outputs.create(options.outDir, io.cwd);
-    const results = new ResultsFile(await outputs.file(`${live ? 'results' : 'gate'}.${rowFormat.extension}`), rowFormat, added);
+    const results = new ResultsFile(await dataSink(outputs, options, io, `${live ? 'results' : 'gate'}.${rowFormat.extension}`), rowFormat, added);
     const summaryFile = await outputs.file('summary.json');
     await results.start();
     // Template status announced by webhooks (ingest, listen) overrides the templates file.
@@ -201,13 +208,15 @@ async function campaign(input: Input, options: SendOptions, io: IO, run: Setting
     progress = await Progress.start(live ? 'send' : 'send --dry-run', io, Boolean(options.quiet || options.json), input.size);
     const tally = new Tally();
     const optOutColumns = choice.optOut.map((c) => input.columns[c]!);
-    const gate: ChunkGateContext = { columns, store, plan, config, blacklistFile, optOutColumns, tally, now: live ? undefined : now };
+    const preview = !live && campaignId ? new JournalPreview(new Journal(store, campaignId, Boolean(options.resendUnknown)), columns, campaignId, now) : undefined;
+    const gate: ChunkGateContext = { columns, store, plan, config, blacklistFile, optOutColumns, tally, now: live ? undefined : now, preview };
     const interrupted = await runCampaign({
       input, chunkConfig, workers: parseWorkers(options.workers, defaultWorkers()), signal: io.signal, gate, results, progress,
       delivery: live && new Delivery({ ...live, store, columns, tally, results, progress, input }),
       stopSending: () => { if (live) live.sender.interrupted = true; },
     });
 
+    const verdict = campaignVerdict(tally, live, interrupted, run.failOn);
     const summary = campaignSummary({
       tally, rows: results.written,
       input: { path: input.path ?? '-', format: input.sniffed.format, recipient_column: input.columns[choice.phone[0]!] },
@@ -215,9 +224,10 @@ async function campaign(input: Input, options: SendOptions, io: IO, run: Setting
       live: live && { campaignId: live.campaignId, endpoint: live.endpoint, sender: live.sender },
       interrupted: interrupted ? String(io.signal?.reason ?? 'SIGINT') : undefined,
       now, config, mps: run.mps, plan, recentConversations, templateWarning: run.templateWarning, store, started: run.started,
+      verdict, journal: preview?.figures ?? null,
     });
     await publish(summary, summaryFile, outputs, store, options, io);
-    return campaignExit(tally, live, interrupted, run.failOn, io, Boolean(options.quiet));
+    return exit(verdict, io, Boolean(options.quiet));
   } finally {
     io.signal?.removeEventListener('abort', onSignal);
     progress?.stop();
@@ -233,6 +243,19 @@ async function publish(summary: Summary, file: AtomicFile, outputs: Outputs, sto
   await outputs.commit();
   if (options.json) io.stdout.write(JSON.stringify(summary, null, 2) + '\n');
   else if (!options.quiet) io.stderr.write(humanSummary(summary));
+}
+
+/** Where the data rows go: --output FILE or - (stdout, as they come), else `name` in --out-dir. */
+async function dataSink(outputs: Outputs, options: SendOptions, io: IO, name: string): Promise<Sink> {
+  if (options.output === '-') return stdoutSink(io.stdout);
+  return options.output ? outputs.at(resolve(io.cwd, options.output)) : outputs.file(name);
+}
+
+/** After the summary: Meta's stop or an interrupt is the error, else --fail-on says which reasons matched. */
+function exit(verdict: Verdict, io: IO, quiet: boolean): number {
+  if (verdict.error) throw verdict.error;
+  if (verdict.message && !quiet) io.stderr.write(verdict.message);
+  return verdict.exitCode;
 }
 
 /** A live send's journal and sender, for the campaign id resolved from the flags or the file. */
