@@ -95,12 +95,38 @@ function international(digits: string): Normalized {
  * listed in the README ("Numbers as people write them").
  */
 export function normalizePhone(raw: string, defaultCountry?: CountryCode): Normalized {
+  return withoutStacks(() => normalize(raw, defaultCountry));
+}
+
+/**
+ * A number as the list commands and list files read it. The tool's own form,
+ * a wa_id (country code first, digits only, as every list and export writes
+ * it), is that international number when it is a valid one; otherwise, and
+ * for every other form, the number is read as normalizePhone reads it (a
+ * national reading under `defaultCountry`). `national` is the other reading
+ * of wa_id-shaped digits when it is valid too and differs, for a warning.
+ */
+export function normalizeListNumber(raw: string, defaultCountry?: CountryCode): Normalized & { national?: string } {
+  return withoutStacks(() => {
+    const text = tidyPhoneText(raw);
+    if (/^[1-9]\d{6,14}$/.test(text)) {
+      const read = readInternational(text);
+      if (read.ok) {
+        const other = defaultCountry ? normalize(text, defaultCountry) : undefined;
+        return other?.ok && other.waId !== read.waId ? { ...read, national: other.e164 } : read;
+      }
+    }
+    return normalize(raw, defaultCountry);
+  });
+}
+
+function withoutStacks<T>(read: () => T): T {
   // libphonenumber-js throws (and catches) an Error for each number it cannot
   // read; capturing a stack trace for each was a quarter of the time a number.
   const stackTraceLimit = Error.stackTraceLimit;
   Error.stackTraceLimit = 0;
   try {
-    return normalize(raw, defaultCountry);
+    return read();
   } finally {
     Error.stackTraceLimit = stackTraceLimit;
   }

@@ -71,7 +71,7 @@ describe('clean on the CRM fixture', () => {
     expect(summary.wa_status).toEqual({ valid: 0, cached: 0, unverified: 14 });
     expect(summary.versions.libphonenumber_js).toMatch(/^\d+\.\d+\.\d+$/);
     expect(summary.warnings.join()).toMatch(/ignored 1 entry/);
-    expect(readFileSync(join(out, 'blacklist.csv'), 'utf8')).toBe('wa_id,reason,source,first_seen,last_seen,strikes\n');
+    expect(readFileSync(join(out, 'blacklist.csv'), 'utf8')).toBe('wa_id,reason,source,first_seen,last_seen,strikes,expires\n');
     expect(result.stderr).toMatch(/cleaned\s+14/);
     expect(files(out)).toEqual(['blacklist.csv', 'cleaned.csv', 'purged.csv', 'store', 'summary.json']);
   });

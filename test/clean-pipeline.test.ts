@@ -68,7 +68,7 @@ describe('the pipeline', () => {
     expect(purged['12']).toMatchObject({ purge_reason: 'opted_out', purge_detail: 'opted out on 2026-11-01 (webhook:STOP)' });
     expect(readCsv(join(out, 'blacklist.csv'))).toEqual([{
       wa_id: '5511987654321', reason: 'not_on_whatsapp', source: 'send:131026',
-      first_seen: '2026-11-01T00:00:00.000Z', last_seen: '2026-11-01T00:00:00.000Z', strikes: '2',
+      first_seen: '2026-11-01T00:00:00.000Z', last_seen: '2026-11-01T00:00:00.000Z', strikes: '2', expires: '',
     }]);
     expect(result.stderr).toMatch(/blacklist: 1 numbers/);
     expect(result.stderr).toMatch(/not verified with WhatsApp \(offline/);

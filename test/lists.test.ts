@@ -50,7 +50,7 @@ describe('blacklist, optout and cache commands', () => {
     writeFileSync(list, '{"Mobile Phone":"+55 11 98765-4321","note":"bounced"}\n{"Mobile Phone":"n/a"}\n');
     const imported = await runCli(['blacklist', 'import', list, '--reason', 'suppressed elsewhere', '--store', store]);
     expect(imported.code).toBe(0);
-    expect(imported.stderr).toMatch(/1 number imported from 2 rows; 1 row\(s\) without a readable number were skipped/);
+    expect(imported.stderr).toMatch(/1 number imported from 2 rows; 1 row skipped:\n {2}line 2: Mobile Phone "n\/a": contains letters/);
     const clean = await runCli(['clean', join(FIXTURES, 'contacts.csv'), '-c', 'ID', '-o', join(dir, 'out'), '--store', store, '--json']);
     expect(JSON.parse(clean.stdout).purged_by_reason.blacklisted).toBe(1);
     const purged = readCsv(join(dir, 'out', 'purged.csv')).find((r) => r.purge_reason === 'blacklisted')!;
@@ -77,11 +77,11 @@ describe('blacklist, optout and cache commands', () => {
     ]);
     await s.close();
     const listed = await runCli(['cache', 'list', '--store', store]);
-    expect(listed.stdout).toMatch(/\+6281234567890\s+invalid\s+2026-11-20/);
+    expect(listed.stdout).toMatch(/\n6281234567890\s+invalid\s+2026-11-20/);
     expect(listed.stdout).toMatch(/2 entries: valid 1, invalid 1|2 entries: invalid 1, valid 1/);
     const forgot = await runCli(['cache', 'forget', '+6281234567890', '--store', store, '--json']);
-    expect(JSON.parse(forgot.stdout)).toEqual({ removed: ['+6281234567890'], not_found: [] });
-    const cleared = await runCli(['cache', 'clear', '--store', store, '--json']);
+    expect(JSON.parse(forgot.stdout)).toEqual({ removed: ['6281234567890'], not_found: [] });
+    const cleared = await runCli(['cache', 'clear', '--yes', '--store', store, '--json']);
     expect(JSON.parse(cleared.stdout)).toEqual({ cleared: 1 });
     expect(readFileSync(join(FIXTURES, 'blacklist.csv'), 'utf8')).toBeTruthy();
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { normalizePhone } from '../src/phone.js';
+import { normalizeListNumber, normalizePhone } from '../src/phone.js';
 
 describe('normalizePhone', () => {
   it.each([
@@ -86,5 +86,33 @@ describe('normalizePhone', () => {
       expect(result.reason).toBe(reason);
       expect(result.detail).toMatch(detail);
     }
+  });
+});
+
+describe('normalizeListNumber (the list commands and list files)', () => {
+  it.each([
+    // [input, default country, wa_id]: a wa_id is itself, with or without a country
+    ['447400123456', undefined, '447400123456'],
+    ['447400123456', 'ID', '447400123456'],
+    ['6281234567890', undefined, '6281234567890'],
+    ['5215512345678', undefined, '525512345678'],
+    // every other form is read as clean reads it
+    ['0812 3456 7890', 'ID', '6281234567890'],
+    ['081234567890', 'ID', '6281234567890'],
+    ['+44 7400 123456', 'ID', '447400123456'],
+    ['(415) 555-2671', 'US', '14155552671'],
+    ['4155552671', 'US', '14155552671'], // +41 55 552 671 is not a valid number: the national reading
+  ])('%s (%s) -> %s', (input, country, waId) => {
+    expect(normalizeListNumber(input, country as never)).toEqual({ ok: true, e164: `+${waId}`, waId });
+  });
+
+  it('names the national reading it passed over', () => {
+    expect(normalizeListNumber('81234567890', 'ID')).toEqual({ ok: true, e164: '+81234567890', waId: '81234567890', national: '+6281234567890' });
+  });
+
+  it('refuses what clean refuses', () => {
+    expect(normalizeListNumber('0812 3456 7890')).toMatchObject({ ok: false, reason: 'no_country_code' });
+    expect(normalizeListNumber('4474001')).toMatchObject({ ok: false, reason: 'no_country_code' });
+    expect(normalizeListNumber('call me', 'ID')).toMatchObject({ ok: false, reason: 'invalid_number' });
   });
 });

@@ -6,7 +6,7 @@ import type { CountryCode } from 'libphonenumber-js';
 import { UsageError, describeFsError } from '../errors.js';
 import type { IO } from '../io.js';
 import { PHONE_NAMES, headerKey } from './columns.js';
-import { normalizePhone } from '../phone.js';
+import { normalizeListNumber } from '../phone.js';
 import { WaIdSet } from '../pipeline/waid-set.js';
 
 /** Phone header names, and a few more that a list of numbers uses. */
@@ -20,7 +20,8 @@ export interface NumberList {
 
 /**
  * Reads a CSV list of numbers (a --blacklist file): the column named like a
- * number, else the first; numbers in any format, normalized like the input.
+ * number, else the first; numbers in any format, read as the list commands
+ * read them (a wa_id, as wa-guard's own blacklist.csv holds, needs no country).
  * A first row that is not a number is taken as the header.
  */
 export async function loadNumberList(file: string, io: IO, country: CountryCode | undefined): Promise<NumberList> {
@@ -43,9 +44,9 @@ export async function loadNumberList(file: string, io: IO, country: CountryCode 
         first = false;
         const named = record.findIndex((h) => NUMBER_NAMES.includes(headerKey(h)));
         if (named >= 0) { column = named; continue; }
-        if (!normalizePhone(record[0] ?? '', country).ok) continue; // a header with another name
+        if (!normalizeListNumber(record[0] ?? '', country).ok) continue; // a header with another name
       }
-      const result = normalizePhone(record[column] ?? '', country);
+      const result = normalizeListNumber(record[column] ?? '', country);
       if (result.ok) set.add(Number(result.waId));
       else invalid++;
     }

@@ -23,7 +23,9 @@ export interface BlacklistEntry {
   expires?: string;
 }
 
-export const BLACKLIST_COLUMNS = ['wa_id', 'reason', 'source', 'first_seen', 'last_seen', 'strikes'] as const;
+export const BLACKLIST_COLUMNS = ['wa_id', 'reason', 'source', 'first_seen', 'last_seen', 'strikes', 'expires'] as const;
+/** The columns the opt-outs export, after wa_id. */
+export const OPTOUT_COLUMNS = ['wa_id', 'scope', 'reason', 'source', 'at'] as const;
 
 /** A stored entry, checked: a damaged value still blacklists (the safe side) with what can be read. */
 export function parseBlacklistEntry(value: string): BlacklistEntry {
@@ -84,6 +86,12 @@ export function blacklistWrite(before: string | undefined, item: BlacklistItem, 
   return { namespace: BLACKLIST, key: item.waId, value: JSON.stringify(entry), ...(item.ttlMs === undefined ? {} : { ttlMs: item.ttlMs }) };
 }
 
+/** The write that puts an entry back as an export wrote it (an import); an expiry must be in the future. */
+export function blacklistEntryWrite(waId: string, entry: BlacklistEntry, now: Date): StoreWrite {
+  const ttlMs = entry.expires === undefined ? undefined : Math.max(1, Date.parse(entry.expires) - now.getTime());
+  return { namespace: BLACKLIST, key: waId, value: JSON.stringify(entry), ...(ttlMs === undefined ? {} : { ttlMs }) };
+}
+
 /** Adds numbers to the blacklist in one transaction; a number already there gets one more strike. */
 export async function addToBlacklist(store: Store, items: readonly BlacklistItem[], now: Date): Promise<void> {
   if (items.length === 0) return;
@@ -120,11 +128,13 @@ export interface OptOutEntry {
   at: string;
   /** What the user stopped: everything (a STOP keyword) or marketing only (user_preferences). Default all. */
   scope?: 'all' | 'marketing';
+  /** Why, when someone said (optout add/import --reason). */
+  reason?: string;
 }
 
 /** The write that opts a number out; `at`: since when (ISO). */
-export function optOutWrite(item: { waId: string; source: string; scope?: 'all' | 'marketing' }, at: string): StoreWrite {
-  const value: OptOutEntry = { source: item.source, at, ...(item.scope ? { scope: item.scope } : {}) };
+export function optOutWrite(item: { waId: string; source: string; scope?: 'all' | 'marketing'; reason?: string }, at: string): StoreWrite {
+  const value: OptOutEntry = { source: item.source, at, ...(item.scope ? { scope: item.scope } : {}), ...(item.reason ? { reason: item.reason } : {}) };
   return { namespace: OPTOUT, key: item.waId, value: JSON.stringify(value) };
 }
 
@@ -148,11 +158,12 @@ export function describeBlacklisted(value: string): string {
   return `on the blacklist${since}: ${e.reason === 'unknown' ? 'reason unknown (the entry is damaged or foreign)' : e.reason} (${e.source}, ${e.strikes} strike${e.strikes === 1 ? '' : 's'}${until})`;
 }
 
-export function parseOptOut(value: string): { scope: 'all' | 'marketing'; detail: string; source: string; at: string } {
+export function parseOptOut(value: string): { scope: 'all' | 'marketing'; detail: string; source: string; at: string; reason: string } {
   let e: Partial<OptOutEntry> = {};
   try { e = JSON.parse(value) as Partial<OptOutEntry>; } catch { /* a damaged entry still opts out, of everything */ }
   const scope = e.scope === 'marketing' ? 'marketing' : 'all';
   const at = typeof e.at === 'string' ? e.at : '';
   const source = typeof e.source === 'string' ? e.source : 'unknown';
-  return { scope, source, at, detail: `opted out${scope === 'marketing' ? ' of marketing' : ''} on ${at.slice(0, 10)} (${source})` };
+  const reason = typeof e.reason === 'string' ? e.reason : '';
+  return { scope, source, at, reason, detail: `opted out${scope === 'marketing' ? ' of marketing' : ''} on ${at.slice(0, 10)} (${source}${reason ? `: ${reason}` : ''})` };
 }
