@@ -3,6 +3,7 @@ import type { CountryCode } from 'libphonenumber-js';
 import type { ColumnChoice } from '../input/columns.js';
 import type { Input } from '../input/reader.js';
 import type { Format } from '../input/sniff.js';
+import { LINE_TYPES, type LineType } from '../line-type.js';
 import { runFigures, type RunFigures } from '../versions.js';
 import { PURGE_REASONS, type PurgeReason } from './purge-rules.js';
 import type { Totals } from './totals.js';
@@ -15,6 +16,8 @@ export interface CleanSummary extends RunFigures {
   outputs: { cleaned: string; purged: string; blacklist: string; summary: string };
   rows: { input: number; cleaned: number; purged: number };
   wa_status: Record<string, number>;
+  /** Cleaned rows by line type; the types none had are left out. */
+  line_types: Partial<Record<LineType, number>>;
   purged_by_reason: Record<PurgeReason, number>;
   phone_column_used: Record<string, number>;
   verification: Record<string, unknown> & { mode: 'online' | 'offline' };
@@ -59,6 +62,7 @@ export function cleanSummary(run: RunRecord): CleanSummary {
     rows: { input: totals.rows, cleaned: totals.cleaned, purged: totals.purged },
     wa_status: totals.byStatus,
     purged_by_reason: totals.byReason,
+    line_types: Object.fromEntries(LINE_TYPES.flatMap((type, code) => (totals.byLineType[code] ? [[type, totals.byLineType[code]]] : []))),
     phone_column_used: Object.fromEntries(phoneColumns.map((name, c) => [name, totals.byColumn[c] ?? 0])),
     verification: run.verification
       ? run.verification.summary()
@@ -100,6 +104,8 @@ export function humanSummary(s: CleanSummary, source: string, cwd: string): stri
   if (used.length > 1) lines.push(`  phone column used: ${used.map(([name, count]) => `${name} ${n(count)}`).join(', ')}`);
   else lines.push(`  phone column: ${s.input.phone_columns[0]}`);
   const v = s.verification as Record<string, number> & { mode: string };
+  const types = Object.entries(s.line_types);
+  if (types.length) lines.push(`  line types: ${types.map(([type, count]) => `${type} ${n(count!)}`).join(', ')}`);
   if (v.mode === 'online') {
     lines.push(`  wa_status: ${Object.entries(s.wa_status).map(([k, c]) => `${k} ${n(c)}`).join(', ')}`);
     lines.push(`  /contacts: ${n(v.requests)} requests (${v.requests_per_second}/s), ${n(v.numbers_checked)} numbers checked, ${n(v.cache_hits)} cache hits, ${n(v.retries)} retries`);
