@@ -1,5 +1,6 @@
 import type { CountryCode } from 'libphonenumber-js';
-import { cellText, isPlainObject, type InputRecord, type RecordReader } from '../input/records.js';
+import { cellText, type InputRecord, type RecordReader } from '../input/records.js';
+import { cellNumbers } from './cell-numbers.js';
 import { LINE_TYPES, isMobileType, lineTypeOf, type LineTypeCode } from '../line-type.js';
 import { countryFromText, normalizePhone, type Normalized } from '../phone.js';
 import { Outcome, type ChunkConfig, type ChunkResult } from './chunk-types.js';
@@ -23,8 +24,8 @@ export class NumberPicker {
     let notMobile: { e164: string; waId: string; column: number; type: LineTypeCode } | undefined;
     for (let c = 0; c < this.config.phone.length; c++) {
       const value = this.records.cell(row, this.config.phone[c]!);
-      // A JSON cell may hold a list of numbers (Pipedrive: [{label, value, primary}]): each is a candidate, in turn.
-      const listed = typeof value === 'object' && value !== null ? listedNumbers(value) : undefined;
+      // A cell may hold a list of numbers (JSON, or text joined by " ::: ", ";", …): each is a candidate, in turn.
+      const listed = cellNumbers(value);
       for (let k = 0, count = listed ? listed.length : 1; k < count; k++) {
         const raw = listed ? listed[k]! : typeof value === 'string' ? value : typeof value === 'number' ? String(value) : '';
         if (raw === '') continue;
@@ -69,22 +70,4 @@ export class NumberPicker {
     const country = countryFromText(text);
     return country ? { country } : { country: undefined, problem: `column ${this.config.columns[this.config.countryColumn]} has "${text}", not a country this tool knows` };
   }
-}
-
-/**
- * The numbers in a structured JSON cell: a list of strings, or of objects
- * whose `value` (`number`, `phone`) is one, as CRM APIs write them; one
- * marked `primary` first. Anything else holds no number.
- */
-function listedNumbers(value: object): string[] {
-  const items = Array.isArray(value) ? value : [value];
-  const numbers: string[] = [];
-  for (const item of items) {
-    const text = typeof item === 'string' || typeof item === 'number' ? String(item)
-      : isPlainObject(item) ? [item.value, item.number, item.phone].find((v) => typeof v === 'string' || typeof v === 'number') : undefined;
-    if (text === undefined || String(text).trim() === '') continue;
-    if (isPlainObject(item) && item.primary === true) numbers.unshift(String(text));
-    else numbers.push(String(text));
-  }
-  return numbers;
 }
