@@ -12,7 +12,7 @@ import type { ChunkVerification } from './verify.js';
 export interface CleanSummary extends RunFigures {
   command: 'clean';
   ok: boolean;
-  input: { path: string; format: Format; delimiter?: string; phone_columns: string[]; optout_columns?: string[]; optin_column?: string; country_column?: string; bytes: number };
+  input: { path: string; format: Format; delimiter?: string; phone_columns: string[]; optout_columns?: string[]; optin_column?: string; country_column?: string; country_column_detected?: boolean; bytes: number };
   outputs: { cleaned: string; purged: string; blacklist: string; summary: string };
   rows: { input: number; cleaned: number; purged: number };
   wa_status: Record<string, number>;
@@ -56,13 +56,14 @@ export function cleanSummary(run: RunRecord): CleanSummary {
       ...(optOutColumns.length ? { optout_columns: optOutColumns } : {}),
       ...(choice.optIn !== undefined ? { optin_column: input.columns[choice.optIn] } : {}),
       ...(choice.country !== undefined ? { country_column: input.columns[choice.country] } : {}),
+      ...(choice.countryDetected ? { country_column_detected: true } : {}),
       bytes: input.bytesRead(),
     },
     outputs: run.outputs,
     rows: { input: totals.rows, cleaned: totals.cleaned, purged: totals.purged },
     wa_status: totals.byStatus,
-    purged_by_reason: totals.byReason,
     line_types: Object.fromEntries(LINE_TYPES.flatMap((type, code) => (totals.byLineType[code] ? [[type, totals.byLineType[code]]] : []))),
+    purged_by_reason: totals.byReason,
     phone_column_used: Object.fromEntries(phoneColumns.map((name, c) => [name, totals.byColumn[c] ?? 0])),
     verification: run.verification
       ? run.verification.summary()
@@ -103,9 +104,13 @@ export function humanSummary(s: CleanSummary, source: string, cwd: string): stri
   const used = Object.entries(s.phone_column_used);
   if (used.length > 1) lines.push(`  phone column used: ${used.map(([name, count]) => `${name} ${n(count)}`).join(', ')}`);
   else lines.push(`  phone column: ${s.input.phone_columns[0]}`);
-  const v = s.verification as Record<string, number> & { mode: string };
+  if (s.input.country_column !== undefined) {
+    const how = s.input.country_column_detected ? 'detected; --country-column to name another' : '--country-column';
+    lines.push(`  country column: ${s.input.country_column} (${how}): national numbers read in each row's country${s.country ? `, else ${s.country}` : ''}`);
+  }
   const types = Object.entries(s.line_types);
   if (types.length) lines.push(`  line types: ${types.map(([type, count]) => `${type} ${n(count!)}`).join(', ')}`);
+  const v = s.verification as Record<string, number> & { mode: string };
   if (v.mode === 'online') {
     lines.push(`  wa_status: ${Object.entries(s.wa_status).map(([k, c]) => `${k} ${n(c)}`).join(', ')}`);
     lines.push(`  /contacts: ${n(v.requests)} requests (${v.requests_per_second}/s), ${n(v.numbers_checked)} numbers checked, ${n(v.cache_hits)} cache hits, ${n(v.retries)} retries`);

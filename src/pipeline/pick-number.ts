@@ -19,7 +19,7 @@ export class NumberPicker {
    * later candidate is; with --mobile-only, a row with no mobile is NOT_MOBILE.
    */
   pick(row: InputRecord, result: ChunkResult, i: number): string | undefined {
-    const { country, problem } = this.rowCountry(row);
+    const rowCountry = this.rowCountry(row);
     let firstFailure: Normalized | undefined;
     let notMobile: { e164: string; waId: string; column: number; type: LineTypeCode } | undefined;
     for (let c = 0; c < this.config.phone.length; c++) {
@@ -29,7 +29,7 @@ export class NumberPicker {
       for (let k = 0, count = listed ? listed.length : 1; k < count; k++) {
         const raw = listed ? listed[k]! : typeof value === 'string' ? value : typeof value === 'number' ? String(value) : '';
         if (raw === '') continue;
-        const normalized = normalizePhone(raw, country);
+        const normalized = this.read(raw, rowCountry);
         if (normalized.ok) {
           const type = lineTypeOf(normalized.e164);
           if (!isMobileType(type)) {
@@ -47,10 +47,11 @@ export class NumberPicker {
       result.details[i] = `${notMobile.e164} is a ${LINE_TYPES[notMobile.type]} number, not a mobile (--mobile-only)`;
       return undefined;
     }
-    const failure = firstFailure ?? normalizePhone('', country);
+    const failure = firstFailure ?? normalizePhone('');
     if (failure.ok) return undefined; // unreachable: an empty number never normalizes
     result.outcome[i] = failure.reason === 'missing_number' ? Outcome.MISSING
       : failure.reason === 'no_country_code' ? Outcome.NO_COUNTRY : Outcome.INVALID;
+    const { problem } = rowCountry;
     result.details[i] = problem && failure.reason === 'no_country_code' ? `${failure.detail}; ${problem}` : failure.detail;
     return undefined;
   }
@@ -62,12 +63,35 @@ export class NumberPicker {
     return waId;
   }
 
-  /** The country a row's national numbers are read in: its --country-column, else --country. */
-  private rowCountry(row: InputRecord): { country: CountryCode | undefined; problem?: string } {
-    if (this.config.countryColumn === undefined) return { country: this.config.country };
+  /**
+   * The country a row's national numbers are read in: its country column's,
+   * else --country; --country too when the column's does not make them valid.
+   */
+  private rowCountry(row: InputRecord): RowCountry {
+    const fallback = this.config.country;
+    if (this.config.countryColumn === undefined) return { country: fallback };
     const text = cellText(this.records.cell(row, this.config.countryColumn)).trim();
-    if (text === '') return { country: this.config.country };
+    if (text === '') return { country: fallback };
     const country = countryFromText(text);
-    return country ? { country } : { country: undefined, problem: `column ${this.config.columns[this.config.countryColumn]} has "${text}", not a country this tool knows` };
+    if (!country) return { country: fallback, problem: `column ${this.config.columns[this.config.countryColumn]} has "${text}", not a country this tool knows` };
+    return { country, fallback: fallback !== country ? fallback : undefined };
   }
+
+  private read(raw: string, { country, fallback }: RowCountry): Normalized {
+    const normalized = normalizePhone(raw, country);
+    // A number not valid in the row's country may be a --country one (a customer living abroad who kept a home number).
+    if (!normalized.ok && normalized.reason !== 'missing_number' && fallback) {
+      const again = normalizePhone(raw, fallback);
+      if (again.ok) return again;
+    }
+    return normalized;
+  }
+}
+
+interface RowCountry {
+  country: CountryCode | undefined;
+  /** --country, when the row names another. */
+  fallback?: CountryCode;
+  /** Why the row's country column could not be used. */
+  problem?: string;
 }
