@@ -152,3 +152,28 @@ describe('line types (issue 23, item 13)', () => {
     ]);
   });
 });
+
+describe('encodings of the outputs (issue 23, item 14)', () => {
+  it('a windows-1252 input gives CSV outputs with a UTF-8 BOM, so Excel shows "naïve" again', async () => {
+    const dir = tempDir();
+    const file = csvFile(Buffer.from('name,phone\nna\xefve caf\xe9,0812-3456-7890\nJos\xe9,\n', 'latin1'));
+    const result = await runCli(['clean', file, '-c', 'ID', '--encoding', 'windows-1252', '-o', join(dir, 'out'), '--store', join(dir, 'store'), '-q']);
+    expect(result.code, result.stderr).toBe(0);
+    const cleaned = readFileSync(join(dir, 'out', 'cleaned.csv'));
+    expect([...cleaned.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+    expect(cleaned.toString('utf8')).toContain('naïve café,0812-3456-7890,+6281234567890');
+    expect(readFileSync(join(dir, 'out', 'purged.csv'), 'utf8')).toMatch(/^\ufeffname,phone,purge_reason,purge_detail\nJosé,/);
+  });
+
+  it('a UTF-8 input keeps what it had: a BOM, or none; JSON with a BOM gives CSV with one', async () => {
+    const dir = tempDir();
+    const run = async (name: string, text: string, extra: string[] = []) => {
+      const out = join(dir, name + '-out');
+      expect((await runCli(['clean', csvFile(text, name), '-c', 'ID', '-o', out, '--store', join(dir, 'store'), '-q', ...extra])).code).toBe(0);
+      return readFileSync(join(out, 'cleaned.csv'), 'utf8').startsWith('\ufeff');
+    };
+    expect(await run('plain.csv', 'name,phone\nAni,0812-3456-7890\n')).toBe(false);
+    expect(await run('bom.csv', '\ufeffname,phone\nAni,0812-3456-7890\n')).toBe(true);
+    expect(await run('bom.json', '\ufeff[{"name":"Ani","phone":"0812-3456-7890"}]', ['--output-format', 'csv'])).toBe(true);
+  });
+});

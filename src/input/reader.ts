@@ -66,6 +66,9 @@ export async function openInput(spec: string, io: IO, options: InputOptions): Pr
     throw err;
   }
   const { sniffed, columns, headerText, startLine, ended } = header;
+  // A file that was not UTF-8 came from Excel or an older system: CSV outputs (UTF-8) start
+  // with a BOM, as they do for an input that had one, so that Excel reads them back right.
+  if (decoder) sniffed.dialect.bom = true;
   const sample = sampleRows({ source, format: sniffed.format, delimiter: sniffed.dialect.delimiter, columns }, header.body, ended, startLine);
   let body: Buffer | undefined = header.body;
 

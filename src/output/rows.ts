@@ -25,11 +25,12 @@ export class RowFormat {
 
   /**
    * Output in `format` for rows of `input`: CSV from CSV keeps the input's
-   * dialect (delimiter, BOM, line ends) and its header line as written.
+   * dialect (delimiter, BOM, line ends) and its header line as written; CSV
+   * from JSON keeps its BOM.
    */
   static forInput(input: { sniffed: { format: Format; dialect: Dialect }; columns: string[]; headerText?: string }, format: Format): RowFormat {
     const same = input.sniffed.format === 'csv' && format === 'csv';
-    const rowFormat = new RowFormat(format, same ? input.sniffed.dialect : { delimiter: ',', bom: false, eol: '\n' });
+    const rowFormat = new RowFormat(format, same ? input.sniffed.dialect : { delimiter: ',', bom: input.sniffed.dialect.bom, eol: '\n' });
     rowFormat.inputHeader = same
       ? input.headerText!
       : stringify([input.columns], { delimiter: rowFormat.dialect.delimiter, record_delimiter: '' });
