@@ -116,11 +116,11 @@ export function chooseColumns(headers: readonly string[], source: string, names:
   if (names.phone?.length) {
     phone = [...new Set(names.phone.map((name) => find(name, '--column')))];
   } else {
-    const ranked = headers.map((h, i) => ({ i, rank: phoneRank(h) })).filter((c) => c.rank !== undefined);
-    const answers = ranked.filter((c) => holdsYesNo(sample, c.i)).map((c) => JSON.stringify(headers[c.i]));
-    phone = ranked.filter((c) => !holdsYesNo(sample, c.i)).sort((a, b) => a.rank! - b.rank! || a.i - b.i).map((c) => c.i);
+    const named = headers.map((h, i) => ({ i, rank: phoneRank(h) })).filter((c) => c.rank !== undefined);
+    const answers = named.filter((c) => holdsYesNo(sample, c.i)).map((c) => c.i);
+    phone = named.filter((c) => !answers.includes(c.i)).sort((a, b) => a.rank! - b.rank! || a.i - b.i).map((c) => c.i);
     if (phone.length === 0) {
-      const why = answers.length ? ` (${answers.join(', ')} ${answers.length > 1 ? 'hold' : 'holds'} yes/no answers, not numbers)` : '';
+      const why = answers.length ? ` (${answers.map((i) => JSON.stringify(headers[i])).join(', ')} ${answers.length > 1 ? 'hold' : 'holds'} yes/no answers, not numbers)` : '';
       throw new UsageError(`${source}: found no phone column${why}; the headers are: ${listed}. Name it with --column NAME`);
     }
   }
