@@ -2,7 +2,8 @@
 // its one error message: the commands hold no parsing of their own.
 import { UsageError } from './errors.js';
 import { FORMATS, type Format } from './input/sniff.js';
-import { checkCountry } from './phone.js';
+import type { CountryCode } from 'libphonenumber-js';
+import { countryFromText } from './phone.js';
 import { SEND_DEFAULTS } from './defaults.js';
 import { DAY_MS } from './time.js';
 
@@ -68,11 +69,11 @@ export function count(value: string | undefined, flag: string, fallback: number,
   return n;
 }
 
-/** --country (else WA_GUARD_COUNTRY): an ISO 3166 code, or undefined when neither is given. */
-export function parseCountry(flag: string | undefined, env: NodeJS.ProcessEnv): ReturnType<typeof checkCountry> {
+/** --country (else WA_GUARD_COUNTRY): an ISO 3166 code or a country's English name, or undefined when neither is given. */
+export function parseCountry(flag: string | undefined, env: NodeJS.ProcessEnv): CountryCode | undefined {
   const text = flag ?? env.WA_GUARD_COUNTRY;
-  const country = checkCountry(text);
-  if (text && !country) throw new UsageError(`--country: "${text}" is not a known ISO 3166 country code (e.g. ID, BR, US)`);
+  const country = text ? countryFromText(text) : undefined;
+  if (text && !country) throw new UsageError(`--country: "${text}" is not a known ISO 3166 country code or country name (e.g. ID, BR, US, Indonesia)`);
   return country;
 }
 

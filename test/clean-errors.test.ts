@@ -117,7 +117,7 @@ describe('bad rows are reported, not fatal', () => {
       name: '', phone: '', city: '', purge_reason: 'malformed_row',
       purge_detail: 'line 2 has 4 fields but the header has 3: Ani,0812-3456-7890,Jakarta,extra',
     }]);
-    expect(readCsv(join(out, 'cleaned.csv'))).toEqual([{ name: 'Budi', phone: '0813 1122 3344', city: '', phone_e164: '+6281311223344', wa_id: '6281311223344', wa_status: 'unverified' }]);
+    expect(readCsv(join(out, 'cleaned.csv'))).toEqual([{ name: 'Budi', phone: '0813 1122 3344', city: '', phone_e164: '+6281311223344', wa_id: '6281311223344', wa_status: 'unverified', line_type: 'mobile' }]);
     expect(stderr).toMatch(/1 row\(s\) had fewer fields than the header/);
   });
 });

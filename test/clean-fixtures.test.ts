@@ -34,7 +34,7 @@ describe('clean on the CRM fixture', () => {
     // Input columns are carried unchanged and in order, before the added ones.
     expect(Object.keys(cleaned[0]!)).toEqual([
       'id', 'first_name', 'last_name', 'company', 'Phone', 'Mobile', 'email', 'opt_out', 'notes',
-      'phone_e164', 'wa_id', 'wa_status',
+      'phone_e164', 'wa_id', 'wa_status', 'line_type',
     ]);
     expect(cleaned[0]).toMatchObject({ first_name: 'Ani', Phone: '0812-3456-7890', notes: 'national Indonesian mobile' });
 
@@ -64,7 +64,7 @@ describe('clean on the CRM fixture', () => {
     const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
     expect(summary.rows).toEqual({ input: 26, cleaned: 14, purged: 12 });
     expect(summary.purged_by_reason).toEqual({
-      missing_number: 1, invalid_number: 6, no_country_code: 0, malformed_row: 0, no_optin: 0, duplicate: 3, blacklisted: 1, opted_out: 1,
+      missing_number: 1, invalid_number: 6, no_country_code: 0, malformed_row: 0, no_optin: 0, not_mobile: 0, duplicate: 3, blacklisted: 1, opted_out: 1,
       not_on_whatsapp: 0,
     });
     expect(summary.phone_column_used).toEqual({ Mobile: 2, Phone: 12 });
@@ -107,9 +107,9 @@ describe('clean on other export shapes', () => {
     const result = await runCli(['clean', fixture('excel-semicolon.csv'), '-c', 'ID', '-o', out, '--store', join(out, 'store'), '--json']);
     expect(result.code).toBe(0);
     const text = readFileSync(join(out, 'cleaned.csv'), 'utf8');
-    expect(text.startsWith('\ufeffName;Phone 1 - Value;Mobile Phone;City;Notes;phone_e164;wa_id;wa_status\r\n')).toBe(true);
+    expect(text.startsWith('\ufeffName;Phone 1 - Value;Mobile Phone;City;Notes;phone_e164;wa_id;wa_status;line_type\r\n')).toBe(true);
     // Records are copied byte for byte, quotes and embedded line break included.
-    expect(text).toContain('"Budi ""BS"" Santoso";;+62 813 1122 3344;Bandung;;+6281311223344;6281311223344;unverified\r\n');
+    expect(text).toContain('"Budi ""BS"" Santoso";;+62 813 1122 3344;Bandung;;+6281311223344;6281311223344;unverified;mobile\r\n');
     expect(text).toContain('"first line\r\nsecond line";+6285712345678;');
     const cleaned = readCsv(join(out, 'cleaned.csv'), ';');
     expect(cleaned.map((r) => r.wa_id)).toEqual(['6281234567890', '6281311223344', '6285712345678', '4915123456789']);
@@ -130,8 +130,8 @@ describe('clean on other export shapes', () => {
     expect(result.code).toBe(0);
     const cleaned = JSON.parse(readFileSync(join(out, 'cleaned.json'), 'utf8'));
     expect(cleaned).toEqual([
-      { name: 'Ani Wijaya', whatsapp: '+62 812-3456-7890', tags: ['vip', 'jakarta'], orders: 12, phone_e164: '+6281234567890', wa_id: '6281234567890', wa_status: 'unverified' },
-      { name: 'Fernanda Souza', whatsapp: '+55 11 98765-4321', tags: [], orders: 3, phone_e164: '+5511987654321', wa_id: '5511987654321', wa_status: 'unverified' },
+      { name: 'Ani Wijaya', whatsapp: '+62 812-3456-7890', tags: ['vip', 'jakarta'], orders: 12, phone_e164: '+6281234567890', wa_id: '6281234567890', wa_status: 'unverified', line_type: 'mobile' },
+      { name: 'Fernanda Souza', whatsapp: '+55 11 98765-4321', tags: [], orders: 3, phone_e164: '+5511987654321', wa_id: '5511987654321', wa_status: 'unverified', line_type: 'mobile' },
     ]);
     const purged = JSON.parse(readFileSync(join(out, 'purged.json'), 'utf8'));
     expect(purged.map((r: Record<string, unknown>) => [r.name, r.purge_reason])).toEqual([
@@ -157,13 +157,13 @@ describe('clean on other export shapes', () => {
     const result = await runCli(['clean', fixture('contacts.json'), '-c', 'ID', '-o', out, '--store', join(out, 'store'), '-q', '--output-format', 'csv']);
     expect(result.code).toBe(0);
     const cleaned = readCsv(join(out, 'cleaned.csv'));
-    expect(cleaned[0]).toEqual({ name: 'Ani Wijaya', whatsapp: '+62 812-3456-7890', tags: '["vip","jakarta"]', orders: '12', phone_e164: '+6281234567890', wa_id: '6281234567890', wa_status: 'unverified' });
+    expect(cleaned[0]).toEqual({ name: 'Ani Wijaya', whatsapp: '+62 812-3456-7890', tags: '["vip","jakarta"]', orders: '12', phone_e164: '+6281234567890', wa_id: '6281234567890', wa_status: 'unverified', line_type: 'mobile' });
 
     const out2 = tempDir();
     expect((await runCli(['clean', fixture('excel-semicolon.csv'), '-c', 'ID', '-o', out2, '--store', join(out2, 'store'), '-q', '--output-format', 'jsonl'])).code).toBe(0);
     expect(readJsonl(join(out2, 'cleaned.jsonl'))[2]).toEqual({
       Name: 'Citra Lestari', 'Phone 1 - Value': '+62 857 1234 5678', 'Mobile Phone': '', City: 'Surabaya', Notes: 'first line\r\nsecond line',
-      phone_e164: '+6285712345678', wa_id: '6285712345678', wa_status: 'unverified',
+      phone_e164: '+6285712345678', wa_id: '6285712345678', wa_status: 'unverified', line_type: 'mobile',
     });
   });
 

@@ -39,7 +39,7 @@ describe('text encodings', () => {
     expect(refused.stderr).toMatch(/UTF-16 text: give --encoding utf-16le/);
     const read = await cleanFile('u16.csv', utf16, ['--encoding', 'utf-16le', '-q']);
     expect(read.code).toBe(0);
-    expect(readCsv(join(read.out, 'cleaned.csv'))).toEqual([{ name: 'Ani', phone: '+62 812 3456 7890', phone_e164: '+6281234567890', wa_id: '6281234567890', wa_status: 'unverified' }]);
+    expect(readCsv(join(read.out, 'cleaned.csv'))).toEqual([{ name: 'Ani', phone: '+62 812 3456 7890', phone_e164: '+6281234567890', wa_id: '6281234567890', wa_status: 'unverified', line_type: 'mobile' }]);
     expect((await cleanFile('x.csv', 'phone\n1\n', ['--encoding', 'klingon'])).stderr).toMatch(/--encoding: "klingon" is not an encoding/);
   });
 
@@ -211,7 +211,7 @@ describe('outputs: no silent loss, no hang', () => {
     const dir = tempDir();
     const piped = await runCli(['clean', join(FIXTURES, 'contacts.csv'), '-c', 'ID', '--output', '-', '-o', join(dir, 'out'), '--store', join(dir, 'store')]);
     expect(piped.code).toBe(0);
-    expect(piped.stdout.split('\n')[0]).toBe('id,first_name,last_name,company,Phone,Mobile,email,opt_out,notes,phone_e164,wa_id,wa_status');
+    expect(piped.stdout.split('\n')[0]).toBe('id,first_name,last_name,company,Phone,Mobile,email,opt_out,notes,phone_e164,wa_id,wa_status,line_type');
     expect(piped.stdout.trim().split('\n')).toHaveLength(16);
     expect(piped.stderr).toMatch(/cleaned\s+15\s+-> stdout/);
     expect(files(join(dir, 'out'))).toEqual(['blacklist.csv', 'purged.csv', 'summary.json']);

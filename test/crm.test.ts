@@ -27,7 +27,7 @@ const EXPORTS: { file: string; args: string[]; id: string; rows: Record<string, 
     rows: {
       'Ani Wijaya': '+6281234567890',
       'Budi Santoso': '+6281311223344', // Phone 1 is a landline, Phone 2 a mobile: the mobile wins
-      'Carla Souza': 'invalid_number', // two numbers joined with " ::: "
+      'Carla Souza': '+5511987654321', // two numbers joined with " ::: ": the first, a mobile
       'Dewi Lestari': '+6285712345678', // full-width digits
       'Eko Prasetyo': 'invalid_number',
       'Farid Hassan': '+971501234567',
@@ -55,7 +55,8 @@ const EXPORTS: { file: string; args: string[]; id: string; rows: Record<string, 
   {
     file: 'pipedrive.csv', args: ['-c', 'ID'], id: 'Person - Name',
     rows: {
-      'Ani Wijaya': '+6281234567890', 'Budi Santoso': '+622155550202', 'Carla Souza': 'invalid_number',
+      'Ani Wijaya': '+6281234567890', 'Budi Santoso': '+622155550202',
+      'Carla Souza': '+5511987654321', // two numbers joined with ", ": tried in turn
       'Dewi Lestari': '+6285712345678', // tel: URI
       'Eko Prasetyo': '+628120000999',
     },

@@ -5,7 +5,7 @@ import type { Store } from '../store/store.js';
 
 /** Why clean purges a row. */
 export const PURGE_REASONS = [
-  'missing_number', 'invalid_number', 'no_country_code', 'malformed_row', 'no_optin', 'duplicate', 'blacklisted', 'opted_out',
+  'missing_number', 'invalid_number', 'no_country_code', 'malformed_row', 'no_optin', 'not_mobile', 'duplicate', 'blacklisted', 'opted_out',
   'not_on_whatsapp',
 ] as const;
 export type PurgeReason = (typeof PURGE_REASONS)[number];

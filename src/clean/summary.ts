@@ -4,6 +4,7 @@ import type { ColumnChoice } from '../input/columns.js';
 import type { Input } from '../input/reader.js';
 import type { Format } from '../input/sniff.js';
 import type { FailOnCheck, FailOnReport } from '../fail-on.js';
+import { LINE_TYPES, type LineType } from '../line-type.js';
 import { runFigures, type RunFigures } from '../versions.js';
 import { PURGE_REASONS, type PurgeReason } from './purge-rules.js';
 import type { Totals } from './totals.js';
@@ -15,10 +16,12 @@ export interface CleanSummary extends RunFigures {
   ok: boolean;
   exit_code: number;
   fail_on: FailOnReport;
-  input: { path: string; format: Format; delimiter?: string; phone_columns: string[]; optout_columns?: string[]; optin_column?: string; country_column?: string; bytes: number };
+  input: { path: string; format: Format; delimiter?: string; phone_columns: string[]; optout_columns?: string[]; optin_column?: string; country_column?: string; country_column_detected?: boolean; bytes: number };
   outputs: { cleaned: string; purged: string; blacklist: string; summary: string };
   rows: { input: number; cleaned: number; purged: number };
   wa_status: Record<string, number>;
+  /** Cleaned rows by line type; the types none had are left out. */
+  line_types: Partial<Record<LineType, number>>;
   purged_by_reason: Record<PurgeReason, number>;
   phone_column_used: Record<string, number>;
   verification: Record<string, unknown> & { mode: 'online' | 'offline' };
@@ -61,11 +64,13 @@ export function cleanSummary(run: RunRecord): CleanSummary {
       ...(optOutColumns.length ? { optout_columns: optOutColumns } : {}),
       ...(choice.optIn !== undefined ? { optin_column: input.columns[choice.optIn] } : {}),
       ...(choice.country !== undefined ? { country_column: input.columns[choice.country] } : {}),
+      ...(choice.countryDetected ? { country_column_detected: true } : {}),
       bytes: input.bytesRead(),
     },
     outputs: run.outputs,
     rows: { input: totals.rows, cleaned: totals.cleaned, purged: totals.purged },
     wa_status: totals.byStatus,
+    line_types: Object.fromEntries(LINE_TYPES.flatMap((type, code) => (totals.byLineType[code] ? [[type, totals.byLineType[code]]] : []))),
     purged_by_reason: totals.byReason,
     phone_column_used: Object.fromEntries(phoneColumns.map((name, c) => [name, totals.byColumn[c] ?? 0])),
     verification: run.verification
@@ -107,6 +112,12 @@ export function humanSummary(s: CleanSummary, source: string, cwd: string): stri
   const used = Object.entries(s.phone_column_used);
   if (used.length > 1) lines.push(`  phone column used: ${used.map(([name, count]) => `${name} ${n(count)}`).join(', ')}`);
   else lines.push(`  phone column: ${s.input.phone_columns[0]}`);
+  if (s.input.country_column !== undefined) {
+    const how = s.input.country_column_detected ? 'detected; --country-column to name another' : '--country-column';
+    lines.push(`  country column: ${s.input.country_column} (${how}): national numbers read in each row's country${s.country ? `, else ${s.country}` : ''}`);
+  }
+  const types = Object.entries(s.line_types);
+  if (types.length) lines.push(`  line types: ${types.map(([type, count]) => `${type} ${n(count!)}`).join(', ')}`);
   const v = s.verification as Record<string, number> & { mode: string };
   if (v.mode === 'online') {
     lines.push(`  wa_status: ${Object.entries(s.wa_status).map(([k, c]) => `${k} ${n(c)}`).join(', ')}`);

@@ -11,4 +11,6 @@ export class Totals {
   byReason = Object.fromEntries(PURGE_REASONS.map((r) => [r, 0])) as Record<PurgeReason, number>;
   byColumn: number[] = [];
   byStatus: Record<string, number> = { valid: 0, cached: 0, unverified: 0 };
+  /** Kept rows by line type (an index into LINE_TYPES). */
+  byLineType: number[] = [];
 }

@@ -1,3 +1,4 @@
+import { LINE_TYPES } from '../line-type.js';
 import type { Sink } from '../output/outputs.js';
 import { ADDED_COLUMNS, PURGE_COLUMNS, type RowFormat } from '../output/rows.js';
 import type { DecidedChunk } from './purge-rules.js';
@@ -78,13 +79,15 @@ function renderChunk(d: DecidedChunk, rowFormat: RowFormat, totals: Totals): { c
         const base = text.slice(start, baseEnds[i]);
         const inputWaId = String(result.waIds[i]);
         const line = status === undefined ? text.slice(start, ends[i])
-          : base + rowFormat.cleanedSuffix(base.length, inputWaId, d.waId[i] ?? inputWaId, status);
+          : base + rowFormat.cleanedSuffix(base.length, inputWaId, d.waId[i] ?? inputWaId, status, LINE_TYPES[result.lineType[i]!]!);
         cleaned += (rowFormat.needsLead ? rowFormat.lead(totals.cleaned) : '') + line;
       }
       totals.cleaned++;
       totals.byStatus[status ?? 'unverified']!++;
       const column = result.phoneColumn[i]!;
       totals.byColumn[column] = (totals.byColumn[column] ?? 0) + 1;
+      const type = result.lineType[i]!;
+      totals.byLineType[type] = (totals.byLineType[type] ?? 0) + 1;
     } else {
       purged += rowFormat.purged(totals.purged++, text.slice(start, baseEnds[i]), why, detail[i]!);
       totals.byReason[why]++;

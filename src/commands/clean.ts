@@ -30,6 +30,8 @@ const FAIL_ON_REASONS = [...PURGE_REASONS, 'unverified'];
 
 export interface CleanOptions extends DataFileFlags, VerifyFlags {
   country?: string;
+  /** Purge numbers that are not mobiles (not_mobile); fixed_line_or_mobile is kept. */
+  mobileOnly?: boolean;
   /** The cleaned rows: a file, or - for stdout (default: cleaned.* in --out-dir). */
   output?: string;
 }
@@ -82,7 +84,7 @@ async function cleanInput(input: Input, config: Settings, options: CleanOptions,
   refuseAddedColumns(input.columns, [...ADDED_COLUMNS, ...PURGE_COLUMNS], input.source, 'clean');
   const rowFormat = RowFormat.forInput(input, config.outputFormat ?? input.sniffed.format);
   rowFormat.safe = Boolean(options.safeCsv);
-  const chunkConfig = readingConfig(input, choice, config, rowFormat);
+  const chunkConfig = { ...readingConfig(input, choice, config, rowFormat), mobileOnly: Boolean(options.mobileOnly) };
   const fileBlacklist: BlacklistFile | undefined = options.blacklist
     ? { list: await loadNumberList(options.blacklist, io, config.country), name: options.blacklist }
     : undefined;

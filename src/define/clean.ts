@@ -11,7 +11,8 @@ export const defineClean: Define = (program, context) => {
       'blacklist.csv and summary.json to --out-dir. Use - to read stdin.',
     )
     .argument('[input]', 'the export to clean: a file path, or - for stdin')
-    .option('-c, --country <CC>', 'default country for national numbers, e.g. ID (env WA_GUARD_COUNTRY)')
+    .option('-c, --country <CC>', 'default country for national numbers: a code or an English name, e.g. ID or Indonesia (env WA_GUARD_COUNTRY)')
+    .option('--mobile-only', 'purge numbers that are not mobiles (landlines, VoIP, toll-free, …) as not_mobile; the line_type column says which each kept number is')
     .option('--output <file>', 'the cleaned rows: a file, or - for stdout (default: cleaned.* in --out-dir; the other outputs stay there)')
     .option('--contacts-url <url>', 'base URL of a /contacts endpoint to verify numbers with (env WA_GUARD_CONTACTS_URL; token from WA_GUARD_TOKEN)')
     .option('--verify', 'require verification (error when no endpoint is configured)')

@@ -1,4 +1,5 @@
 import { UsageError } from '../errors.js';
+import { holdsCountries, holdsYesNo, type Sample } from './column-values.js';
 
 /** Header names that hold a phone number, compared with case, spaces, '-', '_' and '.' removed (for number lists). */
 export const PHONE_NAMES = [
@@ -13,8 +14,18 @@ const MOBILE_WORDS = new Set(['mobile', 'mobil', 'cell', 'cellular', 'cellphone'
 const PHONE_WORDS = new Set(['phone', 'phones', 'tel', 'tele', 'telephone', 'telefon', 'telefone', 'telefono', 'telp', 'telepon', 'fone', 'phonenumber', 'contactnumber', 'nohp']);
 /** Words that make a header something about a phone rather than the number itself. */
 const NOT_A_NUMBER_WORDS = new Set(['fax', 'facsimile', 'type', 'label', 'kind', 'ext', 'extension', 'country', 'code', 'status', 'verified', 'opt', 'optout', 'optin', 'opted', 'consent', 'dnc', 'count', 'carrier', 'valid']);
-/** Phrases (headers squeezed to lower-case letters) that flag a contact who asked not to be messaged. */
-const OPTOUT_PHRASES = ['optout', 'optedout', 'unsubscribe', 'donotcall', 'donotcontact', 'donotsms', 'donotmessage', 'donotwhatsapp', 'nowhatsapp', 'blocked'];
+/**
+ * Phrases (headers squeezed to lower-case letters) and words that flag a
+ * contact who asked not to be messaged, in English, Indonesian, Spanish and
+ * Portuguese ("Berhenti WA", "Jangan Hubungi", "Dar de baja", "Descadastrado").
+ */
+const OPTOUT_PHRASES = [
+  'optout', 'optedout', 'unsubscribe', 'donotcall', 'donotcontact', 'donotsms', 'donotmessage', 'donotwhatsapp', 'nowhatsapp', 'blocked',
+  'janganhubungi', 'jangankirim', 'nocontactar', 'nomolestar', 'noenviar', 'naocontatar', 'naoenviar', 'naoperturbe', 'descadastr',
+];
+const OPTOUT_WORDS = new Set(['stop', 'berhenti', 'baja', 'dnd', 'unsub', 'unsubscribed']);
+/** Words that make a header a country column (of a country name or ISO code, for reading national numbers). */
+const COUNTRY_WORDS = new Set(['country', 'negara', 'pais', 'pays']);
 const TRUTHY = new Set(['true', 'yes', 'y', '1', 'x', 'optedout', 'optout', 'unsubscribed', 'on', 'checked', 't', 'ja', 'si', 'sim', 'ya', 'oui']);
 /** Values of an opt-in column that mean the contact agreed. */
 const OPTED_IN = new Set([...TRUTHY, 'optedin', 'optin', 'subscribed', 'granted', 'consented', 'confirmed', 'singleoptin', 'doubleoptin']);
@@ -36,7 +47,7 @@ export function headerWords(name: string): string[] {
 export function phoneRank(name: string): number | undefined {
   const words = headerWords(name);
   const squeezed = words.join('');
-  if (words.some((w) => NOT_A_NUMBER_WORDS.has(w)) || /fax|opt(ed)?(in|out)/.test(squeezed)) return undefined;
+  if (words.some((w) => NOT_A_NUMBER_WORDS.has(w)) || /fax|opt(ed)?(in|out)/.test(squeezed) || isOptOutHeader(name)) return undefined;
   if (squeezed.includes('whatsapp') || words.some((w) => WHATSAPP_WORDS.has(w))) return 0;
   if (words.some((w) => MOBILE_WORDS.has(w))) return 1;
   if (words.some((w) => PHONE_WORDS.has(w) || w.endsWith('phone')) || PHONE_WORDS.has(squeezed) || PHONE_NAMES.includes(squeezed)) return 2;
@@ -48,7 +59,11 @@ function isOptOutHeader(name: string): boolean {
   // An email unsubscribe (HubSpot, Salesforce's Email Opt Out) says nothing about WhatsApp.
   if (words.some((w) => w === 'email' || w === 'mail' || w === 'newsletter' || w === 'emails')) return false;
   const squeezed = words.join('');
-  return squeezed === 'dnc' || squeezed.endsWith('dnc') || OPTOUT_PHRASES.some((p) => squeezed.includes(p));
+  return squeezed === 'dnc' || squeezed.endsWith('dnc') || words.some((w) => OPTOUT_WORDS.has(w)) || OPTOUT_PHRASES.some((p) => squeezed.includes(p));
+}
+
+function isCountryHeader(name: string): boolean {
+  return headerWords(name).some((w) => COUNTRY_WORDS.has(w));
 }
 
 export interface ColumnChoice {
@@ -58,6 +73,8 @@ export interface ColumnChoice {
   optOut: number[];
   optIn: number | undefined;
   country: number | undefined;
+  /** The country column was found by its name and values, not named by --country-column. */
+  countryDetected?: boolean;
 }
 
 export interface ColumnNames {
@@ -78,10 +95,13 @@ export function columnList(value: string | readonly string[] | undefined): strin
 /**
  * Picks the columns: the phone columns named by --column (in that order), else
  * every header whose words make it a phone column, WhatsApp first, then mobile,
- * then the rest, each group in header order; fax and "phone type" columns are
- * never used. Throws a UsageError listing the headers when a name does not fit.
+ * then the rest, each group in header order; fax, "phone type" and opt-out
+ * columns are never used, nor columns whose first values (`sample`) are yes/no
+ * answers. The country column: --country-column, else the first whose header
+ * says country and whose first values are countries. Throws a UsageError
+ * listing the headers when a name does not fit.
  */
-export function chooseColumns(headers: readonly string[], source: string, names: ColumnNames = {}): ColumnChoice {
+export function chooseColumns(headers: readonly string[], source: string, names: ColumnNames = {}, sample: Sample = []): ColumnChoice {
   const listed = headers.map((h) => JSON.stringify(h)).join(', ') || '(none)';
   const find = (name: string, flag: string): number => {
     const exact = headers.indexOf(name);
@@ -96,18 +116,26 @@ export function chooseColumns(headers: readonly string[], source: string, names:
   if (names.phone?.length) {
     phone = [...new Set(names.phone.map((name) => find(name, '--column')))];
   } else {
-    const ranked = headers.map((h, i) => ({ i, rank: phoneRank(h) })).filter((c) => c.rank !== undefined);
-    phone = ranked.sort((a, b) => a.rank! - b.rank! || a.i - b.i).map((c) => c.i);
-    if (phone.length === 0) throw new UsageError(`${source}: found no phone column; the headers are: ${listed}. Name it with --column NAME`);
+    const named = headers.map((h, i) => ({ i, rank: phoneRank(h) })).filter((c) => c.rank !== undefined);
+    const answers = named.filter((c) => holdsYesNo(sample, c.i)).map((c) => c.i);
+    phone = named.filter((c) => !answers.includes(c.i)).sort((a, b) => a.rank! - b.rank! || a.i - b.i).map((c) => c.i);
+    if (phone.length === 0) {
+      const why = answers.length ? ` (${answers.map((i) => JSON.stringify(headers[i])).join(', ')} ${answers.length > 1 ? 'hold' : 'holds'} yes/no answers, not numbers)` : '';
+      throw new UsageError(`${source}: found no phone column${why}; the headers are: ${listed}. Name it with --column NAME`);
+    }
   }
   const optOut = names.optOut !== undefined
     ? [find(names.optOut, '--optout-column')]
     : headers.flatMap((h, i) => (isOptOutHeader(h) && !phone.includes(i) ? [i] : []));
+  const detected = names.country === undefined
+    ? headers.findIndex((h, i) => isCountryHeader(h) && !phone.includes(i) && holdsCountries(sample, i))
+    : -1;
   return {
     phone,
     optOut,
     optIn: names.optIn === undefined ? undefined : find(names.optIn, '--optin-column'),
-    country: names.country === undefined ? undefined : find(names.country, '--country-column'),
+    country: names.country !== undefined ? find(names.country, '--country-column') : detected >= 0 ? detected : undefined,
+    ...(detected >= 0 ? { countryDetected: true } : {}),
   };
 }
 
@@ -140,14 +168,14 @@ export interface ColumnFlags {
  * record to record: a column named on the command line that the first records
  * did not show is taken as a key still to come.
  */
-export function chooseInputColumns(input: { columns: string[]; source: string; sniffed: { format: string } }, flags: ColumnFlags, phone?: string[]): ColumnChoice {
+export function chooseInputColumns(input: { columns: string[]; source: string; sniffed: { format: string }; sample?: Sample }, flags: ColumnFlags, phone?: string[]): ColumnChoice {
   const names: ColumnNames = { phone: columnList(flags.column) ?? phone, optOut: flags.optoutColumn, optIn: flags.optinColumn, country: flags.countryColumn };
   if (input.sniffed.format !== 'csv') {
     for (const name of [...names.phone ?? [], names.optOut, names.optIn, names.country]) {
       if (name !== undefined && !input.columns.some((c) => c === name || headerKey(c) === headerKey(name))) input.columns.push(name);
     }
   }
-  return chooseColumns(input.columns, input.source, names);
+  return chooseColumns(input.columns, input.source, names, input.sample);
 }
 
 /** Refuses an input that already has columns a command adds (say, clean run on its own output). */

@@ -10,6 +10,8 @@ import type { IO } from '../io.js';
 import { CHUNK_BYTES, RecordSplitter, type Chunk } from './split.js';
 import { sniff, type Format, type Sniffed } from './sniff.js';
 import { RecordReader, notUtf8, recordKeys } from './records.js';
+import type { Sample } from './column-values.js';
+import { sampleRows } from './sample.js';
 
 const HEAD_BYTES = 64 << 10;
 
@@ -24,6 +26,8 @@ export interface Input {
   columns: string[];
   /** CSV: the header line exactly as written (without its line ending). */
   headerText: string | undefined;
+  /** The first records' cells, by column: what columns hold, to choose among them. */
+  sample: Sample;
   /** Whole-record chunks of the data after the header. */
   chunks: AsyncGenerator<Chunk>;
   bytesRead(): number;
@@ -62,6 +66,10 @@ export async function openInput(spec: string, io: IO, options: InputOptions): Pr
     throw err;
   }
   const { sniffed, columns, headerText, startLine, ended } = header;
+  // A file that was not UTF-8 came from Excel or an older system: CSV outputs (UTF-8) start
+  // with a BOM, as they do for an input that had one, so that Excel reads them back right.
+  if (decoder) sniffed.dialect.bom = true;
+  const sample = sampleRows({ source, format: sniffed.format, delimiter: sniffed.dialect.delimiter, columns }, header.body, ended, startLine);
   let body: Buffer | undefined = header.body;
 
   async function* chunks(): AsyncGenerator<Chunk> {
@@ -77,7 +85,7 @@ export async function openInput(spec: string, io: IO, options: InputOptions): Pr
   }
 
   return {
-    source, path, size, sniffed, columns, headerText, chunks: chunks(),
+    source, path, size, sniffed, columns, headerText, sample, chunks: chunks(),
     bytesRead: () => bytes.bytesRead,
     close: () => { stream.destroy(); },
   };

@@ -1,7 +1,7 @@
 import { stringify } from 'csv-stringify/sync';
 import type { Dialect, Format } from '../input/sniff.js';
 
-export const ADDED_COLUMNS = ['phone_e164', 'wa_id', 'wa_status'] as const;
+export const ADDED_COLUMNS = ['phone_e164', 'wa_id', 'wa_status', 'line_type'] as const;
 export const PURGE_COLUMNS = ['purge_reason', 'purge_detail'] as const;
 
 /** The first characters csv-stringify's escape_formulas (--safe-csv) puts an apostrophe before, as a regexp class. */
@@ -25,11 +25,12 @@ export class RowFormat {
 
   /**
    * Output in `format` for rows of `input`: CSV from CSV keeps the input's
-   * dialect (delimiter, BOM, line ends) and its header line as written.
+   * dialect (delimiter, BOM, line ends) and its header line as written; CSV
+   * from JSON keeps its BOM.
    */
   static forInput(input: { sniffed: { format: Format; dialect: Dialect }; columns: string[]; headerText?: string }, format: Format): RowFormat {
     const same = input.sniffed.format === 'csv' && format === 'csv';
-    const rowFormat = new RowFormat(format, same ? input.sniffed.dialect : { delimiter: ',', bom: false, eol: '\n' });
+    const rowFormat = new RowFormat(format, same ? input.sniffed.dialect : { delimiter: ',', bom: input.sniffed.dialect.bom, eol: '\n' });
     rowFormat.inputHeader = same
       ? input.headerText!
       : stringify([input.columns], { delimiter: rowFormat.dialect.delimiter, record_delimiter: '' });
@@ -58,14 +59,14 @@ export class RowFormat {
   }
 
   /** What follows a kept row's base: the added columns and, but for JSON arrays, the line end. */
-  cleanedSuffix(baseLength: number, e164Digits: string, waId: string, status: string): string {
+  cleanedSuffix(baseLength: number, e164Digits: string, waId: string, status: string, lineType: string): string {
     if (this.format === 'csv') {
-      // These values are digits, '+' and a lower-case word: they never need quoting.
+      // These values are digits, '+' and lower-case words: they never need quoting.
       const d = this.dialect.delimiter;
-      return d + '+' + e164Digits + d + waId + d + status + this.dialect.eol;
+      return d + '+' + e164Digits + d + waId + d + status + d + lineType + this.dialect.eol;
     }
     const sep = baseLength > 1 ? ',' : '';
-    return `${sep}"phone_e164":"+${e164Digits}","wa_id":"${waId}","wa_status":"${status}"}${this.format === 'jsonl' ? '\n' : ''}`;
+    return `${sep}"phone_e164":"+${e164Digits}","wa_id":"${waId}","wa_status":"${status}","line_type":"${lineType}"}${this.format === 'jsonl' ? '\n' : ''}`;
   }
 
   /** Rows of a JSON array need a separator written before them; other formats end their own rows. */

@@ -5,8 +5,8 @@ import type { Format } from '../input/sniff.js';
 // contract between it and the commands that read its results (clean, send, lists).
 
 /** Per-row outcome of the stages that run in workers. Later stages add their own reasons. */
-export const Outcome = { OK: 0, MISSING: 1, INVALID: 2, NO_COUNTRY: 3, MALFORMED: 4, NO_OPTIN: 5 } as const;
-export const OUTCOME_REASON = ['', 'missing_number', 'invalid_number', 'no_country_code', 'malformed_row', 'no_optin'] as const;
+export const Outcome = { OK: 0, MISSING: 1, INVALID: 2, NO_COUNTRY: 3, MALFORMED: 4, NO_OPTIN: 5, NOT_MOBILE: 6 } as const;
+export const OUTCOME_REASON = ['', 'missing_number', 'invalid_number', 'no_country_code', 'malformed_row', 'no_optin', 'not_mobile'] as const;
 
 export interface ChunkConfig {
   source: string;
@@ -23,8 +23,10 @@ export interface ChunkConfig {
   /** A column with each row's country, for its national numbers (--country-column); `country` is the fallback. */
   countryColumn?: number;
   country: CountryCode | undefined;
+  /** --mobile-only: a row whose number is not a mobile (nor fixed_line_or_mobile) is NOT_MOBILE. */
+  mobileOnly?: boolean;
   output: { format: Format; delimiter: string; eol: '\n' | '\r\n'; safe?: boolean };
-  /** Append clean's columns (phone_e164, wa_id, wa_status) to kept rows; send has no use for them. */
+  /** Append clean's columns (phone_e164, wa_id, wa_status, line_type) to kept rows; send has no use for them. */
   cleanedColumns: boolean;
   /**
    * Columns whose values the caller needs as text (e.g. a campaign's template
@@ -45,6 +47,8 @@ export interface ChunkResult {
   optedOut: Uint8Array;
   /** Index into config.phone of the column the number came from; NO_COLUMN for none. */
   phoneColumn: Uint8Array;
+  /** The line type (an index into LINE_TYPES) of OK rows' numbers. */
+  lineType: Uint8Array;
   /**
    * Every row's input columns serialized in the output format, without the
    * added columns, joined; row i is text.slice(ends[i - 1] ?? 0, ends[i]). One

@@ -1,5 +1,6 @@
 import { isOptedIn, isOptOutFlag } from '../input/columns.js';
 import { RecordReader, cellText, recordKeys, valueAt, type InputRecord } from '../input/records.js';
+import { LINE_TYPES } from '../line-type.js';
 import { RowFormat } from '../output/rows.js';
 import { NO_COLUMN, Outcome, type ChunkConfig, type ChunkResult } from './chunk-types.js';
 import { NumberPicker } from './pick-number.js';
@@ -66,7 +67,9 @@ export class ChunkProcessor {
         result.details[i] = `column ${this.config.columns[this.config.optIn]} does not say the contact opted in: ${JSON.stringify(cellText(this.records.cell(row, this.config.optIn)))}`;
         waId = undefined;
       }
-      if (waId !== undefined && this.config.cleanedColumns) text += this.rowFormat.cleanedSuffix(base.length, waId, waId, 'unverified');
+      if (waId !== undefined && this.config.cleanedColumns) {
+        text += this.rowFormat.cleanedSuffix(base.length, waId, waId, 'unverified', LINE_TYPES[result.lineType[i]!]!);
+      }
       result.ends[i] = text.length;
     }
     result.text = text;
@@ -94,6 +97,7 @@ function emptyResult(n: number): ChunkResult {
     lines: new Uint32Array(n),
     optedOut: new Uint8Array(n),
     phoneColumn: new Uint8Array(n).fill(NO_COLUMN),
+    lineType: new Uint8Array(n),
     text: '',
     ends: new Uint32Array(n),
     baseEnds: new Uint32Array(n),

@@ -1,6 +1,8 @@
 import type { CountryCode } from 'libphonenumber-js';
-import { cellText, isPlainObject, type InputRecord, type RecordReader } from '../input/records.js';
-import { countryFromText, isFixedLine, normalizePhone, type Normalized } from '../phone.js';
+import { cellText, type InputRecord, type RecordReader } from '../input/records.js';
+import { cellNumbers } from './cell-numbers.js';
+import { LINE_TYPES, isMobileType, lineTypeOf, type LineTypeCode } from '../line-type.js';
+import { countryFromText, normalizePhone, type Normalized } from '../phone.js';
 import { Outcome, type ChunkConfig, type ChunkResult } from './chunk-types.js';
 
 /**
@@ -11,81 +13,85 @@ export class NumberPicker {
   constructor(private readonly config: ChunkConfig, private readonly records: RecordReader) {}
 
   /**
-   * Sets row i's wa_id and phone column in `result` and returns the wa_id, or
-   * sets its outcome and detail saying why it has none. The first valid number
-   * in column preference wins, unless it is a fixed line and a later column
-   * holds a mobile number.
+   * Sets row i's wa_id, phone column and line type in `result` and returns the
+   * wa_id, or sets its outcome and detail saying why it has none. The first
+   * valid number in column preference wins, unless it is not a mobile and a
+   * later candidate is; with --mobile-only, a row with no mobile is NOT_MOBILE.
    */
   pick(row: InputRecord, result: ChunkResult, i: number): string | undefined {
-    const { country, problem } = this.rowCountry(row);
+    const rowCountry = this.rowCountry(row);
     let firstFailure: Normalized | undefined;
-    let fixedLine: { waId: string; column: number } | undefined;
+    let notMobile: { e164: string; waId: string; column: number; type: LineTypeCode } | undefined;
     for (let c = 0; c < this.config.phone.length; c++) {
       const value = this.records.cell(row, this.config.phone[c]!);
-      // A JSON cell may hold a list of numbers (Pipedrive: [{label, value, primary}]): each is a candidate, in turn.
-      const listed = typeof value === 'object' && value !== null ? listedNumbers(value) : undefined;
+      // A cell may hold a list of numbers (JSON, or text joined by " ::: ", ";", …): each is a candidate, in turn.
+      const listed = cellNumbers(value);
       for (let k = 0, count = listed ? listed.length : 1; k < count; k++) {
         const raw = listed ? listed[k]! : typeof value === 'string' ? value : typeof value === 'number' ? String(value) : '';
         if (raw === '') continue;
-        const normalized = normalizePhone(raw, country);
+        const normalized = this.read(raw, rowCountry);
         if (normalized.ok) {
-          // Typing a number costs a second parse: only when another candidate could offer a mobile.
-          if ((k < count - 1 || this.hasLaterNumber(row, c)) && isFixedLine(normalized.e164)) {
-            fixedLine ??= { waId: normalized.waId, column: c };
+          const type = lineTypeOf(normalized.e164);
+          if (!isMobileType(type)) {
+            notMobile ??= { ...normalized, column: c, type };
             continue;
           }
-          result.waIds[i] = Number(normalized.waId);
-          result.phoneColumn[i] = c;
-          return normalized.waId;
+          return this.chosen(result, i, normalized.waId, c, type);
         }
         if (normalized.reason !== 'missing_number') firstFailure ??= normalized;
       }
     }
-    if (fixedLine) {
-      result.waIds[i] = Number(fixedLine.waId);
-      result.phoneColumn[i] = fixedLine.column;
-      return fixedLine.waId;
+    if (notMobile && !this.config.mobileOnly) return this.chosen(result, i, notMobile.waId, notMobile.column, notMobile.type);
+    if (notMobile) {
+      result.outcome[i] = Outcome.NOT_MOBILE;
+      result.details[i] = `${notMobile.e164} is a ${LINE_TYPES[notMobile.type]} number, not a mobile (--mobile-only)`;
+      return undefined;
     }
-    const failure = firstFailure ?? normalizePhone('', country);
+    const failure = firstFailure ?? normalizePhone('');
     if (failure.ok) return undefined; // unreachable: an empty number never normalizes
     result.outcome[i] = failure.reason === 'missing_number' ? Outcome.MISSING
       : failure.reason === 'no_country_code' ? Outcome.NO_COUNTRY : Outcome.INVALID;
+    const { problem } = rowCountry;
     result.details[i] = problem && failure.reason === 'no_country_code' ? `${failure.detail}; ${problem}` : failure.detail;
     return undefined;
   }
 
-  /** The country a row's national numbers are read in: its --country-column, else --country. */
-  private rowCountry(row: InputRecord): { country: CountryCode | undefined; problem?: string } {
-    if (this.config.countryColumn === undefined) return { country: this.config.country };
-    const text = cellText(this.records.cell(row, this.config.countryColumn)).trim();
-    if (text === '') return { country: this.config.country };
-    const country = countryFromText(text);
-    return country ? { country } : { country: undefined, problem: `column ${this.config.columns[this.config.countryColumn]} has "${text}", not a country this tool knows` };
+  private chosen(result: ChunkResult, i: number, waId: string, column: number, type: LineTypeCode): string {
+    result.waIds[i] = Number(waId);
+    result.phoneColumn[i] = column;
+    result.lineType[i] = type;
+    return waId;
   }
 
-  private hasLaterNumber(row: InputRecord, c: number): boolean {
-    for (let later = c + 1; later < this.config.phone.length; later++) {
-      const value = this.records.cell(row, this.config.phone[later]!);
-      if ((typeof value === 'string' && value.trim() !== '') || typeof value === 'number' || (typeof value === 'object' && value !== null && listedNumbers(value).length > 0)) return true;
+  /**
+   * The country a row's national numbers are read in: its country column's,
+   * else --country; --country too when the column's does not make them valid.
+   */
+  private rowCountry(row: InputRecord): RowCountry {
+    const fallback = this.config.country;
+    if (this.config.countryColumn === undefined) return { country: fallback };
+    const text = cellText(this.records.cell(row, this.config.countryColumn)).trim();
+    if (text === '') return { country: fallback };
+    const country = countryFromText(text);
+    if (!country) return { country: fallback, problem: `column ${this.config.columns[this.config.countryColumn]} has "${text}", not a country this tool knows` };
+    return { country, fallback: fallback !== country ? fallback : undefined };
+  }
+
+  private read(raw: string, { country, fallback }: RowCountry): Normalized {
+    const normalized = normalizePhone(raw, country);
+    // A number not valid in the row's country may be a --country one (a customer living abroad who kept a home number).
+    if (!normalized.ok && normalized.reason !== 'missing_number' && fallback) {
+      const again = normalizePhone(raw, fallback);
+      if (again.ok) return again;
     }
-    return false;
+    return normalized;
   }
 }
 
-/**
- * The numbers in a structured JSON cell: a list of strings, or of objects
- * whose `value` (`number`, `phone`) is one, as CRM APIs write them; one
- * marked `primary` first. Anything else holds no number.
- */
-function listedNumbers(value: object): string[] {
-  const items = Array.isArray(value) ? value : [value];
-  const numbers: string[] = [];
-  for (const item of items) {
-    const text = typeof item === 'string' || typeof item === 'number' ? String(item)
-      : isPlainObject(item) ? [item.value, item.number, item.phone].find((v) => typeof v === 'string' || typeof v === 'number') : undefined;
-    if (text === undefined || String(text).trim() === '') continue;
-    if (isPlainObject(item) && item.primary === true) numbers.unshift(String(text));
-    else numbers.push(String(text));
-  }
-  return numbers;
+interface RowCountry {
+  country: CountryCode | undefined;
+  /** --country, when the row names another. */
+  fallback?: CountryCode;
+  /** Why the row's country column could not be used. */
+  problem?: string;
 }
