@@ -2,13 +2,12 @@ import { JOURNAL } from '../send/journal.js';
 import { BLACKLIST, INBOUND, OPTOUT, STRIKES } from '../store/lists.js';
 import type { StoreKey, StoreWrite } from '../store/store.js';
 import { STATUS } from '../store/status-cache.js';
+import { TEMPLATE_STATUS } from '../store/template-status.js';
 
 /** Failed statuses already applied (message id + status): Meta's repeat of one is not a second strike. */
 export const SEEN = 'webhook-seen';
 /** wa_id -> the time (s) of the newest delivery evidence or 131026 applied, so older events cannot undo newer ones. */
 export const EVIDENCE = 'webhook-evidence';
-/** `name:language` -> the template's last status event (PAUSED, DISABLED, …), which the gate reads. */
-export const TEMPLATE_STATUS = 'template-status';
 
 /**
  * The store entries an event may read or write, one field each. Every write
@@ -72,6 +71,13 @@ export class BatchView {
     const slot = this.slots[this.base + field]!;
     if (slot < 0) return undefined;
     return this.written[slot] === 1 ? this.wrote[slot] : this.read(slot);
+  }
+
+  /** The event's entry in that namespace (one of its fields), as a consequence (meta/consequences.ts) reads it. */
+  getIn(namespace: string): string | undefined {
+    const field = FIELD_OF.get(namespace);
+    if (field === undefined) throw new Error(`internal error: ${namespace} read but not a field`);
+    return this.get(field);
   }
 
   /** The key the event reads in that field (undefined: none). */

@@ -1,12 +1,12 @@
 // What one event teaches: a rule per kind of event, over the store as the
 // events before it in the batch left it (BatchView), writing through it.
-import { JOURNAL_TTL_MS, parseJournalEntry } from '../send/journal.js';
+import { codeInfo, type Action } from '../meta/codes.js';
+import { consequenceOf, type StrikePolicy } from '../meta/consequences.js';
+import { JOURNAL_TTL_MS, journalEntryAfterStatus } from '../send/journal.js';
 import { UNDELIVERABLE_REASONS, optOutWrite, parseBlacklistEntry, parseOptOut } from '../store/lists.js';
 import { DAY_MS } from '../time.js';
 import { DELIVERED_TTL_MS, DELIVERY_SOURCE, deliveredStatusValue } from '../store/status-cache.js';
 import { F_BLACKLIST, F_EVIDENCE, F_INBOUND, F_JOURNAL, F_OPTOUT, F_SEEN, F_STATUS, F_STRIKES, F_TEMPLATE, type BatchView } from './batch-view.js';
-import { cappedWrite, failureAction, marketingOptOutWrite, undeliverableWrites, type StrikeSettings } from './code-effects.js';
-import { journalAfterStatus } from './journal-effects.js';
 import { isoSeconds, type Event, type InboundEvent, type PreferenceEvent, type StatusEvent, type TemplateEvent } from './payload.js';
 
 const SEEN_TTL_MS = 30 * DAY_MS;
@@ -52,7 +52,7 @@ export function seenKey(e: Event): string | undefined {
 }
 
 /** Writes what one event teaches, given the store as the events before it left it, and counts what it changed. */
-export function applyEvent(e: Event, view: BatchView, settings: StrikeSettings, now: Date): void {
+export function applyEvent(e: Event, view: BatchView, settings: StrikePolicy, now: Date): void {
   if (appliedBefore(view)) return;
   switch (e.kind) {
     case 'template': return applyTemplate(e, view);
@@ -133,22 +133,23 @@ function applyDelivery(e: StatusEvent, view: BatchView, now: Date): void {
 }
 
 /** failed: what its code does to the lists (a 131026 only if no newer evidence), and the journal row fails. */
-function applyFailure(e: StatusEvent, view: BatchView, settings: StrikeSettings, now: Date): void {
-  const evidence = lastEvidence(view);
+function applyFailure(e: StatusEvent, view: BatchView, policy: StrikePolicy, now: Date): void {
   const action = failureAction(e.code);
-  if (action === 'undeliverable' && e.at >= evidence) {
-    const strike = undeliverableWrites(view.get(F_STRIKES), view.get(F_BLACKLIST), e.waId, settings, now);
-    for (const w of strike.writes) view.write(w);
-    view.changed(strike.blacklisted ? 'blacklisted' : 'strike');
-    view.set(F_EVIDENCE, String(e.at), EVIDENCE_TTL_MS);
-  } else if (action === 'optout') {
-    view.write(marketingOptOutWrite(e.waId, isoSeconds(e.at)));
-    view.changed('opted_out_of_marketing');
-  } else if (action === 'capped') {
-    view.write(cappedWrite(e.waId, isoSeconds(e.at)));
-    view.changed('capped');
+  const consequence = consequenceOf(action);
+  // A 131026 older than the newest delivery evidence is no strike: the number was reached since.
+  if (consequence && !(action === 'undeliverable' && e.at < lastEvidence(view))) {
+    const marking = { waId: e.waId, code: e.code!, origin: 'webhook', at: isoSeconds(e.at), now };
+    const { writes, change } = consequence.apply(marking, (namespace) => view.getIn(namespace), policy);
+    for (const w of writes) view.write(w);
+    view.changed(change);
+    if (action === 'undeliverable') view.set(F_EVIDENCE, String(e.at), EVIDENCE_TTL_MS);
   }
   reconcileJournal(e, view, now);
+}
+
+/** What a failure's code means; a failure without one blames the recipient, which changes no list. */
+function failureAction(code: number | undefined): Action {
+  return code === undefined ? 'recipient' : codeInfo(code).action;
 }
 
 /** The time (s) of the number's newest evidence applied (0: none). */
@@ -170,12 +171,11 @@ function markReachable(view: BatchView, at: number, evidence: number): void {
 
 /** The status's send-journal row, if it has one, as the status leaves it. */
 function reconcileJournal(e: StatusEvent, view: BatchView, now: Date): void {
-  const journal = view.get(F_JOURNAL);
-  if (journal === undefined || !view.key(F_JOURNAL)) return;
-  const after = journalAfterStatus(parseJournalEntry(journal), e, now);
+  if (!view.key(F_JOURNAL)) return;
+  const after = journalEntryAfterStatus(view.get(F_JOURNAL), { status: e.status, wamid: e.id, code: e.code }, now);
   if (after === undefined) return;
-  view.set(F_JOURNAL, JSON.stringify(after), JOURNAL_TTL_MS);
-  view.changed(e.status === 'failed' ? 'journal_failed' : 'journal_unknown_to_sent');
+  view.set(F_JOURNAL, after.value, JOURNAL_TTL_MS);
+  view.changed(after.change);
 }
 
 /** A stored JSON object, or {} when damaged. */
