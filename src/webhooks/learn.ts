@@ -36,7 +36,7 @@ export async function learn(store: Store, events: readonly Event[], settings: St
   }
 }
 
-const STATUS_EVENTS = { sent: 'status:sent', delivered: 'status:delivered', read: 'status:read', failed: 'status:failed' };
+const STATUS_EVENTS = { sent: 'status:sent', delivered: 'status:delivered', read: 'status:read', played: 'status:played', failed: 'status:failed' };
 
 const bump = (table: Record<string, number>, key: string, by = 1): void => {
   table[key] = (table[key] ?? 0) + by;
