@@ -102,7 +102,7 @@ const SENDABLE = new Set(['APPROVED', 'REINSTATED']);
  * before the date Meta said it disables it. PAUSED, DISABLED, REJECTED,
  * PENDING, PENDING_DELETION and anything else: not.
  */
-export function templateSendable(status: string, disableAt: number | undefined, now: number): boolean {
+function templateSendable(status: string, disableAt: number | undefined, now: number): boolean {
   const s = status.toUpperCase();
   return SENDABLE.has(s) || (s === 'FLAGGED' && !(disableAt !== undefined && disableAt <= now));
 }
