@@ -28,6 +28,8 @@ describe('what a Meta error does to the store', () => {
     ['131026 with damaged strikes: counted again from one', 'undeliverable', 131026, 'send', { strikes: '{oops' }, 3, 'strike', [struck(1)]],
     ['131050 from a send answer: marketing opt-out', 'optout', 131050, 'send', {}, 1, 'opted_out_of_marketing', [{ namespace: 'optout', key: WA, value: JSON.stringify({ source: 'send:131050', at: AT, scope: 'marketing' }) }]],
     ['131050 from a webhook: marketing opt-out', 'optout', 131050, 'webhook', {}, 1, 'opted_out_of_marketing', [{ namespace: 'optout', key: WA, value: JSON.stringify({ source: 'webhook:131050', at: AT, scope: 'marketing' }) }]],
+    ['131050 on a user who opted out of everything: left as it is (an opt-out never narrows)', 'optout', 131050, 'webhook', { optout: JSON.stringify({ source: 'webhook:stop-word', at: AT, scope: 'all' }) }, 1, 'unchanged', []],
+    ['131050 on a user who opted out of marketing: recorded again', 'optout', 131050, 'send', { optout: JSON.stringify({ source: 'webhook:user_preferences', at: AT, scope: 'marketing' }) }, 1, 'opted_out_of_marketing', [{ namespace: 'optout', key: WA, value: JSON.stringify({ source: 'send:131050', at: AT, scope: 'marketing' }) }]],
     ['131049: capped for a day', 'capped', 131049, 'send', {}, 1, 'capped', [{ namespace: 'capped', key: WA, value: AT, ttlMs: 86_400_000 }]],
   ])('%s', (_, action, code, origin, stored, strikes, change, writes) => {
     const consequence = consequenceOf(action)!;

@@ -92,6 +92,35 @@ describe('the gate: one reason each', () => {
   });
 });
 
+describe('the gate: a template status Meta announced by webhook', () => {
+  const PROMO = { name: 'spring_sale', language: 'en_US', params: ['20%'] };
+  const announced = (event: string, disableAt?: number): GateConfig => ({ ...CONFIG, templateStatus: new Map([['spring_sale:en_US', { event, disableAt }]]) });
+  it.each<[string, GateConfig, string, string]>([
+    ['APPROVED: sent', announced('APPROVED'), 'send', 'ok'],
+    ['FLAGGED, to be disabled in a week: still sent (a quality warning)', announced('FLAGGED', NOW + 7 * DAY_MS), 'send', 'ok'],
+    ['FLAGGED without a disable date: still sent', announced('FLAGGED'), 'send', 'ok'],
+    ['FLAGGED, its disable date passed: blocked', announced('FLAGGED', NOW - 1000), 'block', 'template_not_approved'],
+    ['PAUSED: blocked', announced('PAUSED'), 'block', 'template_not_approved'],
+    ['DISABLED: blocked', announced('DISABLED'), 'block', 'template_not_approved'],
+    ['REJECTED: blocked', announced('REJECTED'), 'block', 'template_not_approved'],
+    ['PENDING: blocked', announced('PENDING'), 'block', 'template_not_approved'],
+    ['PENDING_DELETION: blocked', announced('PENDING_DELETION'), 'block', 'template_not_approved'],
+  ])('%s', (_, config, verdict, reason) => {
+    const d = decide(message({ template: PROMO }), {}, new Plan(NOW, 80, 0), config);
+    expect([d.decision, d.reason]).toEqual([verdict, reason]);
+  });
+
+  it('a templates file that lists a template as FLAGGED: sent', () => {
+    const flagged = templates([{ name: 'spring_sale', language: 'en_US', category: 'marketing', status: 'FLAGGED', params: 1 }]);
+    expect(decide(message({ template: { name: 'spring_sale', language: 'en_US', params: ['20%'] } }), {}, new Plan(NOW, 80, 0), { ...CONFIG, templates: flagged }).decision).toBe('send');
+  });
+
+  it('says when a FLAGGED template was disabled', () => {
+    const d = decide(message({ template: PROMO }), {}, new Plan(NOW, 80, 0), announced('FLAGGED', Date.parse('2026-11-20T00:00:00Z')));
+    expect(d.detail).toBe('template spring_sale (en_US) is flagged (disabled since 2026-11-20T00:00:00.000Z), as a template status webhook said');
+  });
+});
+
 describe('the gate: precedence when several apply', () => {
   it.each<[string, Message, RecipientState, string]>([
     ['a bad number beats missing content', message({ number: 'abc', template: undefined }), {}, 'invalid_number'],

@@ -21,12 +21,15 @@ describe('events between threads', () => {
       { kind: 'status', id: 'wamid.1', status: 'sent', waId: '491701234567', at: 2, callback: 'camp:1', code: undefined },
       { kind: 'status', id: 'wamid.2', status: 'delivered', waId: '491701234567', at: 3, callback: '', code: undefined },
       { kind: 'status', id: 'wamid.3', status: 'read', waId: '491701234567', at: 4, callback: undefined, code: undefined },
+      { kind: 'status', id: 'wamid.4', status: 'played', waId: '491701234567', at: 4, callback: undefined, code: undefined },
       { kind: 'status', id: 'line\nbreak\u0000nul', status: 'failed', waId: '491701234567', at: 5, callback: 'ünïcödé 👋', code: 131026 },
       { kind: 'status', id: '', status: 'failed', waId: '491701234567', at: 6, callback: undefined, code: -(2 ** 40) },
       { kind: 'preference', waId: '628120000004', at: 7, stop: true },
       { kind: 'preference', waId: '628120000004', at: 8, stop: false },
-      { kind: 'template', name: 'promo_may', language: 'pt_BR', event: 'PAUSED', at: 9 },
-      { kind: 'template', name: '', language: '', event: 'DISABLED', at: 0 },
+      { kind: 'template', name: 'promo_may', language: 'pt_BR', event: 'PAUSED', at: 9, disableAt: undefined },
+      { kind: 'template', name: 'promo_june', language: 'id', event: 'FLAGGED', at: 9, disableAt: 1_795_000_000 },
+      { kind: 'template', name: '', language: '', event: 'DISABLED', at: 0, disableAt: undefined },
+      { kind: 'changed_number', id: 'wamid.sys', waId: '628120000005', newWaId: '628120000006', at: 10 },
     ];
     const across = structuredClone(packEvents(events));
     expect(unpackEvents(across)).toStrictEqual(events);

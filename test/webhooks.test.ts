@@ -1,22 +1,36 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { writeFile } from 'node:fs/promises';
 import { once } from 'node:events';
 import { connect } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { afterEach, describe, expect, inject, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
 import { startSimulator, type Simulator } from '../src/simulator/server.js';
 import { EmbeddedStore } from '../src/store/embedded.js';
 import { BIN, FIXTURES, readCsv, runCli, spawnCli, tempDir } from './helpers.js';
 
-const hooks = join(FIXTURES, 'webhooks.jsonl');
+const FIXTURE_HOOKS = join(FIXTURES, 'webhooks.jsonl');
+/** The time the fixture's events were captured for (they are from the two hours before it). */
+const FIXTURE_NOW = Date.parse('2026-11-25T12:00:00Z') / 1000;
+/** How far the fixture's times move to end as long before this run as before FIXTURE_NOW: an effect lasts from its event's time. */
+const SHIFT = Math.floor(Date.now() / 1000) - FIXTURE_NOW;
+/** A fixture line (or file's text) with every event time moved by SHIFT. */
+const recent = (text: string): string => text.replace(/("(?:timestamp|time)": ?"?)(\d{10})/g, (_, key: string, t: string) => key + String(Number(t) + SHIFT));
+/** An ISO time of the fixture, moved as its events are. */
+const shifted = (isoTime: string): string => new Date(Date.parse(isoTime) + SHIFT * 1000).toISOString();
+/** Seconds `ago` before this run: a recent event's time. */
+const ago = (seconds: number): number => Math.floor(Date.now() / 1000) - seconds;
+const hooks = join(mkdtempSync(join(tmpdir(), 'wa-guard-hooks-')), 'webhooks.jsonl');
+writeFileSync(hooks, recent(readFileSync(FIXTURE_HOOKS, 'utf8')));
 const SECRET = 'app-secret-for-tests';
 const children: ChildProcess[] = [];
 const sims: Simulator[] = [];
 /** A POST body of Meta's as it carries one `messages` change. */
 const messagesBody = (value: object): string => JSON.stringify({ object: 'whatsapp_business_account', entry: [{ id: 'w', changes: [{ field: 'messages', value }] }] });
+afterAll(() => rmSync(dirname(hooks), { recursive: true, force: true }));
 afterEach(async () => {
   while (children.length) children.pop()!.kill('SIGKILL');
   while (sims.length) await sims.pop()!.close();
@@ -25,7 +39,7 @@ afterEach(async () => {
 async function dump(dir: string): Promise<Record<string, [string, string][]>> {
   const store = await EmbeddedStore.open(dir);
   const out: Record<string, [string, string][]> = {};
-  for (const ns of ['blacklist', 'optout', 'status', 'inbound', 'capped', 'strikes', 'template-status', 'journal']) {
+  for (const ns of ['blacklist', 'optout', 'status', 'inbound', 'capped', 'strikes', 'template-status', 'journal', 'changed-number']) {
     out[ns] = [];
     for await (const e of store.scan(ns)) out[ns]!.push(e);
   }
@@ -55,7 +69,7 @@ describe('ingest', () => {
     const summary = JSON.parse(result.stdout);
     expect(summary.bad_lines).toBe(1);
     expect(summary.bad_examples[0]).toMatch(/webhooks\.jsonl:13: not valid JSON/);
-    expect(summary.changes).toMatchObject({ blacklisted: 1, opted_out: 2, opted_out_of_marketing: 2, capped: 1, template_paused: 1, cache_valid: 3 });
+    expect(summary.changes).toMatchObject({ blacklisted: 1, opted_out: 2, opted_out_of_marketing: 2, capped: 1, template_paused: 1, cache_valid: 2 }); // a `sent` proves nothing
     const state = await dump(store);
     expect(state.blacklist.map(([k]) => k)).toEqual(['6281234567890']);
     expect(JSON.parse(state.blacklist[0]![1])).toMatchObject({ reason: 'undeliverable (131026)', source: 'webhook', strikes: 1 });
@@ -63,7 +77,7 @@ describe('ingest', () => {
       '447400123456': 'all', '6281311223344': 'all', '6281122334455': 'marketing', '6282212345678': 'marketing',
     });
     // the window opens at the newest message's own time; the older one later in the file does not move it back
-    expect(Object.fromEntries(state.inbound)['6287812345678']).toBe('2026-11-25T09:46:40.000Z');
+    expect(Object.fromEntries(state.inbound)['6287812345678']).toBe(shifted('2026-11-25T09:46:40.000Z'));
     expect(state.status.map(([k]) => k).sort()).toEqual(['+5511987654321', '+6289912345678']);
 
     // The next clean purges the blacklisted and opted-out numbers...
@@ -77,7 +91,7 @@ describe('ingest', () => {
       '2,+6287812345678,,,,Your order is ready',
       '3,+6288812345678,promo_x,en_US,,',
     ].join('\n') + '\n');
-    const dry = await runCli(['send', join(dir, 'campaign.csv'), '--dry-run', '--category', 'marketing', '--now', '2026-11-25T12:00:00Z', '-o', join(dir, 'dry'), '--store', store]);
+    const dry = await runCli(['send', join(dir, 'campaign.csv'), '--dry-run', '--category', 'marketing', '--now', shifted('2026-11-25T12:00:00Z'), '-o', join(dir, 'dry'), '--store', store]);
     expect(dry.code).toBe(0);
     expect(readCsv(join(dir, 'dry', 'gate.csv')).map((r) => [r.id, r.decision, r.reason])).toEqual([
       ['1', 'block', 'template_not_approved'], ['2', 'send', 'ok'], ['3', 'defer', 'marketing_capped'],
@@ -111,11 +125,11 @@ describe('ingest', () => {
     const dir = tempDir();
     const store = join(dir, 'store');
     const status = (id: string, st: string, ts: number, errors?: unknown) => messagesBody({ statuses: [{ id, status: st, timestamp: String(ts), recipient_id: '6281234567890', ...(errors ? { errors } : {}) }] });
-    const fail = status('wamid.b', 'failed', 2000, [{ code: 131026, title: 'Message undeliverable' }]);
-    writeFileSync(join(dir, 'a.jsonl'), [fail, status('wamid.a', 'delivered', 1000)].join('\n') + '\n');
+    const fail = status('wamid.b', 'failed', ago(2000), [{ code: 131026, title: 'Message undeliverable' }]);
+    writeFileSync(join(dir, 'a.jsonl'), [fail, status('wamid.a', 'delivered', ago(3000))].join('\n') + '\n');
     await runCli(['ingest', join(dir, 'a.jsonl'), '--store', store, '-q']);
     expect((await dump(store)).blacklist.map(([k]) => k)).toEqual(['6281234567890']);
-    writeFileSync(join(dir, 'b.jsonl'), status('wamid.c', 'read', 3000) + '\n');
+    writeFileSync(join(dir, 'b.jsonl'), status('wamid.c', 'read', ago(1000)) + '\n');
     const lifted = await runCli(['ingest', join(dir, 'b.jsonl'), '--store', store, '--json']);
     expect(JSON.parse(lifted.stdout).changes.blacklist_lifted).toBe(1);
     expect((await dump(store)).blacklist).toEqual([]);
@@ -139,10 +153,10 @@ describe('ingest', () => {
     const delivered = (id: string, to: string, ts: number) => messagesBody({ statuses: [{ id, status: 'delivered', timestamp: String(ts), recipient_id: to }] });
     const text = (id: string, from: string, ts: number, body: string) => messagesBody({ messages: [{ from, id, timestamp: String(ts), type: 'text', text: { body } }] });
     writeFileSync(join(dir, 'one.jsonl'), [
-      failed('wamid.1', '6281111111111', 1000, 131050), text('wamid.2', '6281111111111', 1100, 'START'), // opt-out, then lifted
-      failed('wamid.3', '6282222222222', 1000, 131026), failed('wamid.4', '6282222222222', 1100, 131026), // two strikes: blacklisted
-      delivered('wamid.5', '6282222222222', 1200), // ... and lifted by a newer delivery
-      delivered('wamid.6', '6283333333333', 2000), failed('wamid.7', '6283333333333', 1500, 131026), // an older failure: no strike
+      failed('wamid.1', '6281111111111', ago(2000), 131050), text('wamid.2', '6281111111111', ago(1900), 'START'), // opt-out, then lifted
+      failed('wamid.3', '6282222222222', ago(2000), 131026), failed('wamid.4', '6282222222222', ago(1900), 131026), // two strikes: blacklisted
+      delivered('wamid.5', '6282222222222', ago(1800)), // ... and lifted by a newer delivery
+      delivered('wamid.6', '6283333333333', ago(1000)), failed('wamid.7', '6283333333333', ago(1500), 131026), // an older failure: no strike
     ].join('\n') + '\n');
     const result = JSON.parse((await runCli(['ingest', join(dir, 'one.jsonl'), '--store', join(dir, 'store'), '--json', '--strikes', '2'])).stdout);
     expect(result.changes).toEqual({ opted_out_of_marketing: 1, opt_out_lifted: 1, care_window_opened: 1, strike: 1, blacklisted: 1, blacklist_lifted: 1, cache_valid: 2 });
@@ -151,6 +165,57 @@ describe('ingest', () => {
     expect(state.blacklist).toEqual([]);
     expect(state.strikes).toEqual([]);
   });
+  it('reads Meta\'s payloads as Meta means them: FLAGGED, calls, played, a changed number, stop replies, out-of-order preferences, old failures', async () => {
+    const dir = tempDir();
+    const store = join(dir, 'store');
+    const change = (field: string, value: object): string => JSON.stringify({ object: 'whatsapp_business_account', entry: [{ id: 'w', time: ago(600), changes: [{ field, value }] }] });
+    const text = (id: string, from: string, ts: number, body: string) => messagesBody({ messages: [{ from, id, timestamp: String(ts), type: 'text', text: { body } }] });
+    const status = (id: string, to: string, st: string, ts: number, code?: number) => messagesBody({ statuses: [{ id, status: st, timestamp: String(ts), recipient_id: to, ...(code ? { errors: [{ code, title: 'x' }] } : {}) }] });
+    const preference = (waId: string, value: string, ts: number) => change('user_preferences', { user_preferences: [{ wa_id: waId, detail: 'x', category: 'marketing_messages', value, timestamp: ts }] });
+    const template = (name: string, event: string, disableDate?: number) => change('message_template_status_update', { event, message_template_id: 1, message_template_name: name, message_template_language: 'en_US', reason: 'NONE', ...(disableDate ? { disable_info: { disable_date: disableDate } } : {}) });
+    const changedAt = ago(800);
+    const call = (id: string, from: string, direction: string) => change('calls', { calls: [{ id, from, to: '15550783881', event: 'connect', direction, timestamp: String(ago(600)) }] });
+    writeFileSync(join(dir, 'a.jsonl'), [
+      template('flagged_soon', 'FLAGGED', ago(-7 * 86_400)), template('flagged_past', 'FLAGGED', ago(3600)), template('paused_one', 'PAUSED'),
+      call('call.1', '6281000000001', 'USER_INITIATED'), call('call.2', '6281000000002', 'BUSINESS_INITIATED'),
+      status('wamid.p', '6281000000003', 'played', ago(900)),
+      messagesBody({ messages: [{ from: '6281000000004', id: 'wamid.sys', timestamp: String(changedAt), type: 'system', system: { body: 'User A changed from 6281000000004 to 6281000000044', wa_id: '6281000000044', type: 'user_changed_number' } }] }),
+      text('wamid.s1', '6281000000005', ago(700), 'Stop!'), text('wamid.s2', '6281000000006', ago(700), 'ＳＴＯＰ'), text('wamid.s3', '6281000000007', ago(700), "don't stop the offers"),
+      preference('6281000000008', 'resume', ago(100)),
+      text('wamid.s4', '6281000000009', ago(700), 'STOP'), status('wamid.f1', '6281000000009', 'failed', ago(600), 131050),
+      status('wamid.f2', '6281000000010', 'failed', ago(500), 131026), status('wamid.f2', '6281000000010', 'sent', ago(500)),
+      status('wamid.f3', '6281000000011', 'failed', Math.floor(Date.UTC(2023, 5, 1) / 1000), 131026),
+    ].join('\n') + '\n');
+    const first = JSON.parse((await runCli(['ingest', join(dir, 'a.jsonl'), '--store', store, '--json'])).stdout);
+    expect(first.ignored).toBe(0);
+    // the older stop, ingested after the newer resume
+    writeFileSync(join(dir, 'b.jsonl'), preference('6281000000008', 'stop', ago(200)) + '\n');
+    await runCli(['ingest', join(dir, 'b.jsonl'), '--store', store, '-q']);
+
+    const state = await dump(store);
+    expect(Object.fromEntries(state.optout.map(([k, v]) => [k, JSON.parse(v).scope]))).toEqual({ '6281000000005': 'all', '6281000000006': 'all', '6281000000009': 'all' });
+    expect(Object.fromEntries(state.blacklist.map(([k, v]) => [k, JSON.parse(v).reason]))).toEqual({ '6281000000004': 'changed number to +6281000000044', '6281000000010': 'undeliverable (131026)' });
+    expect(state['changed-number']).toEqual([['6281000000004', JSON.stringify({ to: '6281000000044', at: new Date(changedAt * 1000).toISOString() })]]);
+    expect(state.inbound.map(([k]) => k).sort()).toEqual(['6281000000001', '6281000000005', '6281000000006', '6281000000007', '6281000000009']);
+    expect(state.status.map(([k]) => k)).toEqual(['+6281000000003']);
+
+    writeFileSync(join(dir, 'campaign.csv'), [
+      'id,to,template,language,param_1,text',
+      '1,+6285512345678,flagged_soon,en_US,20%,',
+      '2,+6285512345678,flagged_past,en_US,20%,',
+      '3,+6285512345678,paused_one,en_US,20%,',
+      '4,+6281000000001,,,,Thanks for calling',
+      '5,+6281000000002,,,,Thanks for calling',
+      '6,+6281000000004,order_update,en_US,A-1,',
+    ].join('\n') + '\n');
+    const dry = await runCli(['send', join(dir, 'campaign.csv'), '--dry-run', '--category', 'utility', '-o', join(dir, 'dry'), '--store', store]);
+    expect(dry.code).toBe(0);
+    expect(readCsv(join(dir, 'dry', 'gate.csv')).map((r) => [r.id, r.decision, r.reason])).toEqual([
+      ['1', 'send', 'ok'], ['2', 'block', 'template_not_approved'], ['3', 'block', 'template_not_approved'],
+      ['4', 'send', 'ok'], ['5', 'block', 'outside_care_window'], ['6', 'block', 'blacklisted'],
+    ]);
+  });
+
   it('reconciles the send journal: by our callback data, or by wamid when a status carries none', async () => {
     const dir = tempDir();
     const storeDir = join(dir, 'store');
@@ -177,7 +242,7 @@ describe('ingest', () => {
   it('reads many batches from a file or stdin alike, places a bad line, and a STOP replayed after START stays lifted', async () => {
     const dir = tempDir();
     const inbound = (id: string, from: string, ts: number, text: string) => messagesBody({ messages: [{ from, id, timestamp: String(ts), type: 'text', text: { body: text } }] });
-    const lines = Array.from({ length: 4500 }, (_, i) => inbound(`wamid.in.${i}`, String(6281200000000 + i), 1000 + i, 'hello'));
+    const lines = Array.from({ length: 4500 }, (_, i) => inbound(`wamid.in.${i}`, String(6281200000000 + i), ago(9000) + i, 'hello'));
     lines[3000] = '{"broken';
     writeFileSync(join(dir, 'many.jsonl'), lines.join('\n') + '\n');
     const fromFile = JSON.parse((await runCli(['ingest', join(dir, 'many.jsonl'), '--store', join(dir, 's1'), '--json'])).stdout);
@@ -188,9 +253,9 @@ describe('ingest', () => {
     expect(fromStdin.bad_examples).toEqual(['stdin:3001: not valid JSON']);
 
     const store = join(dir, 's3');
-    const stop = inbound('wamid.stop', '447400123456', 1000, 'STOP');
+    const stop = inbound('wamid.stop', '447400123456', ago(2000), 'STOP');
     writeFileSync(join(dir, 'stop.jsonl'), stop + '\n');
-    writeFileSync(join(dir, 'start.jsonl'), inbound('wamid.start', '447400123456', 2000, ' start ') + '\n');
+    writeFileSync(join(dir, 'start.jsonl'), inbound('wamid.start', '447400123456', ago(1000), ' start ') + '\n');
     await runCli(['ingest', join(dir, 'stop.jsonl'), '--store', store, '-q']);
     expect((await dump(store)).optout.map(([k]) => k)).toEqual(['447400123456']);
     expect(JSON.parse((await runCli(['ingest', join(dir, 'start.jsonl'), '--store', store, '--json'])).stdout).changes).toMatchObject({ opt_out_lifted: 1 });
@@ -201,7 +266,7 @@ describe('ingest', () => {
   });
   it('reads a JSON array element by element, a pretty-printed body, a BOM, a FIFO, and a JSONL file whose first line is broken', async () => {
     const dir = tempDir();
-    const inbound = (i: number) => JSON.parse(messagesBody({ messages: [{ from: String(6281200000000 + i), id: `wamid.in.${i}`, timestamp: String(1000 + i), type: 'text', text: { body: 'hi' } }] }));
+    const inbound = (i: number) => JSON.parse(messagesBody({ messages: [{ from: String(6281200000000 + i), id: `wamid.in.${i}`, timestamp: String(ago(9000) + i), type: 'text', text: { body: 'hi' } }] }));
     const ingest = async (file: string, stdin?: string) => JSON.parse((await runCli(['ingest', file, '--store', join(dir, `s${Math.random()}`), '--json'], stdin === undefined ? {} : { stdin })).stdout);
     // An array of 3,000 bodies, one pretty-printed over several lines, with a
     // broken element and one that is no webhook, each placed by its own line.

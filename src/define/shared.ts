@@ -30,7 +30,7 @@ export function dataFileOptions(command: Command, outputs: string, verb: string)
 export function learnOptions(command: Command): Command {
   return command
     .option(...STORE_FLAG)
-    .option('--stop-words <words>', 'comma-separated words that opt a user out (default STOP,UNSUBSCRIBE,END,QUIT,STOPALL,CANCEL,OPTOUT; "+WORD,…" adds to them)')
+    .option('--stop-words <words>', 'comma-separated replies that opt a user out, compared ignoring case, spaces and punctuation (default: STOP, UNSUBSCRIBE, OPT OUT… in English, Indonesian, Spanish, Portuguese, Hindi and Arabic; "+WORD,…" adds to them)')
     .option('--strikes <n>', '131026 failures that blacklist a number (default 1)')
     .option('--undeliverable-ttl <duration>', 'how long a 131026 blacklist entry lasts (default 90d)')
     .option('-q, --quiet', 'print nothing but errors')

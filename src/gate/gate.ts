@@ -1,4 +1,5 @@
 import type { Normalized } from '../phone.js';
+import type { AnnouncedStatus } from '../store/template-status.js';
 
 export type Category = 'marketing' | 'utility' | 'authentication';
 export const CATEGORIES: readonly Category[] = ['marketing', 'utility', 'authentication'];
@@ -56,8 +57,8 @@ export interface GateConfig {
   /** Unique users reached outside a care window in a moving 24h (Infinity: unlimited). */
   tier: number;
   pairIntervalMs: number;
-  /** `name:language` -> the status Meta last announced by webhook (PAUSED, DISABLED, APPROVED…), from the store. */
-  templateStatus?: Map<string, string>;
+  /** `name:language` -> the status Meta last announced by webhook (PAUSED, DISABLED, FLAGGED, APPROVED…), from the store. */
+  templateStatus?: Map<string, AnnouncedStatus>;
 }
 
 /** What the campaign has planned so far; the gate only reads it. */
@@ -93,6 +94,44 @@ export function contentKey(message: Message): string {
 const block = (reason: Reason, detail: string, category?: Category): Decision => ({ decision: 'block', reason, detail, category, opensConversation: false });
 const iso = (ms: number): string => new Date(ms).toISOString();
 
+/** Template statuses a template is sent in; FLAGGED (a quality warning) only until its disable date. */
+const SENDABLE = new Set(['APPROVED', 'REINSTATED']);
+
+/**
+ * Whether Meta sends a template in this status at `now`: APPROVED, or FLAGGED
+ * before the date Meta said it disables it. PAUSED, DISABLED, REJECTED,
+ * PENDING, PENDING_DELETION and anything else: not.
+ */
+function templateSendable(status: string, disableAt: number | undefined, now: number): boolean {
+  const s = status.toUpperCase();
+  return SENDABLE.has(s) || (s === 'FLAGGED' && !(disableAt !== undefined && disableAt <= now));
+}
+
+/** Why a template cannot be sent as the row asks, if it cannot: unknown, not sendable (templates file or a status webhook), or the wrong parameters. */
+function templateRefusal(template: NonNullable<Message['template']>, info: TemplateInfo | undefined, now: number, config: GateConfig): Decision | undefined {
+  const { name, language } = template;
+  if (config.templates) {
+    if (!info) {
+      const known = config.templates.get(name);
+      return block('unknown_template', known
+        ? `template ${name} has no ${language} version (it has ${[...known.keys()].join(', ')})`
+        : `no template named ${name} in the templates file`);
+    }
+    if (!templateSendable(info.status, undefined, now)) {
+      return block('template_not_approved', `template ${name} (${language}) is ${info.status.toLowerCase()}`);
+    }
+    if (template.params.length !== info.params) {
+      return block('template_params_mismatch', `template ${name} takes ${info.params} parameter${info.params === 1 ? '' : 's'}, the row gives ${template.params.length}`);
+    }
+  }
+  const announced = config.templateStatus?.get(`${name}:${language}`);
+  if (announced !== undefined && !templateSendable(announced.event, announced.disableAt, now)) {
+    const since = announced.event === 'FLAGGED' ? ` (disabled since ${iso(announced.disableAt!)})` : '';
+    return block('template_not_approved', `template ${name} (${language}) is ${announced.event.toLowerCase()}${since}, as a template status webhook said`);
+  }
+  return undefined;
+}
+
 /**
  * The compliance gate: whether a message may be sent now, later, or never,
  * and why. A pure function of the message, what was known about the recipient,
@@ -115,28 +154,10 @@ export function gate(message: Message, recipient: RecipientState, plan: PlanView
   if (!template && !message.text) return block('missing_content', 'neither a template nor a text');
   let category = message.category;
   if (template) {
-    const known = config.templates?.get(template.name);
-    if (config.templates) {
-      const info = known?.get(template.language);
-      if (!info) {
-        const languages = known ? [...known.keys()].join(', ') : '';
-        return block('unknown_template', known
-          ? `template ${template.name} has no ${template.language} version (it has ${languages})`
-          : `no template named ${template.name} in the templates file`);
-      }
-      if (info.status.toUpperCase() !== 'APPROVED') {
-        return block('template_not_approved', `template ${template.name} (${template.language}) is ${info.status.toLowerCase()}`);
-      }
-      if (template.params.length !== info.params) {
-        return block('template_params_mismatch', `template ${template.name} takes ${info.params} parameter${info.params === 1 ? '' : 's'}, the row gives ${template.params.length}`);
-      }
-      category ??= info.category;
-    }
-    category ??= config.defaultCategory;
-    const announced = config.templateStatus?.get(`${template.name}:${template.language}`);
-    if (announced !== undefined && announced !== 'APPROVED') {
-      return block('template_not_approved', `template ${template.name} (${template.language}) is ${announced.toLowerCase()}, as a template status webhook said`);
-    }
+    const info = config.templates?.get(template.name)?.get(template.language);
+    const refused = templateRefusal(template, info, now, config);
+    if (refused) return refused;
+    category ??= info?.category ?? config.defaultCategory;
   }
 
   // The recipient's own choices and what is known about them.

@@ -32,6 +32,7 @@ const TABLE: Record<number, CodeInfo> = {
   0: { action: 'stop', title: 'Authentication failed', hint: TOKEN_HINT },
   3: { action: 'stop', title: 'Capability or permission missing', hint: 'give the app the WhatsApp permissions it needs' },
   4: { action: 'slow', title: 'Too many API calls' },
+  613: { action: 'slow', title: 'Calls to this API exceeded the rate limit' },
   10: { action: 'stop', title: 'Permission denied', hint: 'give the app the WhatsApp permissions it needs' },
   100: { action: 'template', title: 'Invalid parameter', hint: 'check the template, its language and its parameters' },
   190: { action: 'stop', title: 'Access token expired or invalid', hint: TOKEN_HINT },
@@ -45,8 +46,10 @@ const TABLE: Record<number, CodeInfo> = {
   131008: { action: 'template', title: 'Required parameter is missing' },
   131009: { action: 'template', title: 'Parameter value is not valid' },
   131016: { action: 'retry', title: 'Service unavailable' },
+  131014: { action: 'template', title: 'Message type not allowed for this business', hint: 'send a message type this account may send (check the template and its components)' },
   131021: { action: 'recipient', title: 'Recipient is the sender' },
   131026: { action: 'undeliverable', title: 'Message undeliverable' },
+  131030: { action: 'stop', title: 'Recipient not in the allowed list of the test number', hint: 'a test phone number sends only to the numbers added to its allowed list in the app dashboard: add them, or send from a registered business number, then resume' },
   131031: { action: 'stop', title: 'Account locked', hint: ACCOUNT_HINT },
   131042: { action: 'stop', title: 'Payment eligibility problem', hint: 'fix the payment method in WhatsApp Manager, then resume' },
   131045: { action: 'stop', title: 'Certificate problem', hint: 'register the phone number again, then resume' },
@@ -55,15 +58,25 @@ const TABLE: Record<number, CodeInfo> = {
   131049: { action: 'capped', title: 'Per-user marketing limit: not delivered to keep engagement healthy' },
   131050: { action: 'optout', title: 'The user stopped marketing messages' },
   131051: { action: 'template', title: 'Unsupported message type' },
+  131053: { action: 'template', title: 'Media upload error', hint: 'check the media: its URL must be public and its type and size supported; the rows with that media were stopped' },
   131056: { action: 'pair', title: 'Pair rate limit: too many messages to this user' },
   131057: { action: 'slow', title: 'Account in maintenance' },
   133004: { action: 'retry', title: 'Server temporarily unavailable' },
   135000: { action: 'template', title: 'Generic user error' },
 };
 
-/** What a code means; ranges (200-299, 132xxx, 133xxx) and unlisted codes included. */
-export function codeInfo(code: number): CodeInfo {
-  const known = TABLE[code];
+/** Codes whose meaning depends on Meta's `error_subcode`: code -> subcode -> meaning. */
+const SUBCODES: Record<number, Record<number, CodeInfo>> = {
+  // On /messages: "object with ID … does not exist": the phone number id, or the token's access to it, is wrong.
+  100: { 33: { action: 'stop', title: 'Phone number id not found or not accessible with this token', hint: 'check --phone-number-id (WA_GUARD_PHONE_NUMBER_ID) and that WA_GUARD_TOKEN has access to it, then run the same command again to resume' } },
+};
+
+/**
+ * What a code means (with Meta's `error_subcode`, when the answer has one);
+ * ranges (200-299, 132xxx, 133xxx) and unlisted codes included.
+ */
+export function codeInfo(code: number, subcode?: number): CodeInfo {
+  const known = (subcode === undefined ? undefined : SUBCODES[code]?.[subcode]) ?? TABLE[code];
   if (known) return known;
   if (code >= 200 && code <= 299) return { action: 'stop', title: 'Permission missing', hint: 'give the app the WhatsApp permissions it needs' };
   if (code >= 132000 && code < 133000) return { action: 'template', title: 'Template problem', hint: 'check the template in WhatsApp Manager (paused, disabled, parameters)' };

@@ -1,4 +1,4 @@
-import { BLACKLIST, STRIKES, UNDELIVERABLE_REASON, capWrite, optOutWrite, strikeWrites } from '../store/lists.js';
+import { BLACKLIST, OPTOUT, STRIKES, UNDELIVERABLE_REASON, capWrite, optOutWrite, parseOptOut, strikeWrites } from '../store/lists.js';
 import type { StoreWrite } from '../store/store.js';
 import type { Action } from './codes.js';
 
@@ -17,7 +17,8 @@ export interface Consequence {
   apply(marking: Marking, read: (namespace: string) => string | undefined, policy: StrikePolicy): { writes: StoreWrite[]; change: ConsequenceChange };
 }
 
-export type ConsequenceChange = 'strike' | 'blacklisted' | 'opted_out_of_marketing' | 'capped';
+/** 'unchanged': what Meta said is already recorded, or more (an opt-out of everything). */
+export type ConsequenceChange = 'strike' | 'blacklisted' | 'opted_out_of_marketing' | 'capped' | 'unchanged';
 
 /** Who Meta said it about, and when. */
 export interface Marking {
@@ -48,10 +49,14 @@ const CONSEQUENCES: Partial<Record<Action, Consequence>> = {
       return { writes, change: blacklisted ? 'blacklisted' : 'strike' };
     },
   },
-  // 131050: the user stopped marketing messages.
+  // 131050: the user stopped marketing messages; an opt-out of everything (a STOP) stays one: an opt-out never narrows.
   optout: {
-    reads: [],
-    apply: (m) => ({ writes: [optOutWrite({ waId: m.waId, source: `${m.origin}:${m.code}`, scope: 'marketing' }, m.at)], change: 'opted_out_of_marketing' }),
+    reads: [OPTOUT],
+    apply: (m, read) => {
+      const before = read(OPTOUT);
+      if (before !== undefined && parseOptOut(before).scope === 'all') return { writes: [], change: 'unchanged' };
+      return { writes: [optOutWrite({ waId: m.waId, source: `${m.origin}:${m.code}`, scope: 'marketing' }, m.at)], change: 'opted_out_of_marketing' };
+    },
   },
   // 131049: Meta's per-user marketing cap; marketing to the user waits a day.
   capped: {

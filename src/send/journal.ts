@@ -135,7 +135,7 @@ export function journalOutcome(entry: JournalEntry, now: number): RowOutcome {
 
 /** A status webhook about a sent row, as ingest reads it. */
 export interface StatusReport {
-  status: 'sent' | 'delivered' | 'read' | 'failed';
+  status: 'sent' | 'delivered' | 'read' | 'played' | 'failed';
   wamid: string;
   code?: number;
 }

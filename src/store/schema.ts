@@ -26,7 +26,7 @@ export const SCHEMA = {
     key: 'wa_id',
     value: 'JSON BlacklistEntry {reason, source, first_seen, last_seen, strikes, expires?}',
     ttl: 'none; --undeliverable-ttl (90 days) for 131026 strikes',
-    writer: 'store/lists.ts (blacklistWrite, for verify, send, webhooks and the blacklist command; blacklistEntryWrite for blacklist import)',
+    writer: 'store/lists.ts (blacklistWrite, for verify, send, webhooks and the blacklist command; blacklistEntryWrite for blacklist import; a user_changed_number lists the old number, reason "changed number to +<new>")',
     also: 'webhooks/learn.ts deletes undeliverable entries a delivery disproves; commands/lists.ts removes',
   },
   optout: {
@@ -86,7 +86,7 @@ export const SCHEMA = {
     value: 'JSON CachedStatus {status: valid | invalid, wa_id?, checked_at, source}',
     ttl: '--ttl (7 days) from /contacts; 30 days from a delivery',
     writer: 'store/status-cache.ts (entries for verify/verifier.ts and webhooks/learn.ts)',
-    also: 'commands/lists.ts (cache forget, cache clear)',
+    also: 'commands/lists.ts (cache forget, cache clear); webhooks/learn.ts drops the old number of a user_changed_number',
     batched: true,
   },
   'webhook-seen': {
@@ -101,9 +101,21 @@ export const SCHEMA = {
     ttl: '365 days',
     writer: 'webhooks/learn.ts',
   },
+  'webhook-preference': {
+    key: 'wa_id',
+    value: "time (s) of the user's newest preference event applied (user_preferences stop/resume, a stop or start word), so an older one cannot undo it",
+    ttl: 'none',
+    writer: 'webhooks/learn.ts',
+  },
+  'changed-number': {
+    key: 'wa_id (the old number)',
+    value: 'JSON {to: the new wa_id, at: ISO time of the user_changed_number message}',
+    ttl: 'none',
+    writer: 'webhooks/learn.ts',
+  },
   'template-status': {
     key: '<name>:<language>',
-    value: "JSON {event, at (s)}: the template's last status event, which the gate reads",
+    value: "JSON {event, at (s), disable_at? (s): when a FLAGGED template is disabled}: the template's last status event, which the gate reads",
     ttl: 'none',
     writer: 'webhooks/learn.ts',
   },

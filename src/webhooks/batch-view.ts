@@ -2,23 +2,27 @@ import { JOURNAL } from '../send/journal.js';
 import { BLACKLIST, INBOUND, OPTOUT, STRIKES } from '../store/lists.js';
 import type { StoreKey, StoreWrite } from '../store/store.js';
 import { STATUS } from '../store/status-cache.js';
+import { TEMPLATE_STATUS } from '../store/template-status.js';
 
 /** Failed statuses already applied (message id + status): Meta's repeat of one is not a second strike. */
 export const SEEN = 'webhook-seen';
 /** wa_id -> the time (s) of the newest delivery evidence or 131026 applied, so older events cannot undo newer ones. */
 export const EVIDENCE = 'webhook-evidence';
-/** `name:language` -> the template's last status event (PAUSED, DISABLED, …), which the gate reads. */
-export const TEMPLATE_STATUS = 'template-status';
+/** wa_id -> the time (s) of the user's newest preference event applied (stop or resume, a stop or start word), so an older one cannot undo it. */
+export const PREFERENCE = 'webhook-preference';
+/** wa_id -> the number the user moved to (user_changed_number), as JSON {to, at}. */
+export const CHANGED_NUMBER = 'changed-number';
 
 /**
  * The store entries an event may read or write, one field each. Every write
  * an event makes lands on one of its own fields (or on a list nothing here
  * reads), so the events after it in a batch see it. A field is read from the
- * store only when the event looks at it.
+ * store only when the event looks at it. F_BLACKLIST to F_STATUS are keyed by
+ * the event's number.
  */
-export const F_SEEN = 0, F_TEMPLATE = 1, F_BLACKLIST = 2, F_STRIKES = 3, F_EVIDENCE = 4, F_INBOUND = 5, F_OPTOUT = 6, F_STATUS = 7, F_JOURNAL = 8;
+export const F_SEEN = 0, F_TEMPLATE = 1, F_BLACKLIST = 2, F_STRIKES = 3, F_EVIDENCE = 4, F_INBOUND = 5, F_OPTOUT = 6, F_PREFERENCE = 7, F_STATUS = 8, F_JOURNAL = 9;
 /** Each field's namespace, in the order of the field numbers above. */
-export const FIELD_NAMESPACES = [SEEN, TEMPLATE_STATUS, BLACKLIST, STRIKES, EVIDENCE, INBOUND, OPTOUT, STATUS, JOURNAL];
+export const FIELD_NAMESPACES = [SEEN, TEMPLATE_STATUS, BLACKLIST, STRIKES, EVIDENCE, INBOUND, OPTOUT, PREFERENCE, STATUS, JOURNAL];
 export const FIELDS = FIELD_NAMESPACES.length;
 const FIELD_OF = new Map(FIELD_NAMESPACES.map((namespace, field) => [namespace, field]));
 
@@ -72,6 +76,13 @@ export class BatchView {
     const slot = this.slots[this.base + field]!;
     if (slot < 0) return undefined;
     return this.written[slot] === 1 ? this.wrote[slot] : this.read(slot);
+  }
+
+  /** The event's entry in that namespace (one of its fields), as a consequence (meta/consequences.ts) reads it. */
+  getIn(namespace: string): string | undefined {
+    const field = FIELD_OF.get(namespace);
+    if (field === undefined) throw new Error(`internal error: ${namespace} read but not a field`);
+    return this.get(field);
   }
 
   /** The key the event reads in that field (undefined: none). */

@@ -2,17 +2,14 @@
 // batch: find the journal rows of its statuses, plan the keys it may read,
 // then in one transaction apply each event's rule and write what they taught.
 import { WAMIDS } from '../send/journal.js';
+import type { StrikePolicy } from '../meta/consequences.js';
 import type { Store, StoreKey } from '../store/store.js';
 import { BatchView, FIELD_NAMESPACES, FIELDS, F_BLACKLIST, F_JOURNAL, F_SEEN, F_STATUS, F_TEMPLATE, type ReadPlan } from './batch-view.js';
-import type { StrikeSettings } from './code-effects.js';
 import type { Learned } from './learned.js';
 import type { Event, Words } from './payload.js';
 import { applyEvent, numberFieldsOf, seenKey } from './rules.js';
 
-// The namespaces this area keeps, where their importers (send's gate) find them.
-export { EVIDENCE, SEEN, TEMPLATE_STATUS } from './batch-view.js';
-
-export interface LearnSettings extends Words, StrikeSettings {}
+export interface LearnSettings extends Words, StrikePolicy {}
 
 /** Events applied in one store transaction: large enough that a commit's sync is rare. */
 export const BATCH = 5000;
@@ -23,7 +20,7 @@ export const BATCH = 5000;
  * older event never undoes a newer one). Within a batch each event sees what
  * the ones before it wrote.
  */
-export async function learn(store: Store, events: readonly Event[], settings: StrikeSettings, learned: Learned, now = new Date()): Promise<void> {
+export async function learn(store: Store, events: readonly Event[], settings: StrikePolicy, learned: Learned, now = new Date()): Promise<void> {
   for (let at = 0; at < events.length; at += BATCH) {
     const batch = events.slice(at, at + BATCH);
     const plan = planReads(batch, await journalKeysOf(store, batch));
@@ -39,7 +36,7 @@ export async function learn(store: Store, events: readonly Event[], settings: St
   }
 }
 
-const STATUS_EVENTS = { sent: 'status:sent', delivered: 'status:delivered', read: 'status:read', failed: 'status:failed' };
+const STATUS_EVENTS = { sent: 'status:sent', delivered: 'status:delivered', read: 'status:read', played: 'status:played', failed: 'status:failed' };
 
 const bump = (table: Record<string, number>, key: string, by = 1): void => {
   table[key] = (table[key] ?? 0) + by;
@@ -103,7 +100,7 @@ export function planReads(events: readonly Event[], journalKeys: readonly (strin
 }
 
 /** Each event's rule in turn, over the store's values as `read` gives them (by slot); the view holds what they wrote. */
-export function applyBatch(batch: readonly Event[], plan: ReadPlan, read: (slot: number) => string | undefined, settings: StrikeSettings, now: Date): BatchView {
+export function applyBatch(batch: readonly Event[], plan: ReadPlan, read: (slot: number) => string | undefined, settings: StrikePolicy, now: Date): BatchView {
   const view = new BatchView(plan, read);
   for (let i = 0; i < batch.length; i++) {
     view.startEvent(i);

@@ -1,10 +1,11 @@
-import type { Event } from './payload.js';
+import { STATUSES, type Event } from './payload.js';
 
 /**
  * A batch's events as a few arrays and one string, which cross to another
  * thread several times faster than the objects (whose structured clone was a
  * twentieth of an ingest's main thread). Each event: a form (kind and its
- * word, status or choice), a time, a code (NaN: none) and up to three strings
+ * word, status or choice), a time, a number (a status's code, a template's
+ * disable date; NaN: none) and up to three strings
  * (length -1: none) cut from `text`.
  */
 export interface PackedEvents {
@@ -15,8 +16,8 @@ export interface PackedEvents {
   text: string;
 }
 
-const STATUSES = ['sent', 'delivered', 'read', 'failed'] as const;
-const INBOUND = 0, INBOUND_STOP = 1, INBOUND_START = 2, STATUS_FORM = 3 /* + the status's index */, PREFERENCE_STOP = 7, PREFERENCE_RESUME = 8, TEMPLATE = 9;
+const INBOUND = 0, INBOUND_STOP = 1, INBOUND_START = 2, STATUS_FORM = 3 /* + the status's index */;
+const PREFERENCE_STOP = STATUS_FORM + STATUSES.length, PREFERENCE_RESUME = PREFERENCE_STOP + 1, TEMPLATE = PREFERENCE_STOP + 2, CHANGED_NUMBER = PREFERENCE_STOP + 3;
 
 export function packEvents(events: readonly Event[]): PackedEvents {
   const n = events.length;
@@ -47,7 +48,12 @@ export function packEvents(events: readonly Event[]): PackedEvents {
         break;
       case 'template':
         packed.forms[i] = TEMPLATE;
+        if (e.disableAt !== undefined) packed.codes[i] = e.disableAt;
         strings(i, e.name, e.language, e.event);
+        break;
+      case 'changed_number':
+        packed.forms[i] = CHANGED_NUMBER;
+        strings(i, e.id, e.waId, e.newWaId);
         break;
     }
   });
@@ -75,8 +81,11 @@ export function unpackEvents(packed: PackedEvents): Event[] {
       events[i] = { kind: 'status', id: next(k)!, status: STATUSES[form - STATUS_FORM]!, waId: next(k + 1)!, at: at[i]!, callback: next(k + 2), code: Number.isNaN(code) ? undefined : code };
     } else if (form < TEMPLATE) {
       events[i] = { kind: 'preference', waId: next(k)!, at: at[i]!, stop: form === PREFERENCE_STOP };
+    } else if (form === TEMPLATE) {
+      const disableAt = codes[i]!;
+      events[i] = { kind: 'template', name: next(k)!, language: next(k + 1)!, event: next(k + 2)!, at: at[i]!, disableAt: Number.isNaN(disableAt) ? undefined : disableAt };
     } else {
-      events[i] = { kind: 'template', name: next(k)!, language: next(k + 1)!, event: next(k + 2)!, at: at[i]! };
+      events[i] = { kind: 'changed_number', id: next(k)!, waId: next(k + 1)!, newWaId: next(k + 2)!, at: at[i]! };
     }
   }
   return events;

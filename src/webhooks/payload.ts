@@ -1,24 +1,35 @@
 import { DAY_MS } from '../time.js';
+import { START_WORDS, STOP_WORDS, normalizeReply, wordSet } from './words.js';
 
 /** What one event is, once read and checked. */
 export type Event =
+  // A message from the user, or a call the user made: either opens the care window.
   | { kind: 'inbound'; id: string; waId: string; at: number; word?: 'stop' | 'start' }
-  | { kind: 'status'; id: string; status: 'sent' | 'delivered' | 'read' | 'failed'; waId: string; at: number; callback?: string; code?: number }
+  | { kind: 'status'; id: string; status: StatusName; waId: string; at: number; callback?: string; code?: number }
   | { kind: 'preference'; waId: string; at: number; stop: boolean }
-  | { kind: 'template'; name: string; language: string; event: string; at: number };
+  /** disableAt (s): when a FLAGGED template will be disabled, if Meta said. */
+  | { kind: 'template'; name: string; language: string; event: string; at: number; disableAt?: number }
+  /** The user moved from waId to newWaId (a system message, not the user writing). */
+  | { kind: 'changed_number'; id: string; waId: string; newWaId: string; at: number };
 
 export type InboundEvent = Extract<Event, { kind: 'inbound' }>;
 export type StatusEvent = Extract<Event, { kind: 'status' }>;
 export type PreferenceEvent = Extract<Event, { kind: 'preference' }>;
 export type TemplateEvent = Extract<Event, { kind: 'template' }>;
+export type ChangedNumberEvent = Extract<Event, { kind: 'changed_number' }>;
 
-export const DEFAULT_STOP_WORDS = ['STOP', 'UNSUBSCRIBE', 'END', 'QUIT', 'STOPALL', 'CANCEL', 'OPTOUT'];
-export const DEFAULT_START_WORDS = ['START', 'UNSTOP'];
+/** The statuses read (`played`: a voice message was played, so delivered and read); `deleted` and others teach nothing. */
+export const STATUSES = ['sent', 'delivered', 'read', 'played', 'failed'] as const;
+export type StatusName = (typeof STATUSES)[number];
 
-/** The words of an inbound message that opt its sender out or back in (upper case). */
+/** The default stop and start replies (normalized, see words.ts). */
+export const DEFAULT_STOP_WORDS: ReadonlySet<string> = wordSet(STOP_WORDS);
+export const DEFAULT_START_WORDS: ReadonlySet<string> = wordSet(START_WORDS);
+
+/** The replies that opt their sender out or back in (normalized by normalizeReply). */
 export interface Words {
-  stopWords: Set<string>;
-  startWords: Set<string>;
+  stopWords: ReadonlySet<string>;
+  startWords: ReadonlySet<string>;
 }
 
 /** Where items that cannot be read are counted. */
@@ -40,6 +51,7 @@ export function readPayload(body: unknown, words: Words, tally: IgnoredCount): E
       if (!value || typeof value !== 'object') continue;
       if (field === 'message_template_status_update') readTemplateStatus(entry, value, latest, events, tally);
       else if (field === 'user_preferences') readPreferences(value, latest, events, tally);
+      else if (field === 'calls') readCalls(value, latest, events, tally);
       else {
         readMessages(value, words, latest, events, tally);
         readStatuses(value, latest, events, tally);
@@ -53,7 +65,8 @@ function readTemplateStatus(entry: unknown, value: any, latest: number, events: 
   // Meta dates these on the entry; never by the clock, so a replay is the same event.
   const at = seconds(value.timestamp, latest) ?? seconds((entry as { time?: unknown }).time, latest) ?? 0;
   if (typeof value.message_template_name === 'string' && typeof value.event === 'string') {
-    events.push({ kind: 'template', name: value.message_template_name, language: String(value.message_template_language ?? ''), event: value.event.toUpperCase(), at });
+    const disableAt = dateSeconds(value.disable_info?.disable_date);
+    events.push({ kind: 'template', name: value.message_template_name, language: String(value.message_template_language ?? ''), event: value.event.toUpperCase(), at, disableAt });
   } else tally.ignored++;
 }
 
@@ -76,9 +89,32 @@ function readMessages(value: any, words: Words, latest: number, events: Event[],
       tally.ignored++;
       continue;
     }
-    const text = String(m.text?.body ?? m.button?.text ?? m.button?.payload ?? m.interactive?.button_reply?.title ?? m.interactive?.list_reply?.title ?? '').trim().toUpperCase();
-    const word = words.stopWords.has(text) ? 'stop' : words.startWords.has(text) ? 'start' : undefined;
+    if (m.type === 'system' || m.system !== undefined) {
+      readSystem(m, waId, at, events, tally);
+      continue;
+    }
+    const text = m.text?.body ?? m.button?.text ?? m.button?.payload ?? m.interactive?.button_reply?.title ?? m.interactive?.list_reply?.title;
+    const reply = typeof text === 'string' ? normalizeReply(text) : '';
+    const word = reply === '' ? undefined : words.stopWords.has(reply) ? 'stop' : words.startWords.has(reply) ? 'start' : undefined;
     events.push({ kind: 'inbound', id: m.id, waId, at, word });
+  }
+}
+
+/** A system message: Meta speaking, not the user. A changed number is read; the rest teach nothing. */
+function readSystem(m: any, waId: string, at: number, events: Event[], tally: IgnoredCount): void {
+  if (m.system?.type !== 'user_changed_number') return;
+  const newWaId = waIdOf(m.system.wa_id ?? m.system.new_wa_id);
+  if (newWaId && newWaId !== waId) events.push({ kind: 'changed_number', id: m.id, waId, newWaId, at });
+  else tally.ignored++;
+}
+
+/** A call the user made and the business answered or not: it opens the care window as a message does. */
+function readCalls(value: any, latest: number, events: Event[], tally: IgnoredCount): void {
+  for (const c of Array.isArray(value.calls) ? value.calls : []) {
+    const waId = waIdOf(c?.from);
+    const at = seconds(c?.timestamp, latest);
+    if (!waId || at === undefined || typeof c?.id !== 'string') tally.ignored++;
+    else if (c.event === 'connect' && c.direction === 'USER_INITIATED') events.push({ kind: 'inbound', id: c.id, waId, at, word: undefined });
   }
 }
 
@@ -86,7 +122,7 @@ function readStatuses(value: any, latest: number, events: Event[], tally: Ignore
   for (const s of Array.isArray(value.statuses) ? value.statuses : []) {
     const waId = waIdOf(s?.recipient_id);
     const at = seconds(s?.timestamp, latest);
-    if (!waId || at === undefined || typeof s?.id !== 'string' || !['sent', 'delivered', 'read', 'failed'].includes(s?.status)) {
+    if (!waId || at === undefined || typeof s?.id !== 'string' || !STATUSES.includes(s?.status)) {
       tally.ignored++;
       continue;
     }
@@ -111,6 +147,13 @@ const MAX_AHEAD_S = 86_400;
 function seconds(value: unknown, latest: number): number | undefined {
   const n = typeof value === 'string' && /^\d{1,12}$/.test(value) ? Number(value) : typeof value === 'number' && Number.isInteger(value) ? value : NaN;
   return n > 0 && n <= latest ? n : undefined;
+}
+
+/** A date Meta gives as Unix seconds (a number or digits) or as text Date.parse reads, in seconds; undefined if none. */
+function dateSeconds(value: unknown): number | undefined {
+  const n = typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : typeof value === 'string' ? Date.parse(value) / 1000 : NaN;
+  if (!Number.isFinite(n) || n <= 0) return undefined;
+  return Math.floor(n > 1e11 ? n / 1000 : n); // milliseconds, if that is what it is
 }
 
 function waIdOf(value: unknown): string | undefined {

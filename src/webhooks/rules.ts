@@ -1,13 +1,15 @@
 // What one event teaches: a rule per kind of event, over the store as the
 // events before it in the batch left it (BatchView), writing through it.
-import { JOURNAL_TTL_MS, parseJournalEntry } from '../send/journal.js';
-import { UNDELIVERABLE_REASONS, optOutWrite, parseBlacklistEntry, parseOptOut } from '../store/lists.js';
+import { codeInfo, type Action } from '../meta/codes.js';
+import { consequenceOf, type StrikePolicy } from '../meta/consequences.js';
+import { JOURNAL_TTL_MS, journalEntryAfterStatus } from '../send/journal.js';
+import { UNDELIVERABLE_REASON, UNDELIVERABLE_REASONS, blacklistWrite, parseBlacklistEntry } from '../store/lists.js';
 import { DAY_MS } from '../time.js';
 import { DELIVERED_TTL_MS, DELIVERY_SOURCE, deliveredStatusValue } from '../store/status-cache.js';
-import { F_BLACKLIST, F_EVIDENCE, F_INBOUND, F_JOURNAL, F_OPTOUT, F_SEEN, F_STATUS, F_STRIKES, F_TEMPLATE, type BatchView } from './batch-view.js';
-import { cappedWrite, failureAction, marketingOptOutWrite, undeliverableWrites, type StrikeSettings } from './code-effects.js';
-import { journalAfterStatus } from './journal-effects.js';
-import { isoSeconds, type Event, type InboundEvent, type PreferenceEvent, type StatusEvent, type TemplateEvent } from './payload.js';
+import { templateStatusValue } from '../store/template-status.js';
+import { CHANGED_NUMBER, F_BLACKLIST, F_EVIDENCE, F_INBOUND, F_JOURNAL, F_OPTOUT, F_PREFERENCE, F_SEEN, F_STATUS, F_STRIKES, F_TEMPLATE, type BatchView } from './batch-view.js';
+import { isoSeconds, type ChangedNumberEvent, type Event, type InboundEvent, type StatusEvent, type TemplateEvent } from './payload.js';
+import { MARKETING_RESUME, MARKETING_STOP, START_WORD, STOP_WORD, applyChoice } from './preferences.js';
 
 const SEEN_TTL_MS = 30 * DAY_MS;
 const EVIDENCE_TTL_MS = 365 * DAY_MS;
@@ -16,12 +18,13 @@ const CARE_WINDOW_TTL_MS = 30 * DAY_MS;
 const bits = (...fields: number[]): number => fields.reduce((b, f) => b | (1 << f), 0);
 /** What delivery evidence reads and lifts (a 131026 writes the same). */
 const REACHABLE = bits(F_BLACKLIST, F_STRIKES, F_EVIDENCE);
-const PREFERENCE_FIELDS = bits(F_OPTOUT);
+const PREFERENCE_FIELDS = bits(F_OPTOUT, F_PREFERENCE);
 const INBOUND_FIELDS = REACHABLE | bits(F_INBOUND);
-const INBOUND_WORD_FIELDS = INBOUND_FIELDS | bits(F_OPTOUT);
+const INBOUND_WORD_FIELDS = INBOUND_FIELDS | PREFERENCE_FIELDS;
 const DELIVERY_FIELDS = REACHABLE | bits(F_STATUS);
 // A failure may opt the number out (131050): planned, so that later events of the batch see it.
 const FAILURE_FIELDS = REACHABLE | bits(F_OPTOUT);
+const CHANGED_NUMBER_FIELDS = bits(F_BLACKLIST, F_STATUS);
 
 /**
  * The fields keyed by the event's number (F_BLACKLIST to F_STATUS, bit
@@ -34,7 +37,9 @@ export function numberFieldsOf(e: Event): number {
     case 'template': return 0;
     case 'preference': return PREFERENCE_FIELDS;
     case 'inbound': return e.word === undefined ? INBOUND_FIELDS : INBOUND_WORD_FIELDS;
-    case 'status': return e.status === 'failed' ? FAILURE_FIELDS : DELIVERY_FIELDS;
+    // `sent` is no proof of reachability: it only tells the journal Meta took the message.
+    case 'status': return e.status === 'failed' ? FAILURE_FIELDS : e.status === 'sent' ? 0 : DELIVERY_FIELDS;
+    case 'changed_number': return CHANGED_NUMBER_FIELDS;
   }
 }
 
@@ -52,14 +57,27 @@ export function seenKey(e: Event): string | undefined {
 }
 
 /** Writes what one event teaches, given the store as the events before it left it, and counts what it changed. */
-export function applyEvent(e: Event, view: BatchView, settings: StrikeSettings, now: Date): void {
+export function applyEvent(e: Event, view: BatchView, policy: StrikePolicy, now: Date): void {
   if (appliedBefore(view)) return;
   switch (e.kind) {
     case 'template': return applyTemplate(e, view);
-    case 'inbound': return applyInbound(e, view);
-    case 'preference': return applyPreference(e, view);
-    case 'status': return e.status === 'failed' ? applyFailure(e, view, settings, now) : applyDelivery(e, view, now);
+    case 'inbound': return applyInbound(e, view, now);
+    case 'preference': return applyChoice(view, e.waId, e.at, e.stop ? MARKETING_STOP : MARKETING_RESUME);
+    case 'changed_number': return applyChangedNumber(e, view);
+    case 'status':
+      if (e.status === 'failed') return applyFailure(e, view, policy, now);
+      if (e.status === 'sent') return reconcileJournal(e, view, now);
+      return applyDelivery(e, view, now);
   }
+}
+
+/**
+ * What is left at `now` of an effect that lasts `ttlMs` from the event's time
+ * `at` (s): a 131026 from long ago blacklists for what remains of its TTL, and
+ * one whose TTL is over (<= 0) writes nothing lasting.
+ */
+function remaining(at: number, ttlMs: number, now: Date): number {
+  return at * 1000 + ttlMs - now.getTime();
 }
 
 /** For an event remembered by identity: whether it was applied before; if not, it is remembered now. */
@@ -75,80 +93,85 @@ function applyTemplate(e: TemplateEvent, view: BatchView): void {
   const before = parse(view.get(F_TEMPLATE));
   const beforeAt = Number(before.at);
   if (beforeAt > e.at || (beforeAt === e.at && before.event === e.event)) return; // older, or this very event
-  view.set(F_TEMPLATE, JSON.stringify({ event: e.event, at: e.at }));
+  view.set(F_TEMPLATE, templateStatusValue(e.event, e.at, e.disableAt));
   view.changed(`template_${e.event.toLowerCase()}`);
 }
 
-/** A message from the user: opens the care window, proves the number reachable; a stop or start word opts out or back in. */
-function applyInbound(e: InboundEvent, view: BatchView): void {
+/** A message or call from the user: opens the care window, proves the number reachable; a stop or start word opts out or back in. */
+function applyInbound(e: InboundEvent, view: BatchView, now: Date): void {
   const evidence = lastEvidence(view);
-  const atMs = e.at * 1000;
   const inbound = view.get(F_INBOUND);
-  if (inbound === undefined || Date.parse(inbound) < atMs) {
-    view.set(F_INBOUND, isoSeconds(e.at), CARE_WINDOW_TTL_MS);
+  const ttl = remaining(e.at, CARE_WINDOW_TTL_MS, now);
+  if (ttl > 0 && (inbound === undefined || Date.parse(inbound) < e.at * 1000)) {
+    view.set(F_INBOUND, isoSeconds(e.at), ttl);
     view.changed('care_window_opened');
   }
   markReachable(view, e.at, evidence);
-  if (e.word === undefined) return;
-  const optout = view.get(F_OPTOUT);
-  const before = optout === undefined ? undefined : parseOptOut(optout);
-  if (e.word === 'stop' && !(before?.scope === 'all' && Date.parse(before.at) >= atMs)) {
-    view.write(optOutWrite({ waId: e.waId, source: 'webhook:stop-word', scope: 'all' }, isoSeconds(e.at)));
-    view.changed('opted_out');
-  } else if (e.word === 'start' && before !== undefined && Date.parse(before.at) <= atMs) {
-    view.set(F_OPTOUT, undefined);
-    view.changed('opt_out_lifted');
-  }
+  if (e.word !== undefined) applyChoice(view, e.waId, e.at, e.word === 'stop' ? STOP_WORD : START_WORD);
 }
 
-/** user_preferences: marketing stopped or resumed (a stop of everything stays). */
-function applyPreference(e: PreferenceEvent, view: BatchView): void {
-  const atMs = e.at * 1000;
-  const optout = view.get(F_OPTOUT);
-  const before = optout === undefined ? undefined : parseOptOut(optout);
-  if (before && Date.parse(before.at) >= atMs && (e.stop || Date.parse(before.at) > atMs)) return; // an older preference, or this one again
-  if (e.stop) {
-    if (!before || before.scope !== 'all') {
-      view.write(optOutWrite({ waId: e.waId, source: 'webhook:user_preferences', scope: 'marketing' }, isoSeconds(e.at)));
-      view.changed('opted_out_of_marketing');
-    }
-  } else if (before && before.scope === 'marketing') {
-    view.set(F_OPTOUT, undefined);
-    view.changed('marketing_resumed');
-  }
+/**
+ * The user moved to another number: the link is recorded, and the old number
+ * is no longer theirs. It goes on the blacklist (a delivery does not lift it)
+ * and its status cache entry is dropped.
+ */
+function applyChangedNumber(e: ChangedNumberEvent, view: BatchView): void {
+  const reason = `changed number to +${e.newWaId}`;
+  const listed = view.get(F_BLACKLIST);
+  if (listed !== undefined && parseBlacklistEntry(listed).reason === reason) return; // applied before
+  view.write(blacklistWrite(listed, { waId: e.waId, reason, source: 'webhook:user_changed_number' }, new Date(e.at * 1000)));
+  view.write({ namespace: CHANGED_NUMBER, key: e.waId, value: JSON.stringify({ to: e.newWaId, at: isoSeconds(e.at) }) });
+  if (view.get(F_STATUS) !== undefined) view.set(F_STATUS, undefined);
+  view.changed('number_changed');
 }
 
-/** sent, delivered or read: the number is valid in the status cache and reachable; the journal row was accepted. */
+/** delivered, read or played: the number is valid in the status cache and reachable; the journal row was accepted. */
 function applyDelivery(e: StatusEvent, view: BatchView, now: Date): void {
   const evidence = lastEvidence(view);
   // Newer than all evidence: nothing cached can be newer (the common case, and no entry to parse).
   const cached = e.at > evidence ? undefined : parse(view.get(F_STATUS));
   if (!(cached?.status === 'valid' && cached.source === DELIVERY_SOURCE && Date.parse(String(cached.checked_at)) >= e.at * 1000)) {
-    // The entry verify writes, built by hand: it is the hottest line of an ingest (waId is digits only).
-    view.set(F_STATUS, deliveredStatusValue(e.waId, isoSeconds(e.at)), DELIVERED_TTL_MS);
-    view.changed('cache_valid');
+    const ttl = remaining(e.at, DELIVERED_TTL_MS, now);
+    if (ttl > 0) {
+      // The entry verify writes, built as text: it is the hottest line of an ingest (waId is digits only).
+      view.set(F_STATUS, deliveredStatusValue(e.waId, isoSeconds(e.at)), ttl);
+      view.changed('cache_valid');
+    }
   }
   markReachable(view, e.at, evidence);
   reconcileJournal(e, view, now);
 }
 
-/** failed: what its code does to the lists (a 131026 only if no newer evidence), and the journal row fails. */
-function applyFailure(e: StatusEvent, view: BatchView, settings: StrikeSettings, now: Date): void {
-  const evidence = lastEvidence(view);
+/**
+ * failed: what its code does to the lists, dated by the event (a 131026 only
+ * if no newer evidence, and only while its blacklisting would still last),
+ * and the journal row fails.
+ */
+function applyFailure(e: StatusEvent, view: BatchView, policy: StrikePolicy, now: Date): void {
   const action = failureAction(e.code);
-  if (action === 'undeliverable' && e.at >= evidence) {
-    const strike = undeliverableWrites(view.get(F_STRIKES), view.get(F_BLACKLIST), e.waId, settings, now);
-    for (const w of strike.writes) view.write(w);
-    view.changed(strike.blacklisted ? 'blacklisted' : 'strike');
-    view.set(F_EVIDENCE, String(e.at), EVIDENCE_TTL_MS);
-  } else if (action === 'optout') {
-    view.write(marketingOptOutWrite(e.waId, isoSeconds(e.at)));
-    view.changed('opted_out_of_marketing');
-  } else if (action === 'capped') {
-    view.write(cappedWrite(e.waId, isoSeconds(e.at)));
-    view.changed('capped');
+  const consequence = consequenceOf(action);
+  const undeliverable = action === 'undeliverable';
+  // A 131026 older than the newest delivery evidence is no strike: the number was reached since.
+  if (consequence && !(undeliverable && (e.at < lastEvidence(view) || remaining(e.at, policy.undeliverableTtlMs, now) <= 0))) {
+    const marking = { waId: e.waId, code: e.code!, origin: 'webhook', at: isoSeconds(e.at), now: new Date(e.at * 1000) };
+    const { writes, change } = consequence.apply(marking, (namespace) => view.getIn(namespace), policy);
+    let wrote = false;
+    for (const w of writes) {
+      // A TTL counts from the event: what is left of it now, and nothing if nothing is.
+      const ttlMs = w.ttlMs === undefined ? undefined : remaining(e.at, w.ttlMs, now);
+      if (ttlMs !== undefined && ttlMs <= 0) continue;
+      view.write(ttlMs === undefined ? w : { ...w, ttlMs });
+      wrote = true;
+    }
+    if (wrote && change !== 'unchanged') view.changed(change);
+    if (undeliverable) view.set(F_EVIDENCE, String(e.at), EVIDENCE_TTL_MS);
   }
   reconcileJournal(e, view, now);
+}
+
+/** What a failure's code means; a failure without one blames the recipient, which changes no list. */
+function failureAction(code: number | undefined): Action {
+  return code === undefined ? 'recipient' : codeInfo(code).action;
 }
 
 /** The time (s) of the number's newest evidence applied (0: none). */
@@ -156,26 +179,33 @@ function lastEvidence(view: BatchView): number {
   return Number(view.get(F_EVIDENCE) ?? 0) || 0;
 }
 
-/** Delivery evidence at `at`: the number is reachable, whatever an older 131026 said. */
+/**
+ * Delivery evidence at `at`: the number is reachable, whatever an older 131026
+ * said. At the same second as a 131026 the failure stands: Meta's failed is
+ * final for its message, whatever status of it arrives in the same second.
+ */
 function markReachable(view: BatchView, at: number, evidence: number): void {
   if (at < evidence) return;
-  if (at > evidence) view.set(F_EVIDENCE, String(at), EVIDENCE_TTL_MS);
+  const newer = at > evidence;
+  if (newer) view.set(F_EVIDENCE, String(at), EVIDENCE_TTL_MS);
   const listed = view.get(F_BLACKLIST);
-  if (listed !== undefined && UNDELIVERABLE_REASONS.has(parseBlacklistEntry(listed).reason)) {
-    view.set(F_BLACKLIST, undefined);
-    view.changed('blacklist_lifted');
+  if (listed !== undefined) {
+    const reason = parseBlacklistEntry(listed).reason;
+    if (reason === UNDELIVERABLE_REASON ? newer : UNDELIVERABLE_REASONS.has(reason)) {
+      view.set(F_BLACKLIST, undefined);
+      view.changed('blacklist_lifted');
+    }
   }
-  if (view.get(F_STRIKES) !== undefined) view.set(F_STRIKES, undefined);
+  if (newer && view.get(F_STRIKES) !== undefined) view.set(F_STRIKES, undefined);
 }
 
 /** The status's send-journal row, if it has one, as the status leaves it. */
 function reconcileJournal(e: StatusEvent, view: BatchView, now: Date): void {
-  const journal = view.get(F_JOURNAL);
-  if (journal === undefined || !view.key(F_JOURNAL)) return;
-  const after = journalAfterStatus(parseJournalEntry(journal), e, now);
+  if (!view.key(F_JOURNAL)) return;
+  const after = journalEntryAfterStatus(view.get(F_JOURNAL), { status: e.status, wamid: e.id, code: e.code }, now);
   if (after === undefined) return;
-  view.set(F_JOURNAL, JSON.stringify(after), JOURNAL_TTL_MS);
-  view.changed(e.status === 'failed' ? 'journal_failed' : 'journal_unknown_to_sent');
+  view.set(F_JOURNAL, after.value, JOURNAL_TTL_MS);
+  view.changed(after.change);
 }
 
 /** A stored JSON object, or {} when damaged. */
