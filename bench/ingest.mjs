@@ -18,10 +18,13 @@ mkdirSync(dir, { recursive: true });
 const EVENTS = Number(process.env.EVENTS ?? 1_000_000);
 const RUNS = Number(process.env.RUNS ?? 3);
 const SECRET = 'bench-secret';
+const START_S = Math.floor(Date.now() / 1000) - Math.ceil(EVENTS / 20) - 60;
 
 function body(i) {
   const waId = String(628120000000 + (i % 200_000));
-  const ts = String(1790000000 + i); // 2026-09-21 on: in the past, as Meta's times are
+  // The last EVENTS / 20 seconds (14 h for a million), in the past as Meta's times are: effects
+  // last from the event's time, so events older than a day would leave no care window to write.
+  const ts = String(START_S + Math.floor(i / 20));
   const kind = i % 10;
   const value = kind < 6
     ? { statuses: [{ id: `wamid.${i}`, status: ['sent', 'delivered', 'read'][kind % 3], timestamp: ts, recipient_id: waId, biz_opaque_callback_data: `bench:${i}` }] }
