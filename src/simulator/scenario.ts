@@ -10,7 +10,7 @@ type Check =
 const fraction: Check = { type: 'number', min: 0, max: 1 };
 const strings: Check = { type: 'strings' };
 
-/** Every setting a scenario may hold (WorldConfig's names), and what its value must be. */
+/** Every setting a scenario may hold (WorldConfig's names; not the app secret: that only from WA_GUARD_APP_SECRET), and what its value must be. */
 const SETTINGS: Record<string, Check> = {
   seed: { type: 'number', min: 0, max: 2 ** 32 - 1 },
   token: { type: 'string' },
@@ -31,7 +31,6 @@ const SETTINGS: Record<string, Check> = {
   faults: { type: 'faults' },
   webhooksOut: { type: 'string' },
   webhooksUrl: { type: 'string' },
-  appSecret: { type: 'string' },
 };
 
 const FAULTS: Record<string, Check> = {
