@@ -351,7 +351,8 @@ describe('listen', () => {
     const at = Date.now();
     child.kill('SIGTERM');
     expect(await new Promise((r) => child.once('close', r))).toBe(0);
-    expect(Date.now() - at).toBeLessThan(5000); // not the 35 s a signal may take to apply what was answered 200
+    // Stopping cuts stalled clients off after 2 s; waiting for them would take the 10 s headers timeout at least.
+    expect(Date.now() - at).toBeLessThan(8000);
     for (const socket of stalled) socket.destroy();
     expect((await dump(store)).blacklist.map(([k]) => k)).toEqual(['6281234567890']);
   });
