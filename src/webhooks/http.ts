@@ -46,7 +46,6 @@ export interface Receiver {
  */
 export class WebhookServer {
   readonly refused: Record<string, number> = {};
-
   /** Bodies verified, kept and answered 200. */
   accepted = 0;
   private readonly server: Server;

@@ -19,8 +19,7 @@ const MAX_RETRY_MS = 60_000;
 export class Inbox {
   /** Keys kept and not yet applied, with when each was kept (ms): the inbox's depth and its oldest entry. */
   private readonly unapplied = new Map<string, number>();
-  /** Why the last apply failed, and since when; undefined once one succeeds. */
-  failing: { since: Date; message: string } | undefined;
+  private failure: { since: Date; message: string } | undefined;
   /** The apply under way (or last): each waits for the one before. */
   private applying: Promise<void> = Promise.resolve();
   /** Keys kept but not yet taken by an apply. */
@@ -33,6 +32,11 @@ export class Inbox {
     private readonly store: Store, private readonly settings: LearnSettings, private readonly learned: Learned,
     private readonly log: (text: string) => void, private readonly applied: (seconds: number) => void = () => undefined,
   ) {}
+
+  /** Why the last apply failed, and since when; undefined once one succeeds. */
+  get failing(): { since: Date; message: string } | undefined {
+    return this.failure;
+  }
 
   /** Bodies kept and not yet applied. */
   get depth(): number {
@@ -93,10 +97,10 @@ export class Inbox {
       await learn(this.store, await this.eventsOf(batch), this.settings, this.learned);
       await this.store.delete(INBOX, batch);
       this.retryMs = 0;
-      this.failing = undefined;
+      this.failure = undefined;
       this.settle(batch);
     } catch (err) {
-      this.failing = { since: this.failing?.since ?? new Date(), message: (err as Error).message };
+      this.failure = { since: this.failure?.since ?? new Date(), message: (err as Error).message };
       this.waiting = [...batch, ...this.waiting];
       this.retryMs = Math.min(MAX_RETRY_MS, this.retryMs * 2 || FIRST_RETRY_MS);
       this.log(`applying ${batch.length} event(s) failed, kept in the inbox, trying again in ${this.retryMs / 1000} s: ${(err as Error).message}`);
