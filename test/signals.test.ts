@@ -45,12 +45,12 @@ describe('signals at every wait point end the run at once', () => {
     server.closeAllConnections();
     server.close();
     expect(result.code).toBe(143);
-    expect(result.ms).toBeLessThan(2500);
+    expect(result.ms).toBeLessThan(15_000); // not the 30 s --timeout (a busy machine may take seconds to exit)
     expect(result.stderr).toMatch(/interrupted by SIGTERM/);
     expect(files(join(dir, 'out'))).toEqual([]);
   });
 
-  it('while a Redis store accepts the connection and never answers: exit 130 within two seconds', async () => {
+  it('while a Redis store accepts the connection and never answers: exit 130 at once', async () => {
     const sockets = new Set<import('node:net').Socket>();
     const silent = createTcpServer((socket) => { sockets.add(socket); socket.resume(); });
     const port = await listening(silent);
@@ -59,7 +59,7 @@ describe('signals at every wait point end the run at once', () => {
     for (const s of sockets) s.destroy();
     silent.close();
     expect(result.code).toBe(130);
-    expect(result.ms).toBeLessThan(2500);
+    expect(result.ms).toBeLessThan(8000); // not the 10 s a Redis command may wait for its answer
     expect(files(join(dir, 'out'))).toEqual([]);
   });
 

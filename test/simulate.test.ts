@@ -257,7 +257,8 @@ describe('wa-guard simulate (the command)', () => {
   it('prints its URL, serves, and stops on SIGTERM with exit 0', async () => {
     const dir = tempDir();
     const scenario = join(dir, 'scenario.json');
-    writeFileSync(scenario, JSON.stringify({ registered: ['+6281234567890'], registeredFraction: 0, token: 'from-scenario' }));
+    // kebab-case, as the flags are written, is read as camelCase is
+    writeFileSync(scenario, JSON.stringify({ registered: ['+6281234567890'], 'registered-fraction': 0, token: 'from-scenario' }));
     const child = spawn(process.execPath, [BIN, 'simulate', '--port', '0', '--scenario', scenario], { cwd: ROOT, env: { PATH: process.env.PATH } });
     let stderr = '';
     child.stderr.on('data', (b) => { stderr += b; });
@@ -277,5 +278,24 @@ describe('wa-guard simulate (the command)', () => {
     expect((await runCli(['simulate', '--registered-fraction', '2'])).stderr).toMatch(/--registered-fraction must be a number from 0 to 1/);
     expect((await runCli(['simulate', '--mode', 'sometimes'])).code).toBe(2);
     expect((await runCli(['simulate', '--scenario', '/nonexistent.json'])).stderr).toMatch(/cannot read --scenario/);
+  });
+
+  it('refuses a scenario with an unknown key or a bad value, naming the file and the key (exit 2)', async () => {
+    const dir = tempDir();
+    const scenario = (name: string, content: object): string => {
+      writeFileSync(join(dir, name), JSON.stringify(content));
+      return join(dir, name);
+    };
+    // A scenario taken as valid starts a simulator: the signal stops it, so such a failure cannot hang the test.
+    const simulate = (file: string) => runCli(['simulate', '--port', '0', '--scenario', file], { signal: AbortSignal.timeout(3000) });
+    const typo = await simulate(scenario('typo.json', { regsitered: ['+6281234567890'] }));
+    expect([typo.code, typo.stdout]).toEqual([2, '']);
+    expect(typo.stderr).toMatch(/^wa-guard: --scenario \S*typo\.json: unknown key "regsitered" \(did you mean registered\?\)/);
+    const nested = await simulate(scenario('nested.json', { faults: { 'slow-ms': 10, sloow: 0.5 } }));
+    expect([nested.code, nested.stderr]).toEqual([2, expect.stringMatching(/nested\.json: unknown key "faults\.sloow" \(did you mean slow\?\)/)]);
+    const range = await simulate(scenario('range.json', { 'registered-fraction': 2 }));
+    expect([range.code, range.stderr]).toEqual([2, expect.stringMatching(/range\.json: "registered-fraction" must be a number from 0 to 1; got 2/)]);
+    const twice = await simulate(scenario('twice.json', { 'contacts-rps': 1, contactsRps: 2 }));
+    expect(twice.code).toBe(2);
   });
 });

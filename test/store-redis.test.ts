@@ -32,13 +32,21 @@ describe.skipIf(!base)('Redis store', () => {
   it('shares one token bucket between connections (GCRA on the server clock)', async () => {
     const stores = await Promise.all([1, 2, 3].map(() => RedisStore.open(url)));
     const started = Date.now();
+    const waits: number[] = [];
     // 3 connections x 10 tokens at 50/s with burst 1: 30 tokens need at least ~580 ms.
     await Promise.all(stores.map(async (store) => {
-      for (let i = 0; i < 10; i++) await acquireToken(() => store.takeToken('contacts', 50, 1), 10);
+      for (let i = 0; i < 10; i++) {
+        await acquireToken(async () => {
+          const wait = await store.takeToken('contacts', 50, 1);
+          waits.push(wait);
+          return wait;
+        }, 10);
+      }
     }));
-    const elapsed = Date.now() - started;
-    expect(elapsed).toBeGreaterThanOrEqual(560);
-    expect(elapsed).toBeLessThan(1500);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(560);
+    // One bucket, not three: no booking is ever further ahead than the other two connections' bookings
+    // (20 ms each), however slowly a busy machine runs the calls (a wall-clock bound failed under load).
+    expect(Math.max(...waits)).toBeLessThanOrEqual(3 * 20 + 1);
     await Promise.all(stores.map((s) => s.close()));
   });
 

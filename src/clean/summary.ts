@@ -121,7 +121,8 @@ export function humanSummary(s: CleanSummary, source: string, cwd: string): stri
   const v = s.verification as Record<string, number> & { mode: string };
   if (v.mode === 'online') {
     lines.push(`  wa_status: ${Object.entries(s.wa_status).map(([k, c]) => `${k} ${n(c)}`).join(', ')}`);
-    lines.push(`  /contacts: ${n(v.requests)} requests (${v.requests_per_second}/s), ${n(v.numbers_checked)} numbers checked, ${n(v.cache_hits)} cache hits, ${n(v.retries)} retries`);
+    const pace = v.requests <= v.burst ? `within the burst of ${v.burst}` : `paced at ${v.requests_per_second}/s${v.burst > 1 ? ` beyond a burst of ${v.burst}` : ''}`;
+    lines.push(`  /contacts: ${n(v.requests)} requests (${pace}), ${n(v.numbers_checked)} numbers checked, ${n(v.cache_hits)} cache hits, ${n(v.retries)} retries`);
     if (v.over_budget) lines.push(`  ${n(v.over_budget)} numbers left unverified: over the --max-checks budget`);
     if (v.unresolved) lines.push(`  ${n(v.unresolved)} numbers left unverified: the endpoint could not answer for them`);
   } else {

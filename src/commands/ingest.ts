@@ -1,4 +1,5 @@
 import { InterruptedError, UsageError } from '../errors.js';
+import { checkFailOn, parseFailOn } from '../fail-on.js';
 import type { IO } from '../io.js';
 import { openStore } from '../store/open.js';
 import type { Store } from '../store/store.js';
@@ -13,7 +14,11 @@ export interface IngestFlags extends LearnFlags {
   store?: string;
   json?: boolean;
   quiet?: boolean;
+  failOn?: string;
 }
+
+/** What --fail-on can name: lines that were not webhooks, and items that could not be read. */
+const FAIL_ON_REASONS = ['bad_lines', 'ignored'] as const;
 
 /** Bad lines reported one by one, up to this many; the rest are counted. */
 const MAX_REPORTED = 20;
@@ -30,12 +35,15 @@ interface Read {
 export async function ingest(spec: string | undefined, flags: IngestFlags, io: IO): Promise<number> {
   if (!spec) throw new UsageError('missing input: give a file, a directory, or - for stdin');
   const settings = learnSettings(flags);
+  const failOn = parseFailOn(flags.failOn, FAIL_ON_REASONS);
   const sources = await listSources(spec, io.cwd);
   const store = await openStore(flags.store, io.env, io.cwd);
   const learned = emptyLearned();
   const read = await learnAll(eventBatches(sources, settings, io), store, settings, learned, io.signal);
   report(flags, io, learned, read);
-  return 0;
+  const check = checkFailOn(failOn, { bad_lines: read.badCount, ignored: learned.ignored }, FAIL_ON_REASONS, 'skipped');
+  if (check.message && !flags.quiet) io.stderr.write(check.message);
+  return check.exitCode;
 }
 
 /** Files are parsed on a worker thread while this one applies the batch before; stdin is read here. */

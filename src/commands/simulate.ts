@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { UsageError, describeFsError } from '../errors.js';
 import { count } from '../flags.js';
 import type { IO } from '../io.js';
+import { parseScenario } from '../simulator/scenario.js';
 import { startSimulator, type Simulator } from '../simulator/server.js';
 import { DEFAULT_TOKEN, type WorldConfig } from '../simulator/world.js';
 
@@ -64,7 +65,7 @@ export async function worldFromOptions(options: SimulateOptions, io: IO): Promis
   return { ...scenario, ...defined(flags), faults: { ...scenario.faults, ...defined(faults) } as WorldConfig['faults'] };
 }
 
-/** --scenario: a JSON file of WorldConfig settings. */
+/** --scenario: a JSON file of WorldConfig settings, checked (camelCase or kebab-case keys). */
 async function readScenario(path: string | undefined, io: IO): Promise<Partial<WorldConfig>> {
   if (!path) return {};
   let text: string;
@@ -73,11 +74,13 @@ async function readScenario(path: string | undefined, io: IO): Promise<Partial<W
   } catch (err) {
     throw new UsageError(describeFsError(err, 'cannot read --scenario', path));
   }
+  let json: unknown;
   try {
-    return JSON.parse(text) as Partial<WorldConfig>;
+    json = JSON.parse(text);
   } catch (err) {
     throw new UsageError(`--scenario ${path}: not valid JSON: ${(err as Error).message}`);
   }
+  return parseScenario(json, path);
 }
 
 /** The world's settings from flags and the environment; undefined where none was given. */

@@ -12,7 +12,8 @@ export const defineIngest: Define = (program, context) => {
       'cache, template status, and the send journal. Idempotent; a bad line is reported and skipped.',
     )
     .argument('<input>', 'a file, a directory, or - for stdin')
-    .option('--json', 'print the summary as JSON on stdout');
+    .option('--json', 'print the summary as JSON on stdout')
+    .option('--fail-on <reasons>', 'exit 3 (after learning the rest) when lines were skipped: bad_lines (not JSON, not a webhook), ignored (items without a number or timestamp), comma-separated, or "any"');
   learnOptions(ingest).action(async (input: string, options) => {
     const { ingest } = await import('../commands/ingest.js');
     context.exit(await ingest(input, options, context.io));

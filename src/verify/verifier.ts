@@ -36,6 +36,7 @@ export interface VerifierStats {
   retries: number;
   over_budget: number;
   unresolved: number;
+  /** Requests beyond the burst a second, from the first request to the last (see `stats`). */
   requests_per_second: number;
 }
 
@@ -78,9 +79,17 @@ export class Verifier {
     this.limit = pLimit(options.concurrency);
   }
 
+  /**
+   * The pace as the limit is defined: a token bucket lets `burst` requests go
+   * at once and `rate` a second after them, so requests beyond the burst over
+   * the span from the first to the last. Never over --rate while pacing works;
+   * requests over their span would be (33/s for 48 requests at --rate 20, burst
+   * 20: the first 20 went at once). 0 when every request fit in the burst.
+   */
   get stats(): VerifierStats {
     const span = (this.lastRequestAt - this.firstRequestAt) / 1000;
-    return { ...this.counts, requests_per_second: span > 0 ? (this.counts.requests - 1) / span : 0 };
+    const beyondBurst = this.counts.requests - Math.max(1, this.options.burst);
+    return { ...this.counts, requests_per_second: span > 0 && beyondBurst > 0 ? beyondBurst / span : 0 };
   }
 
   /** Resolves with the number's status once its batch is answered. */

@@ -17,6 +17,9 @@ const MAX_RETRY_MS = 60_000;
  * runs for days and the store (Redis, a disk) may come back.
  */
 export class Inbox {
+  /** Keys kept and not yet applied, with when each was kept (ms): the inbox's depth and its oldest entry. */
+  private readonly unapplied = new Map<string, number>();
+  private failure: { since: Date; message: string } | undefined;
   /** The apply under way (or last): each waits for the one before. */
   private applying: Promise<void> = Promise.resolve();
   /** Keys kept but not yet taken by an apply. */
@@ -24,7 +27,33 @@ export class Inbox {
   private retryMs = 0;
   private retryTimer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly store: Store, private readonly settings: LearnSettings, private readonly learned: Learned, private readonly log: (text: string) => void) {}
+  /** `applied`: told, for each body applied, the seconds since it was kept (or since listen started, for one a crash left). */
+  constructor(
+    private readonly store: Store, private readonly settings: LearnSettings, private readonly learned: Learned,
+    private readonly log: (text: string) => void, private readonly applied: (seconds: number) => void = () => undefined,
+  ) {}
+
+  /** Why the last apply failed, and since when; undefined once one succeeds. */
+  get failing(): { since: Date; message: string } | undefined {
+    return this.failure;
+  }
+
+  /** Bodies kept and not yet applied. */
+  get depth(): number {
+    return this.unapplied.size;
+  }
+
+  /** Seconds the oldest body not yet applied has waited; 0 when none waits. */
+  oldestSeconds(now = Date.now()): number {
+    let oldest = now;
+    for (const at of this.unapplied.values()) oldest = Math.min(oldest, at);
+    return (now - oldest) / 1000;
+  }
+
+  /** Resolves when the store answers a read of the inbox; rejects with why not. */
+  async probe(): Promise<void> {
+    await this.store.get(INBOX, ['health-probe']);
+  }
 
   /** The keys of bodies kept but never applied: what a crash left between a 200 and its application. */
   async pending(): Promise<string[]> {
@@ -37,11 +66,13 @@ export class Inbox {
   async keep(raw: Buffer): Promise<string> {
     const key = createHash('sha256').update(raw).digest('hex');
     await this.store.set(INBOX, [{ key, value: raw.toString('utf8') }]);
+    if (!this.unapplied.has(key)) this.unapplied.set(key, Date.now());
     return key;
   }
 
   /** Applies the kept bodies `keys`, after those before them; resolves once applied or left for a retry. */
   apply(keys: string[]): Promise<void> {
+    for (const key of keys) if (!this.unapplied.has(key)) this.unapplied.set(key, Date.now());
     this.waiting.push(...keys);
     this.applying = this.applying.then(() => this.applyWaiting());
     return this.applying;
@@ -66,12 +97,26 @@ export class Inbox {
       await learn(this.store, await this.eventsOf(batch), this.settings, this.learned);
       await this.store.delete(INBOX, batch);
       this.retryMs = 0;
+      this.failure = undefined;
+      this.settle(batch);
     } catch (err) {
+      this.failure = { since: this.failure?.since ?? new Date(), message: (err as Error).message };
       this.waiting = [...batch, ...this.waiting];
       this.retryMs = Math.min(MAX_RETRY_MS, this.retryMs * 2 || FIRST_RETRY_MS);
       this.log(`applying ${batch.length} event(s) failed, kept in the inbox, trying again in ${this.retryMs / 1000} s: ${(err as Error).message}`);
       clearTimeout(this.retryTimer);
       this.retryTimer = setTimeout(() => void this.apply([]), this.retryMs);
+    }
+  }
+
+  /** The batch is applied: it leaves the depth, and each body's wait is told. */
+  private settle(batch: string[]): void {
+    const now = Date.now();
+    for (const key of batch) {
+      const at = this.unapplied.get(key);
+      if (at === undefined) continue; // the same body twice in one batch
+      this.unapplied.delete(key);
+      this.applied((now - at) / 1000);
     }
   }
 
