@@ -5,6 +5,7 @@ import type { Plan } from '../gate/plan.js';
 import type { IO } from '../io.js';
 import type { RowResult } from '../send/journal.js';
 import type { Sender } from '../send/sender.js';
+import { describeStop } from '../send/watchdog.js';
 import type { Store } from '../store/store.js';
 import { runFigures } from '../versions.js';
 
@@ -140,7 +141,9 @@ export function campaignExit(tally: Tally, live: { campaignId: string; sender: S
   const resume = `run the same command again to resume (campaign id ${live?.campaignId})`;
   if (sender?.stopped) {
     const s = sender.stopped;
-    throw new CliError(`Meta stopped the campaign: ${s.code} ${s.title}${s.hint ? `: ${s.hint}` : ''}; ${tally.statuses.sent} sent, the rest not attempted; ${resume}`, EXIT.STOPPED);
+    const left = `${tally.statuses.sent} sent, the rest not sent (left for the next run); ${resume}`;
+    if (s.unreachable) throw new CliError(`${s.title}: ${s.hint}; ${left}`, EXIT.FAILURE);
+    throw new CliError(`Meta stopped the campaign: ${describeStop(s)}${s.hint ? `: ${s.hint}` : ''}; ${left}`, EXIT.STOPPED);
   }
   if (interrupted) throw new CliError(`${interrupted.message}: in-flight messages finished and the results were written; ${resume}`, interrupted.exitCode);
   if (sender?.stoppedTemplates.size) {

@@ -24,6 +24,7 @@ import { Progress } from '../progress.js';
 import { MessagesClient } from '../send/client.js';
 import { Journal, fileCampaignId } from '../send/journal.js';
 import { Sender } from '../send/sender.js';
+import { THROTTLE_TIMEOUT_MS } from '../send/watchdog.js';
 import { fetchTemplates } from '../send/templates-api.js';
 import { openStore } from '../store/open.js';
 import type { Store } from '../store/store.js';
@@ -49,6 +50,8 @@ export interface SendOptions extends DataFileFlags {
   strikes?: string;
   undeliverableTtl?: string;
   resendUnknown?: boolean;
+  retryFailed?: boolean;
+  throttleTimeout?: string;
   timeout?: string;
 }
 
@@ -75,6 +78,8 @@ interface LiveSettings {
   strikes: number;
   undeliverableTtlMs: number;
   resendUnknown: boolean;
+  retryFailed: boolean;
+  throttleTimeoutMs: number;
 }
 
 /** The flags, checked in a fixed order (the first wrong one is the error), and the templates loaded or fetched. */
@@ -114,6 +119,8 @@ async function settings(options: SendOptions, io: IO, started: Date): Promise<Se
       strikes: count(options.strikes, '--strikes', 1, 1, 100),
       undeliverableTtlMs: duration(options.undeliverableTtl, '--undeliverable-ttl', 90 * DAY_MS),
       resendUnknown: Boolean(options.resendUnknown),
+      retryFailed: Boolean(options.retryFailed),
+      throttleTimeoutMs: duration(options.throttleTimeout, '--throttle-timeout', THROTTLE_TIMEOUT_MS),
     };
     if (options.campaignId !== undefined && !/^[\w.-]{1,64}$/.test(options.campaignId)) {
       throw new UsageError('--campaign-id: 1 to 64 letters, digits, dots, dashes or underscores');
@@ -240,7 +247,7 @@ async function publish(summary: Summary, file: AtomicFile, outputs: Outputs, sto
 /** A live send's journal and sender, for the campaign id resolved from the flags or the file. */
 function liveSend(store: Store, live: LiveSettings, run: Settings): { campaignId: string; endpoint: string; journal: Journal; sender: Sender } {
   const campaignId = live.campaignId!;
-  const journal = new Journal(store, campaignId, live.resendUnknown);
+  const journal = new Journal(store, campaignId, live);
   const sender = new Sender(live.client, store, journal, { ...live, mps: run.mps, pairIntervalMs: run.config.pairIntervalMs });
   return { campaignId, endpoint: live.client.url, journal, sender };
 }
