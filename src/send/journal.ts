@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { codeInfo } from '../meta/codes.js';
 import type { Store, StoreKey, StoreWrite } from '../store/store.js';
-import { SELF, inflightOutcome, journalOutcome, ownerAlive, rowStanding, type Standing } from './standing.js';
 import { pause } from '../time.js';
+import { SELF, inflightOutcome, journalOutcome, ownerAlive, rowStanding, type Standing } from './standing.js';
 
 /** Namespace of the send journal: `<campaign id>:<row key>` -> JournalEntry. */
 export const JOURNAL = 'journal';

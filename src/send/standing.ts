@@ -26,11 +26,10 @@ export type Standing =
 
 const CLAIMABLE: Standing = { kind: 'claimable' };
 
-/** What else decides a row's standing: the re-send flags, and whether a claim's owner is still alive. */
+/** What else decides a row's standing besides --resend-unknown. */
 export interface StandingOptions {
   /** --retry-failed: rows that failed with a retryable answer (never a recipient's) are sent again. */
   retryFailed?: boolean;
-  alive?: (entry: JournalEntry, now: number) => boolean;
 }
 
 /**
@@ -54,7 +53,7 @@ export function rowStanding(entry: JournalEntry | undefined, waId: string | unde
       return Date.parse(entry.not_before ?? '') > now ? { kind: 'answered', outcome: journalOutcome(entry) } : CLAIMABLE;
     case 'inflight': {
       // Another process's row: its answer will be the row's, whatever the gate says now.
-      if ((options.alive ?? ownerAlive)(entry, now)) return { kind: 'answered', outcome: inflightOutcome(entry, true) };
+      if (ownerAlive(entry, now)) return { kind: 'answered', outcome: inflightOutcome(entry, true) };
       // Claimed by a run that died before the request left: it was never sent.
       if (entry.owner !== undefined && !entry.written) return CLAIMABLE;
       return resendUnknown ? CLAIMABLE : { kind: 'settled', outcome: inflightOutcome(entry, false) };

@@ -23,8 +23,8 @@ export function describeStop(stop: Stop): string {
  * Watches the answers for waits that lead nowhere: rate limits (130429,
  * 80007, 4, 131057, 131056, HTTP 429) for --throttle-timeout with no row
  * settled by Meta in that time, or MAX_UNANSWERED requests in a row (or one
- * row's every attempt) that no server answered. Either stops the campaign; its rows are left for the next
- * run, never failed for it.
+ * row's every attempt) that no server answered. Either stops the campaign;
+ * its rows are left for the next run, never failed for it.
  */
 export class Watchdog {
   private lastProgress = Date.now();
