@@ -1,2 +1,17 @@
 /** A day in milliseconds: TTLs, windows and caps. */
 export const DAY_MS = 86_400_000;
+
+/** Waits `ms`; false when `signal` ended the wait first (an interrupt, a stop). */
+export function pause(ms: number, signal?: AbortSignal): Promise<boolean> {
+  if (signal?.aborted) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const done = (waited: boolean): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      resolve(waited);
+    };
+    const onAbort = (): void => done(false);
+    const timer = setTimeout(() => done(true), ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}

@@ -1,13 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { journalEntryAfterStatus, rowStanding, STALE_INFLIGHT_MS, type JournalEntry, type StatusReport } from '../src/send/journal.js';
+import { hostname } from 'node:os';
+import { journalEntryAfterStatus, type JournalEntry, type StatusReport } from '../src/send/journal.js';
+import { rowStanding, STALE_INFLIGHT_MS } from '../src/send/standing.js';
 
 const NOW = Date.parse('2026-03-04T05:06:07.000Z');
 const iso = (ms: number): string => new Date(ms).toISOString();
 const WA = '6281234567890';
+/** Claims of this test's own (live) process, and of a pid no process has. */
+const LIVE = `${hostname()}:${process.pid}`;
+const DEAD = `${hostname()}:${2 ** 22 + 1}`;
 const entry = (e: Partial<JournalEntry>): JournalEntry => ({ status: 'sent', attempts: 1, at: iso(NOW - 60_000), to: WA, ...e });
 
 describe('what a journal entry means for a row about to be sent', () => {
-  it.each<[string, JournalEntry | undefined, boolean, string, string | undefined]>([
+  it.each<[string, JournalEntry | undefined, boolean, string, string | undefined, boolean?]>([
     ['no entry: send it', undefined, false, 'claimable', undefined],
     ['sent before: stands', entry({ wamid: 'wamid.A' }), false, 'settled', 'sent'],
     ['failed before: stands', entry({ status: 'failed', code: 131026 }), false, 'settled', 'failed'],
@@ -16,11 +21,24 @@ describe('what a journal entry means for a row about to be sent', () => {
     ['an id used for another number: blocked', entry({ to: '6280000000000' }), true, 'settled', 'blocked'],
     ['deferred, not yet due: the journal answers', entry({ status: 'deferred', not_before: iso(NOW + 1000) }), false, 'answered', 'deferred'],
     ['deferred and due: send it', entry({ status: 'deferred', not_before: iso(NOW - 1000) }), false, 'claimable', undefined],
-    ['in flight elsewhere: the journal answers', entry({ status: 'inflight', at: iso(NOW - 1000) }), true, 'answered', 'unknown'],
-    ['in flight in a dead run: the journal answers', entry({ status: 'inflight', at: iso(NOW - STALE_INFLIGHT_MS) }), false, 'answered', 'unknown'],
+    ['in flight elsewhere (no owner, within the lease): the journal answers', entry({ status: 'inflight', at: iso(NOW - 1000) }), true, 'answered', 'unknown'],
+    ['in flight in a dead run (no owner, lease over): unknown, whatever the gate says', entry({ status: 'inflight', at: iso(NOW - STALE_INFLIGHT_MS) }), false, 'settled', 'unknown'],
     ['in flight in a dead run, --resend-unknown: send it', entry({ status: 'inflight', at: iso(NOW - STALE_INFLIGHT_MS) }), true, 'claimable', undefined],
-  ])('%s', (_, e, resendUnknown, kind, status) => {
-    const standing = rowStanding(e, WA, NOW, resendUnknown);
+    ['claimed by a live process: the journal answers', entry({ status: 'inflight', at: iso(NOW - 1000), owner: LIVE }), false, 'answered', 'unknown'],
+    ['claimed by a dead process, never written: send it', entry({ status: 'inflight', at: iso(NOW - 1000), owner: DEAD }), false, 'claimable', undefined],
+    ['written by a dead process: unknown at once', entry({ status: 'inflight', at: iso(NOW - 1000), owner: DEAD, written: true }), false, 'settled', 'unknown'],
+    ['written by a dead process, --resend-unknown: send it', entry({ status: 'inflight', at: iso(NOW - 1000), owner: DEAD, written: true }), true, 'claimable', undefined],
+    ['claimed on another host within the lease: the journal answers', entry({ status: 'inflight', at: iso(NOW - 1000), owner: 'elsewhere:1' }), false, 'answered', 'unknown'],
+    ['claimed on another host, lease over, never written: send it', entry({ status: 'inflight', at: iso(NOW - STALE_INFLIGHT_MS), owner: 'elsewhere:1' }), false, 'claimable', undefined],
+    ['failed 131016 after every try: stands', entry({ status: 'failed', code: 131016 }), false, 'settled', 'failed'],
+    ['failed 131016 after every try, --retry-failed: send it', entry({ status: 'failed', code: 131016 }), false, 'claimable', undefined, true],
+    ['failed 80007 (an earlier version gave up), --retry-failed: send it', entry({ status: 'failed', code: 80007 }), false, 'claimable', undefined, true],
+    ['failed without a code (an earlier version gave up on the network), --retry-failed: send it', entry({ status: 'failed' }), false, 'claimable', undefined, true],
+    ['failed 131026, --retry-failed: stands', entry({ status: 'failed', code: 131026 }), false, 'settled', 'failed', true],
+    ['failed 131050 (opt-out), --retry-failed: stands', entry({ status: 'failed', code: 131050 }), false, 'settled', 'failed', true],
+    ['failed as a webhook said, --retry-failed: stands', entry({ status: 'failed', wamid: 'wamid.A' }), false, 'settled', 'failed', true],
+  ])('%s', (_, e, resendUnknown, kind, status, retryFailed = false) => {
+    const standing = rowStanding(e, WA, NOW, resendUnknown, { retryFailed });
     expect(standing.kind).toBe(kind);
     expect(standing.kind === 'claimable' ? undefined : standing.outcome.status).toBe(status);
   });

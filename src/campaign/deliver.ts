@@ -82,6 +82,8 @@ export class Delivery {
     // What earlier runs resolved stands, whatever the gate says now (it learned from those runs).
     const standing = this.c.journal.standing(seen, waId, Date.now());
     if (standing.kind === 'settled') return this.withoutSending(standing.outcome);
+    // A row another live process is sending: its answer is the row's, whatever the gate says now.
+    if (standing.kind === 'answered' && standing.outcome.busy) return this.c.journal.awaitOther(key, standing.outcome, this.c.sender.signal).then((o) => this.withoutSending(o));
     if (d.decision === 'block') return this.withoutSending({ status: 'blocked', attempts: 0, reason: `${d.reason}: ${joinLines(d.detail)}` });
     // Spacing to one user (pair_rate) is kept while sending; other defers wait for their time.
     if (d.decision === 'defer' && d.reason !== 'pair_rate') {
@@ -94,7 +96,7 @@ export class Delivery {
       body: messageBody(message, g.recipientWaId[i]),
       ...(message.template ? { template: `${message.template.name} (${message.template.language})` } : {}),
     };
-    return this.c.sender.deliver(job).then(async (o) => (o.busy ? this.c.journal.awaitOther(key, o) : o)).then((o) => {
+    return this.c.sender.deliver(job).then(async (o) => (o.busy ? this.c.journal.awaitOther(key, o, this.c.sender.signal) : o)).then((o) => {
       this.settled[o.status === 'sent' ? 'sent' : o.status === 'failed' ? 'failed' : 'other']++;
       this.showProgress();
       return o;

@@ -4,6 +4,7 @@ import { BLOCK_REASONS, DEFER_REASONS, type Decision, type GateConfig, type Mess
 import type { Plan } from '../gate/plan.js';
 import type { RowResult } from '../send/journal.js';
 import type { Sender } from '../send/sender.js';
+import { describeStop } from '../send/watchdog.js';
 import type { Store } from '../store/store.js';
 import { runFigures } from '../versions.js';
 import type { JournalFigures } from './journal-preview.js';
@@ -159,7 +160,9 @@ function stopError(tally: Tally, live: { campaignId: string; sender: Sender } | 
   const resume = `run the same command again to resume (campaign id ${live?.campaignId})`;
   if (sender?.stopped) {
     const s = sender.stopped;
-    return new CliError(`Meta stopped the campaign: ${s.code} ${s.title}${s.hint ? `: ${s.hint}` : ''}; ${tally.statuses.sent} sent, the rest not attempted; ${resume}`, EXIT.STOPPED);
+    const left = `${tally.statuses.sent} sent, the rest not sent (left for the next run); ${resume}`;
+    if (s.unreachable) return new CliError(`${s.title}: ${s.hint}; ${left}`, EXIT.FAILURE);
+    return new CliError(`Meta stopped the campaign: ${describeStop(s)}${s.hint ? `: ${s.hint}` : ''}; ${left}`, EXIT.STOPPED);
   }
   if (interrupted) return new CliError(`${interrupted.message}: in-flight messages finished and the results were written; ${resume}`, interrupted.exitCode);
   if (sender?.stoppedTemplates.size) {

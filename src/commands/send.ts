@@ -26,6 +26,7 @@ import { Progress } from '../progress.js';
 import { MessagesClient } from '../send/client.js';
 import { Journal, fileCampaignId } from '../send/journal.js';
 import { Sender } from '../send/sender.js';
+import { THROTTLE_TIMEOUT_MS } from '../send/watchdog.js';
 import { fetchTemplates } from '../send/templates-api.js';
 import { openStore } from '../store/open.js';
 import type { Store } from '../store/store.js';
@@ -51,6 +52,8 @@ export interface SendOptions extends DataFileFlags {
   strikes?: string;
   undeliverableTtl?: string;
   resendUnknown?: boolean;
+  retryFailed?: boolean;
+  throttleTimeout?: string;
   timeout?: string;
   /** The data rows (gate.* or results.*): a file, or - for stdout (default: in --out-dir). */
   output?: string;
@@ -78,6 +81,8 @@ interface LiveSettings {
   strikes: number;
   undeliverableTtlMs: number;
   resendUnknown: boolean;
+  retryFailed: boolean;
+  throttleTimeoutMs: number;
 }
 
 /** The flags, checked in a fixed order (the first wrong one is the error), and the templates loaded or fetched. */
@@ -116,6 +121,8 @@ async function settings(options: SendOptions, io: IO, started: Date): Promise<Se
       strikes: count(options.strikes, '--strikes', 1, 1, 100),
       undeliverableTtlMs: duration(options.undeliverableTtl, '--undeliverable-ttl', 90 * DAY_MS),
       resendUnknown: Boolean(options.resendUnknown),
+      retryFailed: Boolean(options.retryFailed),
+      throttleTimeoutMs: duration(options.throttleTimeout, '--throttle-timeout', THROTTLE_TIMEOUT_MS),
     };
   }
   if (options.campaignId !== undefined && !/^[\w.-]{1,64}$/.test(options.campaignId)) {
@@ -208,7 +215,7 @@ async function campaign(input: Input, options: SendOptions, io: IO, run: Setting
     progress = await Progress.start(live ? 'send' : 'send --dry-run', io, Boolean(options.quiet || options.json), input.size);
     const tally = new Tally();
     const optOutColumns = choice.optOut.map((c) => input.columns[c]!);
-    const preview = !live && campaignId ? new JournalPreview(new Journal(store, campaignId, Boolean(options.resendUnknown)), columns, campaignId, now) : undefined;
+    const preview = !live && campaignId ? new JournalPreview(new Journal(store, campaignId, { resendUnknown: Boolean(options.resendUnknown), retryFailed: Boolean(options.retryFailed) }), columns, campaignId, now) : undefined;
     const gate: ChunkGateContext = { columns, store, plan, config, blacklistFile, optOutColumns, tally, now: live ? undefined : now, preview };
     const interrupted = await runCampaign({
       input, chunkConfig, workers: parseWorkers(options.workers, defaultWorkers()), signal: io.signal, gate, results, progress,
@@ -261,7 +268,7 @@ function exit(verdict: Verdict, io: IO, quiet: boolean): number {
 /** A live send's journal and sender, for the campaign id resolved from the flags or the file. */
 function liveSend(store: Store, live: LiveSettings, run: Settings): { campaignId: string; endpoint: string; journal: Journal; sender: Sender } {
   const campaignId = live.campaignId!;
-  const journal = new Journal(store, campaignId, live.resendUnknown);
+  const journal = new Journal(store, campaignId, live);
   const sender = new Sender(live.client, store, journal, { ...live, mps: run.mps, pairIntervalMs: run.config.pairIntervalMs });
   return { campaignId, endpoint: live.client.url, journal, sender };
 }

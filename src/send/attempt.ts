@@ -12,15 +12,17 @@ export interface Answer {
   retryAfterMs?: number;
   /** 131008/131009 naming the `to` field: the recipient's fault, not the template's. */
   blamesRecipient: boolean;
+  /** No answer from any server at all (refused, a name that does not resolve, a timeout, a reset): the network's or our failure, never Meta's word. */
+  unanswered: boolean;
 }
 
 export function readAnswer(answer: SendAnswer): Answer {
   const action = classify(answer);
-  if (answer.kind === 'accepted') return { action, title: '', wamid: answer.wamid, blamesRecipient: false };
+  if (answer.kind === 'accepted') return { action, title: '', wamid: answer.wamid, blamesRecipient: false, unanswered: false };
   if (answer.kind === 'error') {
-    return { action, code: answer.code, title: codeInfo(answer.code).title, retryAfterMs: answer.retryAfterMs, blamesRecipient: action === 'template' && blamesRecipient(answer.code, answer.details) };
+    return { action, code: answer.code, title: codeInfo(answer.code).title, retryAfterMs: answer.retryAfterMs, blamesRecipient: action === 'template' && blamesRecipient(answer.code, answer.details), unanswered: false };
   }
-  return { action, title: answer.message, retryAfterMs: answer.retryAfterMs, blamesRecipient: false };
+  return { action, title: answer.message, retryAfterMs: answer.retryAfterMs, blamesRecipient: false, unanswered: answer.http === undefined };
 }
 
 /** An answer as one action of the code table; transport failures by whether the request may have arrived. */

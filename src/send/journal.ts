@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { codeInfo } from '../meta/codes.js';
 import type { Store, StoreKey, StoreWrite } from '../store/store.js';
+import { pause } from '../time.js';
+import { SELF, inflightOutcome, journalOutcome, ownerAlive, rowStanding, type Standing } from './standing.js';
 
 /** Namespace of the send journal: `<campaign id>:<row key>` -> JournalEntry. */
 export const JOURNAL = 'journal';
@@ -9,8 +11,6 @@ export const JOURNAL = 'journal';
 export const WAMIDS = 'wamids';
 /** How long a campaign's journal is kept: long enough to resume, re-run and reconcile late webhooks. */
 export const JOURNAL_TTL_MS = 90 * 86_400_000;
-/** An inflight mark older than this was left by a run that died (requests time out well before). */
-export const STALE_INFLIGHT_MS = 120_000;
 /** How long to wait for a row another process is sending before reporting it as unknown. */
 const BUSY_WAIT_MS = 40_000;
 const BUSY_POLL_MS = 250;
@@ -31,6 +31,10 @@ export interface JournalEntry {
   reason?: string;
   /** The wa_id the row is for: a row of the same key to another number is another message (two rows given one id). */
   to?: string;
+  /** inflight: the process holding the claim, `<host>:<pid>`. */
+  owner?: string;
+  /** inflight: its request may have left (marked just before it is handed to the HTTP client); absent: claimed only, never sent. */
+  written?: boolean;
 }
 
 /** What the results file says of a delivered row (and what the journal keeps of it). */
@@ -50,18 +54,6 @@ export interface RowOutcome {
 /** A row's outcome, or 'blocked': not sent because the journal holds its key for another number. */
 export type RowResult = RowOutcome | (Omit<RowOutcome, 'status'> & { status: 'blocked' });
 
-/**
- * What the journal says of a row about to be sent:
- * - settled: an earlier run resolved it (or its id belongs to another number); that stands whatever the gate says now;
- * - answered: if the gate lets it through, the journal still answers for it (deferred and not yet due, in flight);
- * - claimable: this run may send it.
- */
-export type Standing =
-  | { kind: 'settled'; outcome: RowResult }
-  | { kind: 'answered'; outcome: RowOutcome }
-  | { kind: 'claimable' };
-
-const CLAIMABLE: Standing = { kind: 'claimable' };
 const JOURNAL_STATUSES: readonly JournalStatus[] = ['inflight', 'sent', 'failed', 'deferred', 'unknown'];
 
 export function journalKey(campaignId: string, rowKey: string): string {
@@ -87,50 +79,9 @@ export function parseJournalEntry(value: string): JournalEntry {
     ...(text(e.not_before) ? { not_before: e.not_before } : {}),
     ...(text(e.reason) ? { reason: e.reason } : {}),
     ...(text(e.to) ? { to: e.to } : {}),
+    ...(text(e.owner) ? { owner: e.owner } : {}),
+    ...(e.written === true ? { written: true } : {}),
   };
-}
-
-/**
- * What an entry means for a row to `waId` (undefined: the row has no number)
- * at `now`: absent, deferred and due, unknown with --resend-unknown, or in
- * flight in a run that died (with --resend-unknown) may be sent again.
- */
-export function rowStanding(entry: JournalEntry | undefined, waId: string | undefined, now: number, resendUnknown: boolean): Standing {
-  if (!entry) return CLAIMABLE;
-  const taken = waId === undefined ? undefined : keyTakenByAnother(entry, waId);
-  if (taken) return { kind: 'settled', outcome: taken };
-  switch (entry.status) {
-    case 'sent':
-    case 'failed':
-      return { kind: 'settled', outcome: journalOutcome(entry, now) };
-    case 'unknown':
-      return resendUnknown ? CLAIMABLE : { kind: 'settled', outcome: journalOutcome(entry, now) };
-    case 'deferred':
-      return Date.parse(entry.not_before ?? '') > now ? { kind: 'answered', outcome: journalOutcome(entry, now) } : CLAIMABLE;
-    case 'inflight':
-      return resendUnknown && !(now - Date.parse(entry.at) < STALE_INFLIGHT_MS) ? CLAIMABLE : { kind: 'answered', outcome: journalOutcome(entry, now) };
-  }
-}
-
-/**
- * A row whose key the journal holds for another number: the campaign gives two
- * rows one id. Reporting the other row's outcome would say a message went that
- * never did; sending it would break exactly-once for that id. Not sent.
- */
-export function keyTakenByAnother(entry: JournalEntry, waId: string): RowResult | undefined {
-  if (entry.to === undefined || entry.to === waId) return undefined;
-  return { status: 'blocked', attempts: 0, reason: `duplicate_id: this row's id is already used in this campaign for +${entry.to}; not sent: give every row its own id` };
-}
-
-/** A row another run already resolved (or has in flight), as the results file reports it. */
-export function journalOutcome(entry: JournalEntry, now: number): RowOutcome {
-  if (entry.status === 'inflight') {
-    return now - Date.parse(entry.at) < STALE_INFLIGHT_MS
-      ? { status: 'unknown', attempts: entry.attempts, busy: true, reason: 'in flight in another process' }
-      : { status: 'unknown', attempts: entry.attempts, reason: 'in flight when an earlier run stopped: it may have been sent (see --resend-unknown)' };
-  }
-  const { at: _at, status, ...rest } = entry;
-  return { status, ...rest };
 }
 
 /** A status webhook about a sent row, as ingest reads it. */
@@ -148,7 +99,7 @@ export interface StatusReport {
  */
 export function journalEntryAfterStatus(value: string | undefined, report: StatusReport, now: Date): { value: string; change: 'journal_unknown_to_sent' | 'journal_failed' } | undefined {
   if (value === undefined) return undefined;
-  const entry = parseJournalEntry(value);
+  const { owner: _owner, written: _written, ...entry } = parseJournalEntry(value); // a claim's fields end with it
   if (report.status !== 'failed') {
     if (entry.status !== 'unknown' && entry.status !== 'inflight') return undefined;
     return { value: JSON.stringify({ ...entry, status: 'sent', wamid: report.wamid, at: now.toISOString(), reason: `accepted: a ${report.status} webhook arrived` }), change: 'journal_unknown_to_sent' };
@@ -183,12 +134,16 @@ export type Claim = { attempts: number; waitMs: number } | { outcome: RowResult 
 
 /**
  * The send journal of one campaign: the only reader and writer of its
- * namespace and the wamid index. Each row is claimed (durably) before its
- * request and resolved after the answer, so no row is sent twice, even by
- * two processes at once.
+ * namespace and the wamid index. Each row is claimed before its request,
+ * marked written (durably) just before the request is handed to the HTTP
+ * client, and resolved after the answer, so no row is sent twice, even by two
+ * processes at once, and a row whose request never left is sent on resume.
  */
 export class Journal {
-  constructor(private readonly store: Store, private readonly campaignId: string, private readonly resendUnknown: boolean) {}
+  /** The entry this process last wrote for each row it holds: a written mark checks nobody took the row over since. */
+  private readonly held = new Map<string, string>();
+
+  constructor(private readonly store: Store, private readonly campaignId: string, private readonly options: { resendUnknown: boolean; retryFailed?: boolean }) {}
 
   key(rowKey: string): string {
     return journalKey(this.campaignId, rowKey);
@@ -200,14 +155,15 @@ export class Journal {
   }
 
   standing(value: string | undefined, waId: string | undefined, now: number): Standing {
-    return rowStanding(value === undefined ? undefined : parseJournalEntry(value), waId, now, this.resendUnknown);
+    return rowStanding(value === undefined ? undefined : parseJournalEntry(value), waId, now, this.options.resendUnknown, this.options);
   }
 
   /**
-   * Claims the row before any request, with the sidecar's write in the same
-   * transaction. Judged again now from the entry already read (a deferral may
-   * have come due while the row queued); the transaction only checks that no
-   * other process wrote the entry since, and judges what it wrote if one did.
+   * Claims the row before any wait or request, with the sidecar's write in the
+   * same transaction. Judged again now from the entry already read (a deferral
+   * may have come due while the row queued); the transaction only checks that
+   * no other process wrote the entry since, and judges what it wrote if one
+   * did. Not synced: a claim lost in a crash was never sent.
    */
   async claim(row: JournalRow, sidecar: ClaimSidecar): Promise<Claim> {
     const standing = this.standing(row.seen, row.waId, Date.now());
@@ -219,44 +175,93 @@ export class Journal {
         if (changed.kind !== 'claimable') return { writes: [], result: { outcome: changed.outcome } };
       }
       const attempts = value === undefined ? 0 : parseJournalEntry(value).attempts;
-      const entry: JournalEntry = { status: 'inflight', attempts, at: new Date(now).toISOString(), to: row.waId };
       const { write, waitMs } = sidecar.book(sidecarValue, now);
-      return { writes: [{ namespace: JOURNAL, key: row.key, value: JSON.stringify(entry), ttlMs: JOURNAL_TTL_MS }, write], result: { attempts, waitMs } };
+      return { writes: [this.hold(row, attempts, false, now), write], result: { attempts, waitMs } };
+    }, { durable: false });
+  }
+
+  /**
+   * Marks the held row written, synced, just before its request is handed to
+   * the HTTP client: from here a crash leaves it unknown. False when another
+   * process took the row over (it judged this one dead): then it is not sent.
+   */
+  written(row: JournalRow, attempts: number): Promise<boolean> {
+    return this.store.transact([{ namespace: JOURNAL, key: row.key }], ([value]) => {
+      if (value !== this.held.get(row.key)) return { writes: [], result: false };
+      return { writes: [this.hold(row, attempts, true, Date.now())], result: true };
     });
+  }
+
+  /** Meta answered that it did not take the message (a rate limit, a retryable error): held again as claimed only, not written. */
+  async unwritten(row: JournalRow, attempts: number): Promise<void> {
+    await this.store.transact([], () => ({ writes: [this.hold(row, attempts, false, Date.now())], result: undefined }), { durable: false });
+  }
+
+  /** The write of the row's inflight entry, remembered as held. */
+  private hold(row: JournalRow, attempts: number, written: boolean, now: number): StoreWrite {
+    const entry: JournalEntry = { status: 'inflight', attempts, at: new Date(now).toISOString(), to: row.waId, owner: SELF, ...(written ? { written } : {}) };
+    const value = JSON.stringify(entry);
+    this.held.set(row.key, value);
+    return { namespace: JOURNAL, key: row.key, value, ttlMs: JOURNAL_TTL_MS };
   }
 
   /**
    * Writes the row's final state (and its wamid, for webhooks). Committed, not
-   * yet synced: the claim already on disk keeps a power cut from sending it
-   * twice, and the command syncs the store before it reports the run.
+   * yet synced: the written mark already on disk keeps a power cut from
+   * sending it twice, and the command syncs the store before it reports the run.
    */
   async resolve(row: JournalRow, outcome: RowOutcome): Promise<RowOutcome> {
-    const entry: JournalEntry = { ...outcome, at: new Date().toISOString(), to: row.waId };
-    await this.store.transact([], () => ({
-      writes: [
-        { namespace: JOURNAL, key: row.key, value: JSON.stringify(entry), ttlMs: JOURNAL_TTL_MS },
-        ...(outcome.wamid ? [{ namespace: WAMIDS, key: outcome.wamid, value: row.key, ttlMs: JOURNAL_TTL_MS }] : []),
-      ],
-      result: undefined,
-    }), { durable: false });
+    await this.store.transact([], () => ({ writes: this.final(row, outcome), result: undefined }), { durable: false });
     return outcome;
+  }
+
+  /**
+   * The row's final state decided together with what its answer writes of the
+   * recipient (a strike, the blacklist), from the entries `reads` names, in
+   * one synced transaction: no reader sees the one without the other.
+   */
+  async resolveWith<T>(row: JournalRow, reads: StoreKey[], decide: (values: readonly (string | undefined)[]) => { outcome: RowOutcome; writes: StoreWrite[]; result: T }): Promise<{ outcome: RowOutcome; result: T }> {
+    return this.store.transact(reads, (values) => {
+      const { outcome, writes, result } = decide(values);
+      return { writes: [...writes, ...this.final(row, outcome)], result: { outcome, result } };
+    });
+  }
+
+  /** The writes of a row's final state: its entry, and its wamid's. */
+  private final(row: JournalRow, outcome: RowOutcome): StoreWrite[] {
+    this.held.delete(row.key);
+    const { busy: _busy, ...rest } = outcome;
+    const entry: JournalEntry = { ...rest, at: new Date().toISOString(), to: row.waId };
+    return [
+      { namespace: JOURNAL, key: row.key, value: JSON.stringify(entry), ttlMs: JOURNAL_TTL_MS },
+      ...(outcome.wamid ? [{ namespace: WAMIDS, key: outcome.wamid, value: row.key, ttlMs: JOURNAL_TTL_MS }] : []),
+    ];
   }
 
   /** Meta refused the message for a reason that is not the row's: forget the claim so a re-run sends it. */
   async release(row: JournalRow, outcome: RowOutcome): Promise<RowOutcome> {
+    this.held.delete(row.key);
     await this.store.delete(JOURNAL, [row.key]);
     return outcome;
   }
 
-  /** A row another process is sending: ask again until it says how it ended, or report it as unknown. */
-  async awaitOther(key: string, busy: RowResult): Promise<RowResult> {
+  /**
+   * A row another process is sending: ask again until it says how it ended,
+   * the process is gone, or `signal` (an interrupt, the campaign stopped)
+   * ends the wait; else report it as unknown.
+   */
+  async awaitOther(key: string, busy: RowResult, signal?: AbortSignal): Promise<RowResult> {
     const until = Date.now() + BUSY_WAIT_MS;
-    while (Date.now() < until) {
-      await new Promise((r) => setTimeout(r, BUSY_POLL_MS));
+    while (Date.now() < until && await pause(BUSY_POLL_MS, signal)) {
       const [value] = await this.store.get(JOURNAL, [key]);
       if (value === undefined) return { status: 'deferred', attempts: 0, reason: 'not sent: another process released it; run again' };
       const entry = parseJournalEntry(value);
-      if (entry.status !== 'inflight') return journalOutcome(entry, Date.now());
+      if (entry.status !== 'inflight') return journalOutcome(entry);
+      if (!ownerAlive(entry, Date.now())) {
+        return entry.owner !== undefined && !entry.written
+          ? { status: 'deferred', attempts: entry.attempts, reason: 'not sent: the process that claimed it stopped before sending; run again to resume' }
+          : inflightOutcome(entry, false);
+      }
     }
     return { ...busy, busy: false };
   }

@@ -22,14 +22,18 @@ export class Pace {
     this.rate = mps;
   }
 
-  /** Waits for the next slot of the bucket; resolves with the slots given up as too late (0 or 1). */
-  async take(): Promise<number> {
+  /**
+   * Waits for the next slot of the bucket, running `ready` just before it;
+   * resolves with the slots given up as too late (0 or 1); throws when
+   * `signal` ends the wait.
+   */
+  async take(signal?: AbortSignal, ready?: () => Promise<void>): Promise<number> {
     const rate = this.currentRate();
     // Half the 1% margin pays for a small burst: after a stall (a slow disk
     // sync), the bucket catches up instead of losing the slots that passed;
     // the other half absorbs timer lateness.
     const burst = 1 + Math.floor((rate * (1 - RATE_MARGIN)) / 2);
-    return acquireToken(() => this.store.takeToken(`messages:${this.phoneNumberId}`, rate * RATE_MARGIN, burst), MAX_LATE_MS);
+    return acquireToken(() => this.store.takeToken(`messages:${this.phoneNumberId}`, rate * RATE_MARGIN, burst), MAX_LATE_MS, signal, ready);
   }
 
   private currentRate(): number {
@@ -72,8 +76,4 @@ export class PairSpacing {
 /** Full-jitter backoff before retry `attempt`. */
 export function backoff(attempt: number): number {
   return backoffMs(attempt, BACKOFF_BASE_MS, BACKOFF_CAP_MS);
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

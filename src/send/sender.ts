@@ -1,12 +1,15 @@
 import pLimit from 'p-limit';
 import { codeInfo, type Action } from '../meta/codes.js';
 import { consequenceOf, type ConsequenceChange, type StrikePolicy } from '../meta/consequences.js';
-import { DAY_MS } from '../time.js';
+import { DAY_MS, pause } from '../time.js';
 import type { Store } from '../store/store.js';
 import { readAnswer, type Answer } from './attempt.js';
 import type { MessagesClient } from './client.js';
 import type { Journal, JournalRow, RowOutcome, RowResult } from './journal.js';
-import { Pace, PairSpacing, backoff, sleep } from './pacing.js';
+import { Pace, PairSpacing, backoff } from './pacing.js';
+import { Watchdog, describeStop, type Stop } from './watchdog.js';
+
+export type { Stop } from './watchdog.js';
 
 export interface SendSettings extends StrikePolicy {
   mps: number;
@@ -14,6 +17,8 @@ export interface SendSettings extends StrikePolicy {
   maxAttempts: number;
   pairIntervalMs: number;
   phoneNumberId: string;
+  /** --throttle-timeout: rate limits this long with no row settled by Meta stop the campaign. */
+  throttleTimeoutMs: number;
 }
 
 /** One row to deliver, with the journal entry read for it. */
@@ -23,34 +28,60 @@ export interface Job extends JournalRow {
   template?: string;
 }
 
-export interface Stop {
-  code: number;
-  title: string;
-  hint?: string;
-}
-
-/** Rate-limit answers are not the message's fault: they get more tries than --max-attempts. */
+/** Rate-limit answers to one row before it is left for the next run (a rate-limit answer is not the message's attempt). */
 const MAX_SLOW_RETRIES = 20;
+/** The longest wait under a claim (a pair limit's 4^n s beyond it defers the row): well within the claim's lease. */
+const MAX_HELD_WAIT_MS = 60_000;
+
+/** What to do after an answer that does not settle the row: wait and try again, or leave it with this outcome. */
+type Next = { waitMs: number } | { outcome: RowOutcome };
 
 /**
  * Delivers rows through the Cloud API exactly once: each row is claimed in the
- * journal (durably) before its request, and resolved after the answer, at the
- * shared pace and with each user's spacing. Every answer goes through the code
- * table; what it says of the recipient is written to the store.
+ * journal before any wait, marked written (durably) just before its request,
+ * and resolved after the answer, at the shared pace and with each user's
+ * spacing. Every answer goes through the code table; what it says of the
+ * recipient is written to the store with the row's outcome. Every wait ends
+ * at once when the run is interrupted or the campaign stops; a row caught
+ * waiting is left unsent for the next run.
  */
 export class Sender {
   private readonly limit: ReturnType<typeof pLimit>;
   private readonly pace: Pace;
   private readonly spacing: PairSpacing;
+  private readonly watchdog: Watchdog;
+  private readonly halt = new AbortController();
+  private wasInterrupted = false;
   stopped: Stop | undefined;
-  interrupted = false;
   readonly stoppedTemplates = new Map<string, Stop>();
   readonly stats = { late_slots: 0, requests: 0, retries: 0, strikes: 0, blacklisted: 0, opted_out: 0, capped: 0, first_sent: 0, last_sent: 0, sent: 0 };
 
-  constructor(private readonly client: MessagesClient, private readonly store: Store, private readonly journal: Journal, private readonly settings: SendSettings) {
+  constructor(private readonly client: MessagesClient, store: Store, private readonly journal: Journal, private readonly settings: SendSettings) {
     this.limit = pLimit(settings.concurrency);
     this.pace = new Pace(store, settings.phoneNumberId, settings.mps);
     this.spacing = new PairSpacing(settings.phoneNumberId, settings.pairIntervalMs);
+    this.watchdog = new Watchdog(settings.throttleTimeoutMs, client.url);
+  }
+
+  /** Aborted when the run is interrupted or the campaign stops: every wait of the send path ends on it. */
+  get signal(): AbortSignal {
+    return this.halt.signal;
+  }
+
+  get interrupted(): boolean {
+    return this.wasInterrupted;
+  }
+
+  /** An interrupt: no new rows are taken, waits end, requests in flight finish. */
+  set interrupted(value: boolean) {
+    this.wasInterrupted ||= value;
+    if (value) this.halt.abort();
+  }
+
+  /** Stops the campaign (the first reason stands). */
+  stop(stop: Stop): void {
+    this.stopped ??= stop;
+    this.halt.abort();
   }
 
   /** Messages actually accepted per second, from the first acceptance to the last. */
@@ -73,17 +104,23 @@ export class Sender {
     if (skipped) return skipped;
     const claim = await this.journal.claim(job, this.spacing.forUser(job.waId));
     if ('outcome' in claim) return claim.outcome;
-    if (claim.waitMs > 0) await sleep(claim.waitMs);
+    if (claim.waitMs > 0 && !(await pause(claim.waitMs, this.signal))) return this.leave(job, claim.attempts);
     return this.attempt(job, claim.attempts);
   }
 
   /** A row not tried at all: the campaign or its template stopped, or the run was interrupted. */
   private notAttempted(job: Job): RowOutcome | undefined {
-    if (this.stopped) return { status: 'deferred', attempts: 0, reason: `not attempted: the campaign stopped (${this.stopped.code} ${this.stopped.title}); run again to resume` };
+    if (this.stopped) return { status: 'deferred', attempts: 0, reason: `not attempted: the campaign stopped (${describeStop(this.stopped)}); run again to resume` };
     if (this.interrupted) return { status: 'deferred', attempts: 0, reason: 'not attempted: interrupted; run again to resume' };
     const stop = job.template === undefined ? undefined : this.stoppedTemplates.get(job.template);
     if (stop) return { status: 'failed', attempts: 0, code: stop.code, title: stop.title, reason: `not attempted: Meta refused template ${job.template} (${stop.code}); run again once it is fixed` };
     return undefined;
+  }
+
+  /** A claimed row caught by an interrupt or a stop before its request (or between tries): not sent, left for the next run. */
+  private leave(job: Job, attempts: number): Promise<RowOutcome> {
+    const why = this.stopped ? `the campaign stopped (${describeStop(this.stopped)})` : 'interrupted';
+    return this.journal.resolve(job, { status: 'deferred', attempts, reason: `not sent: ${why} while it waited; run again to resume` });
   }
 
   /**
@@ -91,35 +128,67 @@ export class Sender {
    * to --max-attempts), rate limits slow the pace, the pair limit waits 4^n s.
    * `claimed`: attempts earlier runs made.
    */
-  private async attempt(job: Job, claimed: number): Promise<RowOutcome> {
+  private async attempt(job: Job, claimed: number): Promise<RowResult> {
     let attempts = claimed;
     let slowRetries = 0;
     for (;;) {
-      this.stats.late_slots += await this.pace.take();
+      // Marked written just before the slot: from then on a crash leaves the row unknown.
+      let mine = false;
+      if (!(await this.slot(async () => { mine = await this.journal.written(job, attempts + 1); }))) return this.leave(job, attempts);
+      if (!mine) return { status: 'unknown', attempts, busy: true, reason: 'in flight in another process' };
       attempts++;
       this.stats.requests++;
       const answer = readAnswer(await this.client.send({ ...job.body, biz_opaque_callback_data: job.key }));
-      const tries = attempts - claimed;
-      let waitMs: number;
-      if (answer.action === 'retry') {
-        if (tries >= this.settings.maxAttempts) return this.journal.resolve(job, failed(answer, attempts, `gave up after ${attempts} attempts`));
-        waitMs = answer.retryAfterMs ?? backoff(attempts);
-      } else if (answer.action === 'slow') {
+      const stop = this.watchdog.observe(answer);
+      if (stop) this.stop(stop);
+      if (answer.action === 'slow') {
         this.pace.slowDown();
-        if (++slowRetries > MAX_SLOW_RETRIES) return this.journal.resolve(job, failed(answer, attempts, `still rate-limited after ${slowRetries} tries`));
         attempts--; // a rate-limit answer is not the message's attempt
-        waitMs = answer.retryAfterMs ?? backoff(slowRetries);
-      } else if (answer.action === 'pair') {
-        waitMs = 4 ** tries * 1000;
-        if (tries >= this.settings.maxAttempts) {
-          return this.journal.resolve(job, { status: 'deferred', attempts, code: answer.code!, title: answer.title, not_before: new Date(Date.now() + waitMs).toISOString(), reason: 'too many messages to this user; try again later' });
-        }
-      } else {
-        return this.settle(job, answer, attempts);
+        slowRetries++;
       }
+      if (answer.action !== 'retry' && answer.action !== 'slow' && answer.action !== 'pair') return this.settle(job, answer, attempts);
+      if (this.signal.aborted) return this.leave(job, attempts);
+      const next = this.next(answer, attempts, attempts - claimed, slowRetries);
+      if ('outcome' in next) return this.journal.resolve(job, next.outcome);
+      await this.journal.unwritten(job, attempts);
       this.stats.retries++;
-      await sleep(waitMs);
+      if (!(await pause(next.waitMs, this.signal))) return this.leave(job, attempts);
     }
+  }
+
+  /** The pace's next slot, `ready` run just before it; false when a stop or an interrupt ended the wait. */
+  private async slot(ready: () => Promise<void>): Promise<boolean> {
+    try {
+      this.stats.late_slots += await this.pace.take(this.signal, ready);
+      return true;
+    } catch (err) {
+      if (this.signal.aborted) return false;
+      throw err;
+    }
+  }
+
+  /**
+   * After a retry, slow or pair answer: how long to wait, or the row's
+   * outcome when it has had its tries. Only Meta's answers fail a row; one
+   * the network gave, or a limit that lasted, leaves it for the next run.
+   */
+  private next(answer: Answer, attempts: number, tries: number, slowRetries: number): Next {
+    if (answer.action === 'retry') {
+      if (tries < this.settings.maxAttempts) return { waitMs: answer.retryAfterMs ?? backoff(attempts) };
+      if (answer.code === undefined) {
+        // Every try of this row went unanswered: the API cannot be reached.
+        this.stop(this.watchdog.unreachable(answer));
+        return { outcome: { status: 'deferred', attempts, title: answer.title, reason: `not sent: no answer after ${attempts} attempts (${answer.title}); run again to resume` } };
+      }
+      return { outcome: failed(answer, attempts, `gave up after ${attempts} attempts; --retry-failed sends it again`) };
+    }
+    if (answer.action === 'slow') {
+      if (slowRetries <= MAX_SLOW_RETRIES) return { waitMs: answer.retryAfterMs ?? backoff(slowRetries) };
+      return { outcome: { status: 'deferred', attempts, ...codeOf(answer), title: answer.title, reason: `not sent: still rate-limited after ${slowRetries} tries; run again to resume` } };
+    }
+    const waitMs = 4 ** tries * 1000;
+    if (tries < this.settings.maxAttempts && waitMs <= MAX_HELD_WAIT_MS) return { waitMs };
+    return { outcome: { status: 'deferred', attempts, ...codeOf(answer), title: answer.title, not_before: new Date(Date.now() + waitMs).toISOString(), reason: 'too many messages to this user; try again later' } };
   }
 
   /** The row's outcome for an answer that ends its attempts, with what it says of the recipient written to the store. */
@@ -132,18 +201,13 @@ export class Sender {
         this.stats.sent++;
         return this.journal.resolve(job, { status: 'sent', wamid: answer.wamid, attempts, sent_at: new Date(now).toISOString() });
       }
-      case 'undeliverable': {
-        const listed = (await this.markRecipient(job, answer, new Date())) === 'blacklisted';
-        return this.journal.resolve(job, failed(answer, attempts, listed ? 'not on WhatsApp (or cannot receive): blacklisted' : `a strike (${this.settings.strikes} blacklist the number)`));
-      }
+      case 'undeliverable':
+        return this.resolveMarked(job, answer, (change) => failed(answer, attempts, change === 'blacklisted' ? 'not on WhatsApp (or cannot receive): blacklisted' : `a strike (${this.settings.strikes} blacklist the number)`));
       case 'optout':
-        await this.markRecipient(job, answer, new Date());
-        return this.journal.resolve(job, failed(answer, attempts, 'the user stopped marketing messages: recorded as an opt-out'));
+        return this.resolveMarked(job, answer, () => failed(answer, attempts, 'the user stopped marketing messages: recorded as an opt-out'));
       case 'capped': {
-        const now = new Date();
-        await this.markRecipient(job, answer, now);
-        const notBefore = new Date(now.getTime() + DAY_MS).toISOString();
-        return this.journal.resolve(job, { status: 'deferred', attempts, code: answer.code!, title: answer.title, not_before: notBefore, reason: 'Meta capped marketing to this user: try again after not_before' });
+        const notBefore = new Date(Date.now() + DAY_MS).toISOString();
+        return this.resolveMarked(job, answer, () => ({ status: 'deferred', attempts, code: answer.code!, title: answer.title, not_before: notBefore, reason: 'Meta capped marketing to this user: try again after not_before' }));
       }
       case 'recipient':
         return this.journal.resolve(job, failed(answer, attempts, 'Meta refused this message for this recipient'));
@@ -154,39 +218,49 @@ export class Sender {
         this.stopTemplate(job, answer);
         return this.journal.release(job, failed(answer, attempts, job.template !== undefined ? `Meta refused template ${job.template}; its rows were stopped` : 'Meta refused the message'));
       case 'stop':
-        this.stopped ??= stopOf(answer.code ?? 0, answer.title);
+        this.stop(stopOf(answer.code ?? 0, answer.title));
         return this.journal.release(job, failed(answer, attempts, 'the campaign stopped here; run again to resume'));
       default: // 'unknown' (retry, slow and pair never get here)
-        return this.journal.resolve(job, { status: 'unknown', attempts, ...(answer.code === undefined ? {} : { code: answer.code }), title: answer.title, reason: 'no clear answer: Meta may have accepted it; not re-sent (see --resend-unknown)' });
+        return this.journal.resolve(job, { status: 'unknown', attempts, ...codeOf(answer), title: answer.title, reason: 'no clear answer: Meta may have accepted it; not re-sent (see --resend-unknown)' });
     }
   }
 
-  /** Writes what Meta's answer says of the recipient (a strike, an opt-out, a cap), counted in the stats. */
-  private async markRecipient(job: Job, answer: Answer, now: Date): Promise<ConsequenceChange> {
+  /**
+   * The row's outcome and what Meta's answer says of the recipient (a strike,
+   * an opt-out, a cap), written in one transaction, journal and lists
+   * together; counted in the stats.
+   */
+  private async resolveMarked(job: Job, answer: Answer, outcome: (change: ConsequenceChange) => RowOutcome): Promise<RowOutcome> {
     const consequence = consequenceOf(answer.action as Action)!;
+    const now = new Date();
     const marking = { waId: job.waId, code: answer.code!, origin: 'send', at: now.toISOString(), now };
     const reads = consequence.reads.map((namespace) => ({ namespace, key: job.waId }));
-    const change = await this.store.transact(reads, (values) => {
+    const settled = await this.journal.resolveWith(job, reads, (values) => {
       const { writes, change } = consequence.apply(marking, (namespace) => values[consequence.reads.indexOf(namespace)], this.settings);
-      return { writes, result: change };
+      return { writes, outcome: outcome(change), result: change };
     });
+    const change = settled.result;
     if (change === 'strike' || change === 'blacklisted') this.stats.strikes++;
     if (change === 'blacklisted') this.stats.blacklisted++;
     if (change === 'opted_out_of_marketing') this.stats.opted_out++;
     if (change === 'capped') this.stats.capped++;
-    return change;
+    return settled.outcome;
   }
 
   /** Meta refused a template (or a message without one): stop that template's rows, or the campaign. */
   private stopTemplate(job: Job, answer: Answer): void {
     const stop = stopOf(answer.code ?? 100, answer.title);
     if (job.template !== undefined) this.stoppedTemplates.set(job.template, stop);
-    else this.stopped ??= stop;
+    else this.stop(stop);
   }
 }
 
 function failed(answer: Answer, attempts: number, reason: string): RowOutcome {
-  return { status: 'failed', attempts, ...(answer.code === undefined ? {} : { code: answer.code }), title: answer.title, reason };
+  return { status: 'failed', attempts, ...codeOf(answer), title: answer.title, reason };
+}
+
+function codeOf(answer: Answer): { code?: number } {
+  return answer.code === undefined ? {} : { code: answer.code };
 }
 
 function stopOf(code: number, title: string): Stop {

@@ -102,21 +102,40 @@ export async function addToBlacklist(store: Store, items: readonly BlacklistItem
 }
 
 /**
- * The writes of one more strike on a number (a 131026 answer), given its
- * strike and blacklist entries: at `threshold` strikes it goes on the
- * blacklist and its count starts again.
+ * The writes of one 131026 strike on a number, given its strike and blacklist
+ * entries. `strikes` counts the 131026 answers of a number not on the
+ * blacklist; at `threshold` it goes on the blacklist, the entry's `strikes`
+ * says how many were counted, and the count is removed. A strike on a number
+ * already listed for 131026 renews its entry (last_seen, expiry), its count
+ * unchanged; a number listed for another reason is left as it is.
  */
 export function strikeWrites(strikes: string | undefined, listed: string | undefined, item: BlacklistItem, threshold: number, now: Date): { writes: StoreWrite[]; blacklisted: boolean } {
+  const clearCount: StoreWrite[] = strikes === undefined ? [] : [{ namespace: STRIKES, key: item.waId }];
+  if (listed !== undefined) {
+    const old = parseBlacklistEntry(listed);
+    if (old.reason !== item.reason) return { writes: clearCount, blacklisted: true };
+    return { writes: [undeliverableEntry(item, now, old.strikes, old), ...clearCount], blacklisted: true };
+  }
   let count = 0;
   try { count = Number((JSON.parse(strikes ?? '{}') as { strikes?: unknown }).strikes) || 0; } catch { /* damaged: start again */ }
   count++;
-  if (count >= threshold) {
-    const writes = [blacklistWrite(listed, item, now)];
-    if (strikes !== undefined) writes.push({ namespace: STRIKES, key: item.waId });
-    return { writes, blacklisted: true };
-  }
+  if (count >= threshold) return { writes: [undeliverableEntry(item, now, count), ...clearCount], blacklisted: true };
   const at = isoNow(now.getTime());
   return { writes: [{ namespace: STRIKES, key: item.waId, value: JSON.stringify({ strikes: count, last_seen: at }) }], blacklisted: false };
+}
+
+/** The blacklist entry of a number struck `strikes` times (`old`: the entry it renews). */
+function undeliverableEntry(item: BlacklistItem, now: Date, strikes: number, old?: BlacklistEntry): StoreWrite {
+  const at = isoNow(now.getTime());
+  const entry: BlacklistEntry = {
+    reason: item.reason,
+    source: old?.source ?? item.source,
+    first_seen: old?.first_seen || at,
+    last_seen: at,
+    strikes,
+    ...(item.ttlMs === undefined ? {} : { expires: isoExpiry(now.getTime() + item.ttlMs) }),
+  };
+  return { namespace: BLACKLIST, key: item.waId, value: JSON.stringify(entry), ...(item.ttlMs === undefined ? {} : { ttlMs: item.ttlMs }) };
 }
 
 /** Blacklist reasons that mean "could not reach the number", which a delivery disproves. */

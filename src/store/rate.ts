@@ -1,3 +1,5 @@
+import { pause } from '../time.js';
+
 /**
  * GCRA (the generic cell rate algorithm), a token bucket kept as one number:
  * the theoretical arrival time (tat) of the next request. `rate` requests per
@@ -20,18 +22,30 @@ export function gcra(tat: number | undefined, now: number, rate: number, burst: 
  * Books a slot in the store's bucket (shared with other processes when the
  * store is Redis) and waits for it. A slot woken up for too late is given up
  * and another booked: sending late would crowd the requests booked after it,
- * and the server counts arrivals, not bookings. Resolves with how many slots
- * were given up.
+ * and the server counts arrivals, not bookings. `ready`, if given, runs once,
+ * READY_LEAD_MS before the first slot (a write that must precede the request
+ * without delaying it). Resolves with how many slots were given up; `signal`
+ * ends any wait with its abort error.
  */
-export async function acquireToken(take: () => Promise<number>, maxLateMs: number, signal?: AbortSignal): Promise<number> {
+export async function acquireToken(take: () => Promise<number>, maxLateMs: number, signal?: AbortSignal, ready?: () => Promise<void>): Promise<number> {
+  let prepare = ready;
   for (let givenUp = 0; ; givenUp++) {
     signal?.throwIfAborted();
     const wait = await take();
     const due = performance.now() + wait;
-    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    if (prepare) {
+      if (wait > READY_LEAD_MS && !(await pause(wait - READY_LEAD_MS, signal))) signal!.throwIfAborted();
+      await prepare();
+      prepare = undefined;
+    }
+    const left = due - performance.now();
+    if (left > 0 && !(await pause(left, signal))) signal!.throwIfAborted();
     if (performance.now() - due <= maxLateMs) return givenUp;
   }
 }
+
+/** How long before its slot acquireToken's `ready` runs. */
+export const READY_LEAD_MS = 50;
 
 /**
  * Requests are paced at 99% of the rate asked, and a slot woken more than
