@@ -4,7 +4,7 @@ import type { Dispatcher, Pool } from 'undici';
 export type SendAnswer =
   | { kind: 'accepted'; wamid: string; waId?: string }
   /** Meta answered with an error body: the message was not accepted. */
-  | { kind: 'error'; code: number; title: string; details: string; http: number; retryAfterMs?: number }
+  | { kind: 'error'; code: number; subcode?: number; title: string; details: string; http: number; retryAfterMs?: number }
   /** No Meta error body: a 5xx page, a 429, a timeout, a reset. `written` is false only when the request surely never left. */
   | { kind: 'transport'; written: boolean; message: string; http?: number; retryAfterMs?: number };
 
@@ -81,6 +81,7 @@ export class MessagesClient {
     if (res.statusCode >= 400 && error && typeof error === 'object' && Number.isInteger(error.code)) {
       return {
         kind: 'error', code: error.code, http: res.statusCode, ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+        ...(Number.isInteger(error.error_subcode) ? { subcode: error.error_subcode } : {}),
         title: oneLine(typeof error.message === 'string' ? error.message : ''),
         details: oneLine(typeof error.error_data?.details === 'string' ? error.error_data.details : ''),
       };

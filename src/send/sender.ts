@@ -218,7 +218,7 @@ export class Sender {
         this.stopTemplate(job, answer);
         return this.journal.release(job, failed(answer, attempts, job.template !== undefined ? `Meta refused template ${job.template}; its rows were stopped` : 'Meta refused the message'));
       case 'stop':
-        this.stop(stopOf(answer.code ?? 0, answer.title));
+        this.stop(stopOf(answer.code ?? 0, answer));
         return this.journal.release(job, failed(answer, attempts, 'the campaign stopped here; run again to resume'));
       default: // 'unknown' (retry, slow and pair never get here)
         return this.journal.resolve(job, { status: 'unknown', attempts, ...codeOf(answer), title: answer.title, reason: 'no clear answer: Meta may have accepted it; not re-sent (see --resend-unknown)' });
@@ -249,7 +249,7 @@ export class Sender {
 
   /** Meta refused a template (or a message without one): stop that template's rows, or the campaign. */
   private stopTemplate(job: Job, answer: Answer): void {
-    const stop = stopOf(answer.code ?? 100, answer.title);
+    const stop = stopOf(answer.code ?? 100, answer);
     if (job.template !== undefined) this.stoppedTemplates.set(job.template, stop);
     else this.stop(stop);
   }
@@ -263,7 +263,7 @@ function codeOf(answer: Answer): { code?: number } {
   return answer.code === undefined ? {} : { code: answer.code };
 }
 
-function stopOf(code: number, title: string): Stop {
-  const hint = codeInfo(code).hint;
-  return { code, title, ...(hint ? { hint } : {}) };
+function stopOf(code: number, answer: Answer): Stop {
+  const hint = codeInfo(code, answer.subcode).hint;
+  return { code, title: answer.title, ...(hint ? { hint } : {}) };
 }
