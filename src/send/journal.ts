@@ -68,13 +68,37 @@ export function journalKey(campaignId: string, rowKey: string): string {
   return `${campaignId}:${rowKey}`;
 }
 
-/** A stored entry, checked; a damaged one reads as unknown (it may have been sent: never send it blindly again). */
+/** What a damaged entry reads as: unknown, and never sent again (not even with --resend-unknown): it may say sent. */
+export const DAMAGED_ENTRY = 'damaged journal entry: it may have been sent; not sent again';
+
+/** The checksum of an entry's JSON (whatever fields it has), stored with it as `sum`. */
+function checksum(json: string): string {
+  return createHash('sha256').update(json).digest('hex').slice(0, 16);
+}
+
+/** An entry as it is stored: its JSON with a checksum of every other field as its last field. */
+export function journalValue(entry: JournalEntry): string {
+  const { sum: _old, ...fields } = entry as JournalEntry & { sum?: unknown };
+  const json = JSON.stringify(fields);
+  return `${json.slice(0, -1)}${json.length > 2 ? ',' : ''}"sum":"${checksum(json)}"}`;
+}
+
+/**
+ * A stored entry, checked; a damaged one (not JSON, not an entry, or failing
+ * its checksum) reads as unknown: it may have been sent, so it is never sent
+ * blindly again. Entries written before checksums (no `sum`) are read as they are.
+ */
 export function parseJournalEntry(value: string): JournalEntry {
-  let e: Partial<JournalEntry> = {};
+  let e: Partial<JournalEntry> & { sum?: unknown } = {};
   try {
     e = JSON.parse(value) as Partial<JournalEntry>;
   } catch { /* damaged */ }
-  if (!e || !JOURNAL_STATUSES.includes(e.status as JournalStatus)) return { status: 'unknown', attempts: 0, at: '', reason: 'damaged journal entry' };
+  const damaged: JournalEntry = { status: 'unknown', attempts: 0, at: '', reason: DAMAGED_ENTRY };
+  if (!e || typeof e !== 'object' || !JOURNAL_STATUSES.includes(e.status as JournalStatus)) return damaged;
+  if ('sum' in e) {
+    const { sum, ...fields } = e;
+    if (sum !== checksum(JSON.stringify(fields))) return damaged;
+  }
   const text = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
   return {
     status: e.status as JournalStatus,
@@ -104,7 +128,7 @@ export function rowStanding(entry: JournalEntry | undefined, waId: string | unde
     case 'failed':
       return { kind: 'settled', outcome: journalOutcome(entry, now) };
     case 'unknown':
-      return resendUnknown ? CLAIMABLE : { kind: 'settled', outcome: journalOutcome(entry, now) };
+      return resendUnknown && entry.reason !== DAMAGED_ENTRY ? CLAIMABLE : { kind: 'settled', outcome: journalOutcome(entry, now) };
     case 'deferred':
       return Date.parse(entry.not_before ?? '') > now ? { kind: 'answered', outcome: journalOutcome(entry, now) } : CLAIMABLE;
     case 'inflight':
@@ -151,12 +175,12 @@ export function journalEntryAfterStatus(value: string | undefined, report: Statu
   const entry = parseJournalEntry(value);
   if (report.status !== 'failed') {
     if (entry.status !== 'unknown' && entry.status !== 'inflight') return undefined;
-    return { value: JSON.stringify({ ...entry, status: 'sent', wamid: report.wamid, at: now.toISOString(), reason: `accepted: a ${report.status} webhook arrived` }), change: 'journal_unknown_to_sent' };
+    return { value: journalValue({ ...entry, status: 'sent', wamid: report.wamid, at: now.toISOString(), reason: `accepted: a ${report.status} webhook arrived` }), change: 'journal_unknown_to_sent' };
   }
   if (entry.status === 'failed') return undefined;
   const code = report.code;
-  const failed = { ...entry, status: 'failed', wamid: report.wamid, ...(code === undefined ? {} : { code, title: codeInfo(code).title }), at: now.toISOString(), reason: 'failed, as a status webhook said' };
-  return { value: JSON.stringify(failed), change: 'journal_failed' };
+  const failed: JournalEntry = { ...entry, status: 'failed', wamid: report.wamid, ...(code === undefined ? {} : { code, title: codeInfo(code).title }), at: now.toISOString(), reason: 'failed, as a status webhook said' };
+  return { value: journalValue(failed), change: 'journal_failed' };
 }
 
 /** The default campaign id: a hash of the file's bytes, so re-running the same file resumes it. */
@@ -221,7 +245,7 @@ export class Journal {
       const attempts = value === undefined ? 0 : parseJournalEntry(value).attempts;
       const entry: JournalEntry = { status: 'inflight', attempts, at: new Date(now).toISOString(), to: row.waId };
       const { write, waitMs } = sidecar.book(sidecarValue, now);
-      return { writes: [{ namespace: JOURNAL, key: row.key, value: JSON.stringify(entry), ttlMs: JOURNAL_TTL_MS }, write], result: { attempts, waitMs } };
+      return { writes: [{ namespace: JOURNAL, key: row.key, value: journalValue(entry), ttlMs: JOURNAL_TTL_MS }, write], result: { attempts, waitMs } };
     });
   }
 
@@ -234,7 +258,7 @@ export class Journal {
     const entry: JournalEntry = { ...outcome, at: new Date().toISOString(), to: row.waId };
     await this.store.transact([], () => ({
       writes: [
-        { namespace: JOURNAL, key: row.key, value: JSON.stringify(entry), ttlMs: JOURNAL_TTL_MS },
+        { namespace: JOURNAL, key: row.key, value: journalValue(entry), ttlMs: JOURNAL_TTL_MS },
         ...(outcome.wamid ? [{ namespace: WAMIDS, key: outcome.wamid, value: row.key, ttlMs: JOURNAL_TTL_MS }] : []),
       ],
       result: undefined,

@@ -1,6 +1,6 @@
 // What one event teaches: a rule per kind of event, over the store as the
 // events before it in the batch left it (BatchView), writing through it.
-import { JOURNAL_TTL_MS, parseJournalEntry } from '../send/journal.js';
+import { JOURNAL_TTL_MS, journalValue, parseJournalEntry } from '../send/journal.js';
 import { UNDELIVERABLE_REASONS, optOutWrite, parseBlacklistEntry, parseOptOut } from '../store/lists.js';
 import { DAY_MS } from '../time.js';
 import { DELIVERED_TTL_MS, DELIVERY_SOURCE, deliveredStatusValue } from '../store/status-cache.js';
@@ -174,7 +174,7 @@ function reconcileJournal(e: StatusEvent, view: BatchView, now: Date): void {
   if (journal === undefined || !view.key(F_JOURNAL)) return;
   const after = journalAfterStatus(parseJournalEntry(journal), e, now);
   if (after === undefined) return;
-  view.set(F_JOURNAL, JSON.stringify(after), JOURNAL_TTL_MS);
+  view.set(F_JOURNAL, journalValue(after), JOURNAL_TTL_MS);
   view.changed(e.status === 'failed' ? 'journal_failed' : 'journal_unknown_to_sent');
 }
 
