@@ -4,6 +4,7 @@ import type { ChunkGateContext } from '../campaign/gate-chunk.js';
 import { countRecent } from '../campaign/recipients.js';
 import { GATE_COLUMNS, RESULT_COLUMNS, ResultsFile, type AddedColumn } from '../campaign/results.js';
 import { CampaignColumns } from '../campaign/row.js';
+import { checkLiveStore, type StoreCheck } from '../campaign/preflight.js';
 import { runCampaign } from '../campaign/run.js';
 import { FAIL_ON_REASONS, Tally, campaignExit, campaignSummary, humanSummary, type Summary } from '../campaign/summary.js';
 import { parseFailOn, type FailOn } from '../fail-on.js';
@@ -50,6 +51,7 @@ export interface SendOptions extends DataFileFlags {
   undeliverableTtl?: string;
   resendUnknown?: boolean;
   timeout?: string;
+  allowVolatileStore?: boolean;
 }
 
 const TIERS: Record<string, number> = { '250': 250, '1000': 1000, '2000': 2000, '10000': 10_000, '100000': 100_000, unlimited: Infinity };
@@ -186,6 +188,13 @@ async function campaign(input: Input, options: SendOptions, io: IO, run: Setting
   const blacklistFile = options.blacklist ? { list: await loadNumberList(options.blacklist, io, run.country), name: options.blacklist } : undefined;
   const store = await openStore(options.store, io.env, io.cwd);
   const live = run.live && liveSend(store, run.live, run);
+  let checked: StoreCheck | undefined;
+  try {
+    if (live) checked = await checkLiveStore(store, live.journal, { outDir: options.outDir ?? 'wa-guard-out', cwd: io.cwd, campaignId: live.campaignId, allowVolatile: Boolean(options.allowVolatileStore) });
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
   const onSignal = (): void => { if (live) live.sender.interrupted = true; };
   io.signal?.addEventListener('abort', onSignal);
   let outputs: Outputs | undefined;
@@ -206,7 +215,7 @@ async function campaign(input: Input, options: SendOptions, io: IO, run: Setting
     const gate: ChunkGateContext = { columns, store, plan, config, blacklistFile, optOutColumns, tally, now: live ? undefined : now };
     const interrupted = await runCampaign({
       input, chunkConfig, workers: parseWorkers(options.workers, defaultWorkers()), signal: io.signal, gate, results, progress,
-      delivery: live && new Delivery({ ...live, store, columns, tally, results, progress, input }),
+      delivery: live && new Delivery({ ...live, store, columns, tally, results, progress, input, earlier: checked?.earlier }),
       stopSending: () => { if (live) live.sender.interrupted = true; },
     });
 
@@ -216,7 +225,7 @@ async function campaign(input: Input, options: SendOptions, io: IO, run: Setting
       outputs: { data: results.path, summary: summaryFile.path },
       live: live && { campaignId: live.campaignId, endpoint: live.endpoint, sender: live.sender },
       interrupted: interrupted ? String(io.signal?.reason ?? 'SIGINT') : undefined,
-      now, config, mps: run.mps, plan, recentConversations, templateWarning: run.templateWarning, store, started: run.started,
+      now, config, mps: run.mps, plan, recentConversations, templateWarning: run.templateWarning, store, storeCheck: checked, started: run.started,
     });
     await publish(summary, summaryFile, outputs, store, options, io);
     return campaignExit(tally, live, interrupted, run.failOn, io, Boolean(options.quiet));

@@ -32,6 +32,7 @@ export const defineSend: Define = (program, context) => {
     .option('--strikes <n>', '131026 answers that blacklist a number (default 1)')
     .option('--undeliverable-ttl <duration>', 'how long a 131026 blacklist entry lasts (default 90d)')
     .option('--resend-unknown', 'send again the rows whose outcome is unknown (a lost answer), except those webhooks showed were accepted')
+    .option('--allow-volatile-store', 'send even though the store may lose its journal in a crash (Redis without a synced AOF): a crash of the store may send rows twice')
     .option('--timeout <duration>', 'give up waiting for an answer after this long (default 30s; the outcome is then unknown)')
     .option('--now <time>', 'the clock, as an ISO 8601 time, to rehearse a scheduled send (--dry-run only)')
     .addHelpText('after', '\nExamples:\n  wa-guard send campaign.csv --dry-run --templates templates.json -c ID\n' +
