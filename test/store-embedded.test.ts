@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { EmbeddedStore } from '../src/store/embedded.js';
@@ -87,6 +87,35 @@ describe('embedded store', () => {
     expect(Date.now() - started).toBeLessThan(10_000);
   });
 
+  it('a store cut short by 1% or 99%, emptied, or with a flipped meta page: refused in one line, never a SIGBUS', async () => {
+    const made = join(dir, 'made');
+    const store = await EmbeddedStore.open(made);
+    await store.set('blacklist', Array.from({ length: 20_000 }, (_, i) => ({ key: String(i), value: 'x'.repeat(100) })));
+    await store.set('webhook-inbox', [{ key: 'big', value: 'y'.repeat(50_000) }]); // overflow pages
+    await store.close();
+    const data = readFileSync(join(made, 'wa-guard.mdb'));
+    const newestMeta = data.readBigUInt64LE(24 + 128) > data.readBigUInt64LE(4096 + 24 + 128) ? 0 : 4096;
+    const cases: [string, Buffer, RegExp][] = [
+      ['99%', data.subarray(0, Math.floor(data.length * 0.99)), /page \d+ is past the end of the file: truncated/],
+      ['1%', data.subarray(0, Math.floor(data.length * 0.01)), /page \d+ is past the end of the file: truncated/],
+      ['empty', Buffer.alloc(0), /the file is empty: truncated/],
+      ['last page flipped', flip(data, newestMeta + 24 + 120 + 2), /a meta page that names more pages than its map holds/],
+      ['main root flipped', flip(data, newestMeta + 24 + 24 + 48 + 40 + 3), /a meta page that points outside the file/],
+      ['magic flipped', flip(data, 4096 + 24), /its second meta page: no LMDB header/],
+    ];
+    for (const [name, bytes, message] of cases) {
+      const copy = join(dir, `copy-${name}`);
+      mkdirSync(copy);
+      writeFileSync(join(copy, 'wa-guard.mdb'), bytes);
+      const run = await spawnCli(['blacklist', 'list', '--store', copy]);
+      expect([name, run.code]).toEqual([name, 1]);
+      expect(run.stderr).toMatch(message);
+      expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    }
+    // The store itself, untouched, opens.
+    expect((await spawnCli(['blacklist', 'list', '--store', made, '--json'])).code).toBe(0);
+  });
+
   it('a full disk mid-run: one line, exit 1, and the store still opens with what was written before', async () => {
     const small = join(dir, 'small');
     mkdirSync(small);
@@ -109,3 +138,10 @@ describe('embedded store', () => {
     }
   });
 });
+
+/** A copy of `data` with one bit of the byte at `at` flipped. */
+function flip(data: Buffer, at: number): Buffer {
+  const copy = Buffer.from(data);
+  copy[at]! ^= 0x40;
+  return copy;
+}

@@ -41,6 +41,8 @@ export function readMeta(fd: number, at: number): Meta | string {
     txnId: b.readBigUInt64LE(HEADER + 128),
   };
   if (meta.lastPage < 1n || meta.roots.some((r) => r !== NO_PAGE && (r < 2n || r > meta.lastPage))) return 'a meta page that points outside the file';
+  // Every page a transaction uses lies within the map it commits with.
+  if ((meta.lastPage + 1n) * BigInt(pageSize) > b.readBigUInt64LE(HEADER + 16)) return 'a meta page that names more pages than its map holds';
   return meta;
 }
 
