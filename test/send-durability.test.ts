@@ -1,10 +1,11 @@
-import { readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { readFileSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../src/simulator/server.js';
 import { EmbeddedStore } from '../src/store/embedded.js';
 import { journalValue } from '../src/send/journal.js';
-import { FIXTURES, readCsv, runCli, spawnCli, tempDir } from './helpers.js';
+import { BIN, FIXTURES, readCsv, runCli, spawnCli, tempDir } from './helpers.js';
 import { AOF_ALWAYS, VOLATILE, hasRedisServer, startRedis } from './redis-server.js';
 
 const TOKEN = 'test-token';
@@ -104,6 +105,35 @@ describe('an embedded store emptied, replaced or lying', () => {
     expect(sim.stats().max_per_recipient).toBe(1);
   });
 
+  it('killed mid-send before any summary was written, then the store replaced: the resume refuses', async () => {
+    const dir = tempDir();
+    campaign(dir, 100);
+    const sim = await simulator();
+    const store = join(dir, 'store');
+    const child = spawn(process.execPath, [BIN, ...send(sim, dir, store, ['--mps', '20'])], { env: { PATH: process.env.PATH, HOME: dir, ...env }, stdio: 'ignore' });
+    for (let i = 0; i < 400 && sim.stats().messages_accepted < 5; i++) await new Promise((r) => setTimeout(r, 25));
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('close', r));
+    const sent = sim.stats().messages_accepted;
+    expect(sent).toBeGreaterThan(0);
+    expect(sent).toBeLessThan(100);
+    rmSync(store, { recursive: true });
+    const resume = await runCli(send(sim, dir, store), { env });
+    expect(resume.code).toBe(2);
+    expect(resume.stderr).toMatch(/its last send of campaign \w+ used another store/);
+    expect(sim.stats().messages_accepted).toBe(sent);
+  });
+
+  it('a run that sends nothing leaves no mark behind', async () => {
+    const dir = tempDir();
+    campaign(dir, 3);
+    const sim = await simulator();
+    expect((await runCli(send(sim, dir, join(dir, 'store')), { env })).code).toBe(0);
+    expect(readdirSync(join(dir, 'out')).sort()).toEqual(['.wa-guard-send.json', 'results.csv', 'summary.json']);
+    expect((await runCli(send(sim, dir, join(dir, 'store')), { env })).code).toBe(0); // everything settled: no request
+    expect(readdirSync(join(dir, 'out')).sort()).toEqual(['results.csv', 'summary.json']);
+  });
+
   it('results that report rows sent which the journal does not know: refused (a summary from before identities too)', async () => {
     const dir = tempDir();
     campaign(dir, 10);
@@ -111,8 +141,9 @@ describe('an embedded store emptied, replaced or lying', () => {
     expect((await runCli(send(sim, dir, join(dir, 'store')), { env })).code).toBe(0);
     const summaryPath = join(dir, 'out', 'summary.json');
     const summary = JSON.parse(readFileSync(summaryPath, 'utf8'));
-    delete summary.store.identity;
+    delete summary.store.identity; // an out-dir written before identities
     writeFileSync(summaryPath, JSON.stringify(summary));
+    rmSync(join(dir, 'out', '.wa-guard-send.json'));
     const other = await runCli(send(sim, dir, join(dir, 'other-store')), { env });
     expect(other.code).toBe(2);
     expect(other.stderr).toMatch(/results.csv says 10 rows of campaign \w+ were sent \(or may have been\), but the store's journal has no record of them/);

@@ -1,14 +1,21 @@
-import { readFile } from 'node:fs/promises';
+import { open, readFile, rm } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { CliError, EXIT } from '../errors.js';
 import { headerKey } from '../input/columns.js';
 import { journalKey, parseJournalEntry, type Journal, type RowResult } from '../send/journal.js';
 
+/**
+ * Written to the out-dir (and synced) before a live send's first request, and
+ * removed if it made none: a run killed before its summary was written still
+ * says which store holds its journal.
+ */
+const SEND_MARK = '.wa-guard-send.json';
+
 /** What the last live send of this campaign into the out-dir left there. */
 export interface EarlierRun {
-  /** The store identity its summary recorded (none: a summary from before identities). */
-  identity: string | undefined;
+  /** The store identities its summary and its start mark recorded (none: from before identities). */
+  identities: string[];
   /** Journal key -> what its results file says of each row it reports sent or unknown. */
   outcomes: Map<string, RowResult>;
   resultsName: string;
@@ -20,21 +27,42 @@ export interface EarlierRun {
  * that cannot be read is no record of anything sent.
  */
 export async function readEarlierRun(outDir: string, campaignId: string): Promise<EarlierRun | undefined> {
-  let summary: { command?: unknown; campaign_id?: unknown; outputs?: { results?: unknown }; store?: { identity?: unknown } };
-  try {
-    summary = JSON.parse(await readFile(join(outDir, 'summary.json'), 'utf8'));
-  } catch {
-    return undefined;
-  }
-  if (summary?.command !== 'send' || summary.campaign_id !== campaignId) return undefined;
-  const identity = typeof summary.store?.identity === 'string' ? summary.store.identity : undefined;
+  const mark = await readJson(join(outDir, SEND_MARK)) as { campaign_id?: unknown; identity?: unknown } | undefined;
+  const marked = mark?.campaign_id === campaignId && typeof mark.identity === 'string' ? [mark.identity] : [];
+  const summary = await readJson(join(outDir, 'summary.json')) as { command?: unknown; campaign_id?: unknown; outputs?: { results?: unknown }; store?: { identity?: unknown } } | undefined;
+  if (summary?.command !== 'send' || summary.campaign_id !== campaignId) return marked.length ? { identities: marked, outcomes: new Map(), resultsName: 'results' } : undefined;
+  const identities = typeof summary.store?.identity === 'string' ? [...marked, summary.store.identity] : marked;
   const results = typeof summary.outputs?.results === 'string' ? resolve(outDir, basename(summary.outputs.results)) : undefined;
   let text: string | undefined;
   try {
     if (results) text = await readFile(results, 'utf8');
   } catch { /* moved away: nothing to protect */ }
   const outcomes = text === undefined ? new Map<string, RowResult>() : earlierOutcomes(text, results!, campaignId);
-  return { identity, outcomes, resultsName: results ? basename(results) : 'results' };
+  return { identities, outcomes, resultsName: results ? basename(results) : 'results' };
+}
+
+async function readJson(path: string): Promise<unknown> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8'));
+  } catch {
+    return undefined; // absent or unreadable: no record
+  }
+}
+
+/** Marks the out-dir as holding a live send of the campaign from the store of that identity, on disk before any request. */
+export async function markSendStarted(outDir: string, campaignId: string, identity: string): Promise<void> {
+  const file = await open(join(outDir, SEND_MARK), 'w');
+  try {
+    await file.writeFile(JSON.stringify({ campaign_id: campaignId, identity }) + '\n');
+    await file.sync();
+  } finally {
+    await file.close();
+  }
+}
+
+/** A run that made no request leaves no mark (its summary, if written, records the identity). */
+export async function unmarkSend(outDir: string): Promise<void> {
+  await rm(join(outDir, SEND_MARK), { force: true });
 }
 
 /** Rows a results file reports sent or unknown, keyed as the journal keys them (the id column, else the row number). */
@@ -82,8 +110,9 @@ function cell(row: Record<string, unknown>, name: string): string {
  */
 export async function refuseForeignStore(earlier: EarlierRun, identity: string, journal: Journal, outDir: string, campaignId: string): Promise<void> {
   const advice = `point --store at the store that run used; to send this campaign again on purpose, give a new --out-dir (or another --campaign-id)`;
-  if (earlier.identity !== undefined && earlier.identity !== identity) {
-    throw new CliError(`--out-dir ${outDir}: its last send of campaign ${campaignId} used another store (identity ${earlier.identity}; this one is ${identity}): the store was emptied, replaced or restarted without its data, so its journal cannot say which rows were sent; nothing was sent: ${advice}`, EXIT.USAGE);
+  const other = earlier.identities.find((id) => id !== identity);
+  if (other !== undefined) {
+    throw new CliError(`--out-dir ${outDir}: its last send of campaign ${campaignId} used another store (identity ${other}; this one is ${identity}): the store was emptied, replaced or restarted without its data, so its journal cannot say which rows were sent; nothing was sent: ${advice}`, EXIT.USAGE);
   }
   const keys = [...earlier.outcomes.keys()];
   const entries = keys.length ? await journal.read(keys) : [];

@@ -4,6 +4,7 @@ import type { ChunkGateContext } from '../campaign/gate-chunk.js';
 import { countRecent } from '../campaign/recipients.js';
 import { GATE_COLUMNS, RESULT_COLUMNS, ResultsFile, type AddedColumn } from '../campaign/results.js';
 import { CampaignColumns } from '../campaign/row.js';
+import { markSendStarted, unmarkSend } from '../campaign/earlier-run.js';
 import { checkLiveStore, type StoreCheck } from '../campaign/preflight.js';
 import { runCampaign } from '../campaign/run.js';
 import { FAIL_ON_REASONS, Tally, campaignExit, campaignSummary, humanSummary, type Summary } from '../campaign/summary.js';
@@ -201,6 +202,7 @@ async function campaign(input: Input, options: SendOptions, io: IO, run: Setting
   let progress: Progress | undefined;
   try {
     outputs = await Outputs.create(options.outDir, io.cwd);
+    if (live && checked) await markSendStarted(outputs.dir, live.campaignId, checked.identity);
     const results = new ResultsFile(await outputs.file(`${live ? 'results' : 'gate'}.${rowFormat.extension}`), rowFormat, added);
     const summaryFile = await outputs.file('summary.json');
     await results.start();
@@ -232,6 +234,7 @@ async function campaign(input: Input, options: SendOptions, io: IO, run: Setting
   } finally {
     io.signal?.removeEventListener('abort', onSignal);
     progress?.stop();
+    if (outputs && live && live.sender.stats.requests === 0) await unmarkSend(outputs.dir);
     await outputs?.abort();
     await store.close();
   }
