@@ -7,8 +7,8 @@ import { journalKey, parseJournalEntry, type Journal, type RowResult } from '../
 
 /**
  * Written to the out-dir (and synced) before a live send's first request, and
- * removed if it made none: a run killed before its summary was written still
- * says which store holds its journal.
+ * removed once its summary is written (or if it made no request): a run killed
+ * before its summary still says which store holds its journal.
  */
 const SEND_MARK = '.wa-guard-send.json';
 
@@ -60,7 +60,7 @@ export async function markSendStarted(outDir: string, campaignId: string, identi
   }
 }
 
-/** A run that made no request leaves no mark (its summary, if written, records the identity). */
+/** Removes the mark: the run's summary records the identity, or it sent nothing. */
 export async function unmarkSend(outDir: string): Promise<void> {
   await rm(join(outDir, SEND_MARK), { force: true });
 }

@@ -230,6 +230,7 @@ async function campaign(input: Input, options: SendOptions, io: IO, run: Setting
       now, config, mps: run.mps, plan, recentConversations, templateWarning: run.templateWarning, store, storeCheck: checked, started: run.started,
     });
     await publish(summary, summaryFile, outputs, store, options, io);
+    if (live) await unmarkSend(outputs.dir); // summary.json now records the store identity
     return campaignExit(tally, live, interrupted, run.failOn, io, Boolean(options.quiet));
   } finally {
     io.signal?.removeEventListener('abort', onSignal);
