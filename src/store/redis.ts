@@ -202,7 +202,7 @@ export class RedisStore implements Store {
 
   /** Waits until the server's AOF holds this connection's writes on disk (WAITAOF 1 0): the claim is durable before the request leaves. */
   private async awaitFsync(conn: Redis): Promise<void> {
-    const reply = await conn.call('WAITAOF', '1', '0', String(COMMAND_TIMEOUT_MS)) as [number, number];
+    const reply = await conn.call('WAITAOF', '1', '0', String(COMMAND_TIMEOUT_MS / 2)) as [number, number];
     if (!Array.isArray(reply) || Number(reply[0]) < 1) throw new Error('WAITAOF: the server did not write the journal to its AOF in time');
   }
 
