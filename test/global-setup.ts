@@ -1,5 +1,5 @@
 import type { TestProject } from 'vitest/node';
-import { hasRedisServer, startRedis } from './redis-server.js';
+import { AOF_ALWAYS, hasRedisServer, startRedis } from './redis-server.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -15,7 +15,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
     project.provide('redisUrl', '');
     return async () => undefined;
   }
-  const redis = await startRedis();
+  // Synced on every write: what a live send asks of a Redis store.
+  const redis = await startRedis(AOF_ALWAYS);
   project.provide('redisUrl', redis.url);
   return redis.stop;
 }

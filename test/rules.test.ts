@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { applyBatch, planReads } from '../src/webhooks/learn.js';
 import type { Event } from '../src/webhooks/payload.js';
+import { journalValue } from '../src/send/journal.js';
 
 // What each kind of event teaches, without a store: the batch's reads are
 // answered from `before` ('namespace/key' -> value); `after` is what the batch
@@ -63,9 +64,9 @@ describe('rules: event, state before -> writes after', () => {
     ['failed 131050: opted out of marketing', [status('failed', T, 131050)], {}, { [SEEN_FAILED]: '1', [`optout/${W}`]: optout('marketing', 'webhook:131050', T) }, { opted_out_of_marketing: 1 }],
     ['failed 131049: capped for a day', [status('failed', T, 131049)], {}, { [`capped/${W}`]: iso(T), [SEEN_FAILED]: '1' }, { capped: 1 }],
     ['failed without a code: nothing but seen', [status('failed', T)], {}, { [SEEN_FAILED]: '1' }, {}],
-    ['sent, its journal row unknown: sent (and nothing else: sent is no proof of reachability)', [status('sent', T, undefined, 'c1:1')], { 'journal/c1:1': journal('unknown') }, { 'journal/c1:1': JSON.stringify({ status: 'sent', attempts: 1, at: NOW.toISOString(), wamid: 'wamid.1', reason: 'accepted: a sent webhook arrived' }) }, { journal_unknown_to_sent: 1 }],
+    ['sent, its journal row unknown: sent (and nothing else: sent is no proof of reachability)', [status('sent', T, undefined, 'c1:1')], { 'journal/c1:1': journal('unknown') }, { 'journal/c1:1': journalValue({ status: 'sent', attempts: 1, at: NOW.toISOString(), wamid: 'wamid.1', reason: 'accepted: a sent webhook arrived' }) }, { journal_unknown_to_sent: 1 }],
     ['delivered, its journal row failed: kept', [status('delivered', T, undefined, 'c1:1')], { 'journal/c1:1': journal('failed') }, { [`webhook-evidence/${W}`]: String(T), [`status/+${W}`]: valid(T) }, { cache_valid: 1 }],
-    ['failed 131026, its journal row in flight: failed, with the code', [status('failed', T, 131026, 'c1:1')], { 'journal/c1:1': journal('inflight') }, { [SEEN_FAILED]: '1', [`blacklist/${W}`]: blacklisted131026(), [`webhook-evidence/${W}`]: String(T), 'journal/c1:1': JSON.stringify({ status: 'failed', attempts: 1, at: NOW.toISOString(), wamid: 'wamid.1', code: 131026, title: 'Message undeliverable', reason: 'failed, as a status webhook said' }) }, { blacklisted: 1, journal_failed: 1 }],
+    ['failed 131026, its journal row in flight: failed, with the code', [status('failed', T, 131026, 'c1:1')], { 'journal/c1:1': journal('inflight') }, { [SEEN_FAILED]: '1', [`blacklist/${W}`]: blacklisted131026(), [`webhook-evidence/${W}`]: String(T), 'journal/c1:1': journalValue({ status: 'failed', attempts: 1, at: NOW.toISOString(), wamid: 'wamid.1', code: 131026, title: 'Message undeliverable', reason: 'failed, as a status webhook said' }) }, { blacklisted: 1, journal_failed: 1 }],
     ['a batch: a newer delivery lifts the 131026 before it', [status('failed', T, 131026), status('delivered', T + 1)], {}, { [SEEN_FAILED]: '1', [`blacklist/${W}`]: null, [`webhook-evidence/${W}`]: String(T + 1), [`status/+${W}`]: valid(T + 1) }, { blacklisted: 1, cache_valid: 1, blacklist_lifted: 1 }],
     // 1. FLAGGED: its disable date is kept with it, for the gate.
     ['template FLAGGED: kept with its disable date', [template('FLAGGED', T, T + 7 * DAY)], {}, { 'template-status/promo:en_US': `{"event":"FLAGGED","at":${T},"disable_at":${T + 7 * DAY}}` }, { template_flagged: 1 }],

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { EmbeddedStore } from '../src/store/embedded.js';
@@ -73,7 +73,7 @@ describe('embedded store', () => {
     truncateSync(join(other, 'wa-guard.mdb'), statSync(join(other, 'wa-guard.mdb')).size >> 1);
     const truncated = await runCli(['clean', join(FIXTURES, 'contacts.csv'), '-c', 'ID', '-o', join(dir, 'out'), '--store', other]);
     expect(truncated.code).toBe(1);
-    expect(truncated.stderr).toMatch(/damaged or not a wa-guard store \(the file is much shorter than its own index says: truncated\)/);
+    expect(truncated.stderr).toMatch(/damaged or not a wa-guard store \(page \d+ is past the end of the file: truncated\)/);
 
     writeFileSync(join(dir, 'a-file'), '');
     const blocked = await runCli(['clean', join(FIXTURES, 'contacts.csv'), '-c', 'ID', '-o', join(dir, 'out'), '--store', join(dir, 'a-file', 'store')]);
@@ -85,6 +85,52 @@ describe('embedded store', () => {
     const proc = await spawnCli(['blacklist', 'add', '+6281234567890', '--store', '/proc/wa-guard-store']);
     expect([proc.code, proc.stderr]).toEqual([1, 'wa-guard: store /proc/wa-guard-store: no such file or directory\n']);
     expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
+  it('a store cut short by 1% or 99%, emptied, or with a flipped meta page: refused in one line, never a SIGBUS', async () => {
+    const made = join(dir, 'made');
+    const store = await EmbeddedStore.open(made);
+    await store.set('blacklist', Array.from({ length: 20_000 }, (_, i) => ({ key: String(i), value: 'x'.repeat(100) })));
+    await store.set('webhook-inbox', [{ key: 'big', value: 'y'.repeat(50_000) }]); // overflow pages
+    await store.close();
+    const data = readFileSync(join(made, 'wa-guard.mdb'));
+    const newestMeta = data.readBigUInt64LE(24 + 128) > data.readBigUInt64LE(4096 + 24 + 128) ? 0 : 4096;
+    const cases: [string, Buffer, RegExp][] = [
+      ['99%', data.subarray(0, Math.floor(data.length * 0.99)), /page \d+ is past the end of the file: truncated/],
+      ['1%', data.subarray(0, Math.floor(data.length * 0.01)), /page \d+ is past the end of the file: truncated/],
+      ['empty', Buffer.alloc(0), /the file is empty: truncated/],
+      ['last page flipped', flip(data, newestMeta + 24 + 120 + 2), /a meta page that names more pages than its map holds/],
+      ['main root flipped', flip(data, newestMeta + 24 + 24 + 48 + 40 + 3), /a meta page that points outside the file/],
+      ['magic flipped', flip(data, 4096 + 24), /its second meta page: no LMDB header/],
+    ];
+    for (const [name, bytes, message] of cases) {
+      const copy = join(dir, `copy-${name}`);
+      mkdirSync(copy);
+      writeFileSync(join(copy, 'wa-guard.mdb'), bytes);
+      const run = await spawnCli(['blacklist', 'list', '--store', copy]);
+      expect([name, run.code]).toEqual([name, 1]);
+      expect(run.stderr).toMatch(message);
+      expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    }
+    // The store itself, untouched, opens.
+    expect((await spawnCli(['blacklist', 'list', '--store', made, '--json'])).code).toBe(0);
+  });
+
+  it('a healthy store LMDB left short of the last page its meta names (pages a transaction allocated and freed are never written) opens', async () => {
+    const store = await EmbeddedStore.open(dir);
+    await store.set('blacklist', [{ key: 'kept', value: '1' }]);
+    // What a burst of webhooks does to the inbox: bodies stored and deleted again in one transaction.
+    const keys = Array.from({ length: 3000 }, (_, i) => `body-${i}`);
+    await store.transact([], () => ({ writes: [...keys.map((key) => ({ namespace: 'webhook-inbox', key, value: 'y'.repeat(300) })), ...keys.map((key) => ({ namespace: 'webhook-inbox', key }))], result: 0 }));
+    await store.close();
+    const data = readFileSync(join(dir, 'wa-guard.mdb'));
+    const newest = data.readBigUInt64LE(24 + 128) > data.readBigUInt64LE(4096 + 24 + 128) ? 0 : 4096;
+    const lastPage = Number(data.readBigUInt64LE(newest + 24 + 120));
+    expect(lastPage + 1 - data.length / 4096).toBeGreaterThan(64); // what the old check called truncated
+    const listed = await spawnCli(['blacklist', 'list', '--store', dir, '--json']);
+    expect(listed.code).toBe(0);
+    expect(JSON.parse(listed.stdout).entries.map((e: { wa_id: string }) => e.wa_id)).toEqual(['kept']);
+    expect((await spawnCli(['blacklist', 'add', '+6281234567890', '--store', dir])).code).toBe(0);
   });
 
   it('a full disk mid-run: one line, exit 1, and the store still opens with what was written before', async () => {
@@ -109,3 +155,10 @@ describe('embedded store', () => {
     }
   });
 });
+
+/** A copy of `data` with one bit of the byte at `at` flipped. */
+function flip(data: Buffer, at: number): Buffer {
+  const copy = Buffer.from(data);
+  copy[at]! ^= 0x40;
+  return copy;
+}

@@ -2,7 +2,9 @@ import { Redis } from 'ioredis';
 import { beforeEach, describe, expect, inject, it } from 'vitest';
 import { RedisStore } from '../src/store/redis.js';
 import { acquireToken } from '../src/store/rate.js';
-import { runCli, tempDir } from './helpers.js';
+import { redactRedisUrl, redisOptions } from '../src/store/redis-url.js';
+import { runCli, spawnCli, tempDir } from './helpers.js';
+import { hasRedisServer, startRedis } from './redis-server.js';
 import { storeContract } from './store-contract.js';
 import { join } from 'node:path';
 import { FIXTURES } from './helpers.js';
@@ -68,5 +70,28 @@ describe.skipIf(!base)('Redis store', () => {
     const at = await runCli(['clean', join(FIXTURES, 'contacts.csv'), '-o', join(dir, 'out3'), '--store', 'redis://user:p@ss@word@127.0.0.1:1/0']);
     expect(at.stderr).toMatch(/redis:\/\/user:\*\*\*@127\.0\.0\.1:1\/0/);
     expect(at.stderr).not.toMatch(/ss@word|p@ss/);
+  });
+});
+
+describe('Redis URLs', () => {
+  it('a password holding an unencoded / @ or # reaches the server intact, and is hidden in every message', async () => {
+    expect(redisOptions('redis://u:p@ss/w#rd@h.example:6380/3')).toEqual({ username: 'u', password: 'p@ss/w#rd', host: 'h.example', port: 6380, db: 3 });
+    expect(redisOptions('rediss://:a%2Fb@[::1]')).toEqual({ password: 'a/b', host: '::1', tls: { servername: '::1' } });
+    expect(redactRedisUrl('redis://u:p@ss/w#rd@h.example:6380/3')).toBe('redis://u:***@h.example:6380/3');
+    expect(redactRedisUrl('redis://secret@h')).toBe('redis://***@h');
+    if (!hasRedisServer()) return;
+    const password = 'p@ss/w#rd';
+    const server = await startRedis(['--save', '', '--appendonly', 'no', '--requirepass', password]);
+    try {
+      const store = `redis://:${password}@127.0.0.1:${server.port}/0`;
+      const listed = await spawnCli(['blacklist', 'add', '+6281234567890'], { env: { WA_GUARD_STORE: store } });
+      expect([listed.code, listed.stderr]).toEqual([0, expect.not.stringMatching(/p@ss|DEP0170/)]);
+      const wrong = await spawnCli(['blacklist', 'list'], { env: { WA_GUARD_STORE: store.replace('w#rd', 'w#rong') } });
+      expect(wrong.code).toBe(1);
+      expect(wrong.stderr).toMatch(/^wa-guard: cannot connect to the Redis store at redis:\/\/:\*\*\*@127\.0\.0\.1:\d+\/0: /);
+      expect(wrong.stderr).not.toMatch(/p@ss|rong/);
+    } finally {
+      await server.stop();
+    }
   });
 });

@@ -3,6 +3,7 @@ import type { Journal, RowResult } from '../send/journal.js';
 import { messageBody } from '../send/message-body.js';
 import type { Job, Sender } from '../send/sender.js';
 import type { Store } from '../store/store.js';
+import { journalAgrees } from './earlier-run.js';
 import type { GatedChunk } from './gate-chunk.js';
 import { journalMark } from './journal-preview.js';
 import { recordConversations } from './recipients.js';
@@ -22,6 +23,8 @@ export interface DeliveryContext {
   results: ResultsFile;
   progress: Progress;
   input: { bytesRead(): number };
+  /** What the out-dir's earlier results say of rows sent or unknown (journal key ->): never sent again, whatever the journal says. */
+  earlier?: ReadonlyMap<string, RowResult>;
 }
 
 /**
@@ -79,6 +82,8 @@ export class Delivery {
     const message = g.messages[i]!;
     const d = g.decisions[i]!;
     const waId = message.to.ok ? message.to.waId : undefined;
+    const earlier = this.c.earlier?.get(key);
+    if (earlier && !journalAgrees(seen, earlier)) return this.withoutSending(earlier);
     // What earlier runs resolved stands, whatever the gate says now (it learned from those runs).
     const standing = this.c.journal.standing(seen, waId, Date.now());
     if (standing.kind === 'settled') return this.withoutSending(standing.outcome);

@@ -6,6 +6,7 @@ import type { RowResult } from '../send/journal.js';
 import type { Sender } from '../send/sender.js';
 import { describeStop } from '../send/watchdog.js';
 import type { Store } from '../store/store.js';
+import type { StoreCheck } from './preflight.js';
 import { runFigures } from '../versions.js';
 import type { JournalFigures } from './journal-preview.js';
 
@@ -64,6 +65,8 @@ export interface CampaignFacts {
   recentConversations: number;
   templateWarning: string | undefined;
   store: Pick<Store, 'backend' | 'location'>;
+  /** A live send's store checks: its identity (a resume compares it) and how it keeps the journal. */
+  storeCheck?: StoreCheck;
   started: Date;
   /** The exit the run ends with: the summary says it. */
   verdict: Verdict;
@@ -112,13 +115,16 @@ export function campaignSummary(f: CampaignFacts) {
     },
     planned: { mps: f.mps, pair_interval_s: config.pairIntervalMs / 1000, duration_s: Math.round((plan.latest - f.now) / 100) / 10 },
     problems: problems(f),
-    store: { backend: f.store.backend, location: f.store.location },
+    store: {
+      backend: f.store.backend, location: f.store.location,
+      ...(f.storeCheck ? { identity: f.storeCheck.identity, durability: f.storeCheck.durability.kind === 'durable' ? f.storeCheck.durability.how : `volatile, accepted with --allow-volatile-store: ${f.storeCheck.durability.why}` } : {}),
+    },
     ...runFigures(f.started, f.rows),
   };
 }
 
 /** What the person running the campaign should fix or know. */
-function problems({ tally, config, templateWarning, live }: CampaignFacts): string[] {
+function problems({ tally, config, templateWarning, live, storeCheck }: CampaignFacts): string[] {
   const sender = live?.sender;
   const problems: string[] = [];
   for (const [name, languages] of tally.templates) {
@@ -131,6 +137,7 @@ function problems({ tally, config, templateWarning, live }: CampaignFacts): stri
   if (reasons.tier_limit) problems.push(`${reasons.tier_limit} new conversations are over the messaging limit (${config.tier} in 24h) and wait a day`);
   if (reasons.outside_care_window) problems.push(`${reasons.outside_care_window} free-form messages are outside the 24h care window: use an approved template`);
   if (templateWarning) problems.push(templateWarning);
+  if (storeCheck?.durability.kind === 'volatile') problems.push(`the store may lose the send journal in a crash (accepted with --allow-volatile-store): ${storeCheck.durability.why}`);
   for (const [template, stop] of sender?.stoppedTemplates ?? []) problems.push(`Meta refused template ${template}: ${stop.code} ${stop.title}${stop.hint ? `: ${stop.hint}` : ''}`);
   const sharedIds = reasons.duplicate_id! + tally.journalDuplicateIds;
   if (sharedIds) problems.push(`${sharedIds} rows ${sender ? 'were not sent' : 'would not be sent'}: their id is already used in this campaign for another number; give every row its own id`);

@@ -5,6 +5,8 @@ import type { ChunkGateContext } from '../campaign/gate-chunk.js';
 import { countRecent } from '../campaign/recipients.js';
 import { GATE_COLUMNS, RESULT_COLUMNS, ResultsFile, type AddedColumn } from '../campaign/results.js';
 import { CampaignColumns } from '../campaign/row.js';
+import { markSendStarted, unmarkSend } from '../campaign/earlier-run.js';
+import { checkLiveStore, type StoreCheck } from '../campaign/preflight.js';
 import { runCampaign } from '../campaign/run.js';
 import { JournalPreview } from '../campaign/journal-preview.js';
 import { FAIL_ON_REASONS, Tally, campaignSummary, campaignVerdict, humanSummary, type Summary, type Verdict } from '../campaign/summary.js';
@@ -57,6 +59,7 @@ export interface SendOptions extends DataFileFlags {
   timeout?: string;
   /** The data rows (gate.* or results.*): a file, or - for stdout (default: in --out-dir). */
   output?: string;
+  allowVolatileStore?: boolean;
 }
 
 
@@ -198,12 +201,20 @@ async function campaign(input: Input, options: SendOptions, io: IO, run: Setting
   const blacklistFile = options.blacklist ? { list: await loadNumberList(options.blacklist, io, run.country), name: options.blacklist } : undefined;
   const store = await openStore(options.store, io.env, io.cwd);
   const live = run.live && liveSend(store, run.live, run);
+  let checked: StoreCheck | undefined;
+  try {
+    if (live) checked = await checkLiveStore(store, live.journal, { outDir: options.outDir ?? 'wa-guard-out', cwd: io.cwd, campaignId: live.campaignId, allowVolatile: Boolean(options.allowVolatileStore) });
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
   const onSignal = (): void => { if (live) live.sender.interrupted = true; };
   io.signal?.addEventListener('abort', onSignal);
   let outputs: Outputs | undefined;
   let progress: Progress | undefined;
   try {
     outputs = await Outputs.create(options.outDir, io.cwd);
+    if (live && checked) await markSendStarted(outputs.dir, live.campaignId, checked.identity);
     const results = new ResultsFile(await dataSink(outputs, options, io, `${live ? 'results' : 'gate'}.${rowFormat.extension}`), rowFormat, added);
     const summaryFile = await outputs.file('summary.json');
     await results.start();
@@ -219,7 +230,7 @@ async function campaign(input: Input, options: SendOptions, io: IO, run: Setting
     const gate: ChunkGateContext = { columns, store, plan, config, blacklistFile, optOutColumns, tally, now: live ? undefined : now, preview };
     const interrupted = await runCampaign({
       input, chunkConfig, workers: parseWorkers(options.workers, defaultWorkers()), signal: io.signal, gate, results, progress,
-      delivery: live && new Delivery({ ...live, store, columns, tally, results, progress, input }),
+      delivery: live && new Delivery({ ...live, store, columns, tally, results, progress, input, earlier: checked?.earlier }),
       stopSending: () => { if (live) live.sender.interrupted = true; },
     });
 
@@ -230,14 +241,16 @@ async function campaign(input: Input, options: SendOptions, io: IO, run: Setting
       outputs: { data: results.path, summary: summaryFile.path },
       live: live && { campaignId: live.campaignId, endpoint: live.endpoint, sender: live.sender },
       interrupted: interrupted ? String(io.signal?.reason ?? 'SIGINT') : undefined,
-      now, config, mps: run.mps, plan, recentConversations, templateWarning: run.templateWarning, store, started: run.started,
+      now, config, mps: run.mps, plan, recentConversations, templateWarning: run.templateWarning, store, storeCheck: checked, started: run.started,
       verdict, journal: preview?.figures ?? null,
     });
     await publish(summary, summaryFile, outputs, store, options, io);
+    if (live) await unmarkSend(outputs.dir); // summary.json now records the store identity
     return exit(verdict, io, Boolean(options.quiet));
   } finally {
     io.signal?.removeEventListener('abort', onSignal);
     progress?.stop();
+    if (outputs && live && live.sender.stats.requests === 0) await unmarkSend(outputs.dir);
     await outputs?.abort();
     await store.close();
   }

@@ -36,6 +36,7 @@ export const defineSend: Define = (program, context) => {
     .option('--resend-unknown', 'send again the rows whose outcome is unknown (a lost answer), except those webhooks showed were accepted (a dry run counts them so)')
     .option('--retry-failed', 'send again the rows that failed for a retryable reason (131016, 133004, a rate limit), never a recipient\'s (131026, opt-outs)')
     .option('--throttle-timeout <duration>', 'stop the campaign (exit 4) after rate limits this long with no message accepted (default 2m); its rows wait for the next run')
+    .option('--allow-volatile-store', 'send even though the store may lose its journal in a crash (Redis without a synced AOF): a crash of the store may send rows twice')
     .option('--timeout <duration>', 'give up waiting for an answer after this long (default 30s; the outcome is then unknown)')
     .option('--now <time>', 'the clock, as an ISO 8601 time, to rehearse a scheduled send (--dry-run only)')
     .addHelpText('after', '\nExamples:\n  wa-guard send campaign.csv --dry-run --templates templates.json -c ID\n' +

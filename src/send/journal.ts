@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { codeInfo } from '../meta/codes.js';
 import type { Store, StoreKey, StoreWrite } from '../store/store.js';
 import { pause } from '../time.js';
-import { SELF, inflightOutcome, journalOutcome, ownerAlive, rowStanding, type Standing } from './standing.js';
+import { DAMAGED_ENTRY, SELF, inflightOutcome, journalOutcome, ownerAlive, rowStanding, type Standing } from './standing.js';
 
 /** Namespace of the send journal: `<campaign id>:<row key>` -> JournalEntry. */
 export const JOURNAL = 'journal';
@@ -60,13 +60,34 @@ export function journalKey(campaignId: string, rowKey: string): string {
   return `${campaignId}:${rowKey}`;
 }
 
-/** A stored entry, checked; a damaged one reads as unknown (it may have been sent: never send it blindly again). */
+/** The checksum of an entry's JSON (whatever fields it has), stored with it as `sum`. */
+function checksum(json: string): string {
+  return createHash('sha256').update(json).digest('hex').slice(0, 16);
+}
+
+/** An entry as it is stored: its JSON with a checksum of every other field as its last field. */
+export function journalValue(entry: JournalEntry): string {
+  const { sum: _old, ...fields } = entry as JournalEntry & { sum?: unknown };
+  const json = JSON.stringify(fields);
+  return `${json.slice(0, -1)}${json.length > 2 ? ',' : ''}"sum":"${checksum(json)}"}`;
+}
+
+/**
+ * A stored entry, checked; a damaged one (not JSON, not an entry, or failing
+ * its checksum) reads as unknown: it may have been sent, so it is never sent
+ * blindly again. Entries written before checksums (no `sum`) are read as they are.
+ */
 export function parseJournalEntry(value: string): JournalEntry {
-  let e: Partial<JournalEntry> = {};
+  let e: Partial<JournalEntry> & { sum?: unknown } = {};
   try {
     e = JSON.parse(value) as Partial<JournalEntry>;
   } catch { /* damaged */ }
-  if (!e || !JOURNAL_STATUSES.includes(e.status as JournalStatus)) return { status: 'unknown', attempts: 0, at: '', reason: 'damaged journal entry' };
+  const damaged: JournalEntry = { status: 'unknown', attempts: 0, at: '', reason: DAMAGED_ENTRY };
+  if (!e || typeof e !== 'object' || !JOURNAL_STATUSES.includes(e.status as JournalStatus)) return damaged;
+  if ('sum' in e) {
+    const { sum, ...fields } = e;
+    if (sum !== checksum(JSON.stringify(fields))) return damaged;
+  }
   const text = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
   return {
     status: e.status as JournalStatus,
@@ -102,12 +123,12 @@ export function journalEntryAfterStatus(value: string | undefined, report: Statu
   const { owner: _owner, written: _written, ...entry } = parseJournalEntry(value); // a claim's fields end with it
   if (report.status !== 'failed') {
     if (entry.status !== 'unknown' && entry.status !== 'inflight') return undefined;
-    return { value: JSON.stringify({ ...entry, status: 'sent', wamid: report.wamid, at: now.toISOString(), reason: `accepted: a ${report.status} webhook arrived` }), change: 'journal_unknown_to_sent' };
+    return { value: journalValue({ ...entry, status: 'sent', wamid: report.wamid, at: now.toISOString(), reason: `accepted: a ${report.status} webhook arrived` }), change: 'journal_unknown_to_sent' };
   }
   if (entry.status === 'failed') return undefined;
   const code = report.code;
-  const failed = { ...entry, status: 'failed', wamid: report.wamid, ...(code === undefined ? {} : { code, title: codeInfo(code).title }), at: now.toISOString(), reason: 'failed, as a status webhook said' };
-  return { value: JSON.stringify(failed), change: 'journal_failed' };
+  const failed: JournalEntry = { ...entry, status: 'failed', wamid: report.wamid, ...(code === undefined ? {} : { code, title: codeInfo(code).title }), at: now.toISOString(), reason: 'failed, as a status webhook said' };
+  return { value: journalValue(failed), change: 'journal_failed' };
 }
 
 /** The default campaign id: a hash of the file's bytes, so re-running the same file resumes it. */
@@ -200,7 +221,7 @@ export class Journal {
   /** The write of the row's inflight entry, remembered as held. */
   private hold(row: JournalRow, attempts: number, written: boolean, now: number): StoreWrite {
     const entry: JournalEntry = { status: 'inflight', attempts, at: new Date(now).toISOString(), to: row.waId, owner: SELF, ...(written ? { written } : {}) };
-    const value = JSON.stringify(entry);
+    const value = journalValue(entry);
     this.held.set(row.key, value);
     return { namespace: JOURNAL, key: row.key, value, ttlMs: JOURNAL_TTL_MS };
   }
@@ -233,7 +254,7 @@ export class Journal {
     const { busy: _busy, ...rest } = outcome;
     const entry: JournalEntry = { ...rest, at: new Date().toISOString(), to: row.waId };
     return [
-      { namespace: JOURNAL, key: row.key, value: JSON.stringify(entry), ttlMs: JOURNAL_TTL_MS },
+      { namespace: JOURNAL, key: row.key, value: journalValue(entry), ttlMs: JOURNAL_TTL_MS },
       ...(outcome.wamid ? [{ namespace: WAMIDS, key: outcome.wamid, value: row.key, ttlMs: JOURNAL_TTL_MS }] : []),
     ];
   }

@@ -2,6 +2,9 @@ import { hostname } from 'node:os';
 import { codeInfo } from '../meta/codes.js';
 import type { JournalEntry, RowOutcome, RowResult } from './journal.js';
 
+/** What a damaged entry reads as: unknown, and never sent again (not even with --resend-unknown): it may say sent. */
+export const DAMAGED_ENTRY = 'damaged journal entry: it may have been sent; not sent again';
+
 /**
  * A claim's lease: an inflight entry of a process on another host (whose pid
  * cannot be checked), or an entry without an owner (written before owners
@@ -48,7 +51,7 @@ export function rowStanding(entry: JournalEntry | undefined, waId: string | unde
     case 'failed':
       return options.retryFailed && retryableFailure(entry) ? CLAIMABLE : { kind: 'settled', outcome: journalOutcome(entry) };
     case 'unknown':
-      return resendUnknown ? CLAIMABLE : { kind: 'settled', outcome: journalOutcome(entry) };
+      return resendUnknown && entry.reason !== DAMAGED_ENTRY ? CLAIMABLE : { kind: 'settled', outcome: journalOutcome(entry) };
     case 'deferred':
       return Date.parse(entry.not_before ?? '') > now ? { kind: 'answered', outcome: journalOutcome(entry) } : CLAIMABLE;
     case 'inflight': {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import type { Database, RootDatabase } from 'lmdb';
 import { CliError } from '../errors.js';
-import type { Decide, Store, StoreEntry, StoreKey, TransactOptions } from './store.js';
+import type { Decide, Durability, Store, StoreEntry, StoreKey, TransactOptions } from './store.js';
 import { gcra } from './rate.js';
 import { DATA, prepareStoreDir } from './lmdb-file.js';
 import { quietLmdbErrors, storeError } from './lmdb-errors.js';
@@ -120,6 +120,10 @@ export class EmbeddedStore implements Store {
       this.failed = true;
       throw err instanceof CliError ? err : storeError(err, this.location, what);
     }
+  }
+
+  async durability(): Promise<Durability> {
+    return { kind: 'durable', waitAof: false, how: 'journal claims are synced to disk before each request' };
   }
 
   async sync(): Promise<void> {

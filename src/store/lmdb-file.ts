@@ -1,17 +1,15 @@
-import { closeSync, fstatSync, openSync, readSync, statfsSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, statfsSync } from 'node:fs';
 import { join } from 'node:path';
 import { CliError, describeFsError } from '../errors.js';
 import { makeDirs } from '../make-dirs.js';
+import { readMeta, walkTree, type Meta } from './lmdb-pages.js';
 
 /** The data file inside the store directory (LMDB adds `wa-guard.mdb-lock` beside it). */
 export const DATA = 'wa-guard.mdb';
+/** Virtual filesystems, where no store can live (statfs magic numbers: proc, sysfs, devpts, cgroup, cgroup2, debugfs, securityfs, tracefs, bpf). */
+const VIRTUAL_FS = new Set([0x9fa0, 0x62656572, 0x1cd1, 0x27e0eb, 0x63677270, 0x64626720, 0x73636673, 0x74726163, 0xcafe4a11]);
 /** Filesystems where LMDB's lock file cannot be trusted (statfs magic numbers: NFS, SMB/CIFS, SMB2, AFS, Ceph, Lustre). */
 const NETWORK_FS = new Set([0x6969, 0x517b, 0xff534d42, 0xfe534d42, 0x5346414f, 0x00c36400, 0x0bd00bd0]);
-/** LMDB's data file: a meta page at the start of each of the first two pages (after a 24-byte page header). */
-const LMDB_MAGIC = 0xbeefc0de;
-const META = 24;
-const META_BYTES = META + 136; // through mm_txnid
-
 /**
  * Makes the store directory and checks what LMDB would trust blindly: that
  * its locking works there, and that an existing data file is whole.
@@ -22,34 +20,38 @@ export async function prepareStoreDir(dir: string): Promise<void> {
   } catch (err) {
     throw new CliError(describeFsError(err, 'store', dir));
   }
-  refuseNetworkFs(dir);
-  // Another process may be extending the file right now: a mismatch must persist to count.
+  refuseFs(dir);
+  // Another process may be creating or committing to the file right now: damage must persist to count.
   for (let attempt = 1; ; attempt++) {
     const damage = checkDataFile(join(dir, DATA));
     if (damage === undefined) return;
-    if (attempt === 5) {
+    if (attempt === 10) {
       throw new CliError(`store ${dir}: the data file ${DATA} is damaged or not a wa-guard store (${damage}); move it aside to start afresh, or restore a backup`);
     }
     await new Promise((r) => setTimeout(r, 100));
   }
 }
 
-function refuseNetworkFs(dir: string): void {
+function refuseFs(dir: string): void {
   let type: number;
   try {
     type = statfsSync(dir).type;
   } catch {
     return;
   }
+  if (VIRTUAL_FS.has(type >>> 0)) throw new CliError(`store ${dir} is on a virtual filesystem (like /proc or /sys) where no data can be kept: use a directory on a disk`);
   if (NETWORK_FS.has(type >>> 0)) {
     throw new CliError(`store ${dir} is on a network filesystem, where the embedded store's locking is not safe: use a local directory, or --store redis://…`);
   }
 }
 
 /**
- * LMDB trusts its data file and crashes the process on a damaged one, so the
- * two meta pages are checked first: LMDB's magic number, and a file long
- * enough for the last page each says is in use (a truncated copy is not).
+ * LMDB trusts its data file and crashes the process (SIGBUS) when a page it
+ * needs lies past the end of the file, so the file is checked first: two meta
+ * pages, and every page the newest one's trees use within the file. LMDB
+ * grows the file lazily: the file may end before the last page the meta names
+ * (pages a transaction allocated and freed again are never written, and the
+ * free list holds them), so a short file is walked, not judged by its length.
  */
 function checkDataFile(path: string): string | undefined {
   let fd: number;
@@ -60,25 +62,20 @@ function checkDataFile(path: string): string | undefined {
   }
   try {
     const size = fstatSync(fd).size;
-    if (size === 0) return undefined;
-    const head = Buffer.alloc(META_BYTES);
-    const readMeta = (at: number): { pageSize: number; lastPage: bigint; txnId: bigint } | undefined => {
-      if (readSync(fd, head, 0, META_BYTES, at) < META_BYTES || head.readUInt32LE(META + 0) !== LMDB_MAGIC) return undefined;
-      return { pageSize: head.readUInt32LE(META + 24), lastPage: head.readBigUInt64LE(META + 120), txnId: head.readBigUInt64LE(META + 128) };
-    };
-    const first = readMeta(0);
-    if (!first || first.pageSize < 512 || first.pageSize > 65536 || (first.pageSize & (first.pageSize - 1)) !== 0) return 'no LMDB header';
-    const second = readMeta(first.pageSize);
-    if (!second) return 'its second meta page is unreadable';
-    // A healthy file may end some pages short of the last page its newest meta names
-    // (pages a transaction allocated and freed again are never written): only a file
-    // missing more than that slack (a tenth, at least 64 pages) is called truncated.
-    const newest = first.txnId > second.txnId ? first : second;
-    const page = BigInt(first.pageSize);
-    const needed = (newest.lastPage + 1n) * page;
-    const slack = needed / 10n > 64n * page ? needed / 10n : 64n * page;
-    if (BigInt(size) + slack < needed) return 'the file is much shorter than its own index says: truncated';
-    return undefined;
+    // LMDB would take an empty file for a new store: a store emptied by accident would start again from nothing.
+    if (size === 0) return 'the file is empty: truncated';
+    const first = readMeta(fd, 0);
+    if (typeof first === 'string') return first;
+    const second = readMeta(fd, first.pageSize);
+    if (typeof second === 'string') return `its second meta page: ${second}`;
+    if (second.pageSize !== first.pageSize) return 'its meta pages disagree on the page size';
+    const newest: Meta = first.txnId > second.txnId ? first : second;
+    if (BigInt(size) >= (newest.lastPage + 1n) * BigInt(newest.pageSize)) return undefined;
+    const damage = walkTree(fd, newest, size);
+    // A commit while the tree was walked may have moved pages: only a walk of an unchanged snapshot counts.
+    const after = readMeta(fd, newest === first ? 0 : first.pageSize);
+    if (damage !== undefined && (typeof after === 'string' || after.txnId !== newest.txnId)) return 'it changed while it was checked';
+    return damage;
   } finally {
     closeSync(fd);
   }

@@ -1,7 +1,8 @@
 import { Redis } from 'ioredis';
 import { CliError } from '../errors.js';
-import { redactUrl } from './location.js';
-import type { Decide, Store, StoreEntry, StoreKey, StoreWrite } from './store.js';
+import { redactRedisUrl, redisOptions } from './redis-url.js';
+import { redisDurability } from './redis-durability.js';
+import type { Decide, Durability, Store, StoreEntry, StoreKey, StoreWrite, TransactOptions } from './store.js';
 
 const PREFIX = 'wa-guard:';
 const BATCH = 1000;
@@ -40,12 +41,16 @@ export class RedisStore implements Store {
   /** WATCH belongs to a connection: transactions get their own, one at a time. */
   private txConnection: Redis | undefined;
   private txQueue: Promise<unknown> = Promise.resolve();
+  /** Each durable transaction waits for the server's fsync of the AOF (WAITAOF, Redis 7.2+), once durability() found it works. */
+  private waitAof = false;
 
   private constructor(private readonly redis: RedisWithToken, readonly location: string) {}
 
   static async open(url: string): Promise<RedisStore> {
-    const location = redactUrl(url);
-    const redis = new Redis(url, {
+    const location = redactRedisUrl(url);
+    // Options, not the URL: ioredis would hand it to url.parse (a DEP0170 warning that prints it, password and all).
+    const redis = new Redis({
+      ...redisOptions(url),
       lazyConnect: true,
       connectTimeout: CONNECT_TIMEOUT_MS,
       maxRetriesPerRequest: 2,
@@ -153,7 +158,13 @@ export class RedisStore implements Store {
     return taken;
   }
 
-  async transact<T>(reads: readonly StoreKey[], decide: Decide<T>): Promise<T> {
+  async durability(): Promise<Durability> {
+    const found = await this.run('persistence check', () => redisDurability(this.redis));
+    this.waitAof = found.kind === 'durable' && found.waitAof;
+    return found;
+  }
+
+  async transact<T>(reads: readonly StoreKey[], decide: Decide<T>, options: TransactOptions = {}): Promise<T> {
     const attempt = async (): Promise<T> => {
       const conn = await this.transactions();
       const keys = reads.map((r) => this.key(r.namespace, r.key));
@@ -179,6 +190,7 @@ export class RedisStore implements Store {
         const replies = await multi.exec();
         if (replies === null) continue; // another process changed a watched key: read again
         for (const [err] of replies) if (err) throw err;
+        if (this.waitAof && options.durable !== false && decided.writes.length) await this.awaitFsync(conn);
         return decided.result;
       }
       throw new Error('other processes kept changing the same keys');
@@ -188,8 +200,15 @@ export class RedisStore implements Store {
     return this.run('transaction', () => run);
   }
 
+  /** Waits until the server's AOF holds this connection's writes on disk (WAITAOF 1 0): the claim is durable before the request leaves. */
+  private async awaitFsync(conn: Redis): Promise<void> {
+    const reply = await conn.call('WAITAOF', '1', '0', String(COMMAND_TIMEOUT_MS / 2)) as [number, number];
+    if (!Array.isArray(reply) || Number(reply[0]) < 1) throw new Error('WAITAOF: the server did not write the journal to its AOF in time');
+  }
+
   async sync(): Promise<void> {
-    // Redis acknowledges a write once it holds it; its own persistence settings decide the rest.
+    // Redis acknowledges a write once it holds it; its own persistence settings decide the rest (see durability()).
+    if (this.waitAof) await this.run('sync', () => this.awaitFsync(this.redis));
   }
 
   private async transactions(): Promise<Redis> {

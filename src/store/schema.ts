@@ -132,10 +132,10 @@ export const SCHEMA = {
     writer: 'the backends (takeToken in store/embedded.ts, store/redis.ts)',
   },
   meta: {
-    key: 'format | legacy_imported',
-    value: "the store's format ('1'); when store.jsonl was imported (ISO)",
+    key: 'format | legacy_imported | identity',
+    value: "the store's format ('1'); when store.jsonl was imported (ISO); the store's identity (a random UUID)",
     ttl: 'none',
-    writer: 'store/embedded.ts (the embedded store only)',
+    writer: 'store/embedded.ts (format, legacy_imported: the embedded store only); store/identity.ts (identity, both backends)',
   },
 } as const satisfies Record<string, NamespaceSpec>;
 

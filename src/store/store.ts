@@ -32,6 +32,13 @@ export interface TransactOptions {
 /** What `decide` is given: the values of the reads, in order, and `read(i)`, the value of read i (the only way in with `lazy`). */
 export type Decide<T> = (values: readonly (string | undefined)[], read: (i: number) => string | undefined) => { writes: StoreWrite[]; result: T };
 
+/**
+ * Whether a write the store acknowledged survives the server's crash or
+ * restart: the embedded store syncs; Redis only with an AOF synced on every
+ * write (appendfsync always), or waited for (WAITAOF, Redis 7.2+).
+ */
+export type Durability = { kind: 'durable'; waitAof: boolean; how: string } | { kind: 'volatile'; why: string };
+
 export interface StoreKey {
   namespace: string;
   key: string;
@@ -66,7 +73,9 @@ export interface Store {
    * keys in between (it may be called again if one tried). Resolves with its result.
    */
   transact<T>(reads: readonly StoreKey[], decide: Decide<T>, options?: TransactOptions): Promise<T>;
-  /** Resolves when every write so far is on disk (the embedded store; Redis has nothing to wait for). */
+  /** Checks (and, on Redis, sets up) how acknowledged writes survive a crash: asked before a live send. */
+  durability(): Promise<Durability>;
+  /** Resolves when every write so far is on disk (the embedded store; Redis with WAITAOF). */
   sync(): Promise<void>;
   /**
    * Books the next slot in the named token bucket (`rate` per second, `burst`
