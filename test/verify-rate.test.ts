@@ -25,11 +25,13 @@ it('reports the /contacts pace as --rate and --burst define it: never over --rat
   const line = /\/contacts: 48 requests \(paced at ([\d.]+)\/s beyond a burst of 20\)/.exec(text.stderr);
   expect(line, text.stderr).not.toBeNull(); // was "48 requests (33/s)": over the span, counting the burst
   expect(Number(line![1])).toBeGreaterThan(0);
-  expect(Number(line![1])).toBeLessThanOrEqual(20);
+  // Measured at each request's start on the wall clock: a loaded machine can delay the first start
+  // by tens of ms against the bucket's slot, so allow 3% over (the old figure was 65% over).
+  expect(Number(line![1])).toBeLessThanOrEqual(20 * 1.03);
 
   const json = JSON.parse((await clean('b', ['--json', '--burst', '1'])).stdout);
   expect(json.verification).toMatchObject({ requests: 48, rate: 20, burst: 1 });
-  expect(json.verification.requests_per_second).toBeLessThanOrEqual(20);
+  expect(json.verification.requests_per_second).toBeLessThanOrEqual(20 * 1.03);
 
   const few = await clean('c', ['--burst', '100']);
   expect(few.stderr).toMatch(/\/contacts: 48 requests \(within the burst of 100\)/);
