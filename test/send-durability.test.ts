@@ -171,7 +171,7 @@ describe('an embedded store emptied, replaced or lying', () => {
     const resume = await runCli(send(sim, dir, storeDir, ['--resend-unknown']), { env });
     expect(resume.code).toBe(0);
     expect(statuses(dir)).toEqual(['sent', 'sent', 'sent', 'sent', 'sent', 'sent']);
-    expect(readCsv(join(dir, 'out', 'results.csv'))[0]!.reason).toMatch(/sent in an earlier run, as results.csv in this --out-dir says; not sent again/);
+    expect(readCsv(join(dir, 'out', 'results.csv'))[0]!.detail).toMatch(/sent in an earlier run, as results.csv in this --out-dir says; not sent again/);
     expect(sim.stats().messages_accepted).toBe(6);
 
     // Without the earlier results, the damaged entry alone still reads as unknown: not sent, even with --resend-unknown.
@@ -181,7 +181,7 @@ describe('an embedded store emptied, replaced or lying', () => {
     await again.close();
     expect((await runCli(send(sim, dir, storeDir, ['--resend-unknown']), { env })).code).toBe(0);
     expect(statuses(dir)).toEqual(['sent', 'unknown', 'sent', 'sent', 'sent', 'sent']);
-    expect(readCsv(join(dir, 'out', 'results.csv'))[1]!.reason).toMatch(/damaged journal entry/);
+    expect(readCsv(join(dir, 'out', 'results.csv'))[1]!.detail).toMatch(/damaged journal entry/);
     expect(sim.stats().messages_accepted).toBe(6);
     expect(sim.stats().max_per_recipient).toBe(1);
   });

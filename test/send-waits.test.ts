@@ -174,7 +174,7 @@ describe('send: Ctrl-C at every wait point ends at once and writes what the run 
     const server = await endpoint((__, res) => answer(res));
     const rows = await interrupted(dir, sendArgs(server.url, campaign(dir, 4), dir, ['--max-attempts', '50']), () => server.requests.length >= 4);
     expect(rows.map((r) => r.status)).toEqual(['deferred', 'deferred', 'deferred', 'deferred']);
-    expect(rows[0]!.reason).toMatch(/^not sent: interrupted while it waited; run again to resume/);
+    expect(rows[0]!.detail).toMatch(/^not sent: interrupted while it waited; run again to resume/);
   });
 
   it('the pacing wait (--mps 1)', async () => {
@@ -200,7 +200,7 @@ describe('send: Ctrl-C at every wait point ends at once and writes what the run 
     // Row 1 is claimed by a live process (this test's).
     await writeJournal(dir, { 1: { status: 'inflight', attempts: 0, at: new Date().toISOString(), to: '6281200000001', owner: `${hostname()}:${process.pid}` } });
     const rows = await interrupted(dir, sendArgs(sim.url, input, dir), () => sim.stats().messages_accepted >= 1);
-    expect(rows.map((r) => [r.status, r.reason])).toEqual([['unknown', 'in flight in another process'], ['sent', '']]);
+    expect(rows.map((r) => [r.status, r.detail])).toEqual([['unknown', 'in flight in another process'], ['sent', '']]);
   });
 });
 
@@ -220,7 +220,7 @@ describe('send: a crash, then a resume at once', () => {
     expect(resumed.code).toBe(0);
     const rows = results(dir);
     expect(rows.map((r) => r.status)).toEqual(['unknown', 'sent', 'sent', 'sent', 'sent', 'sent']);
-    expect(rows[0]!.reason).toMatch(/in flight when an earlier run stopped: it may have been sent/);
+    expect(rows[0]!.detail).toMatch(/in flight when an earlier run stopped: it may have been sent/);
     expect(sim.stats().messages_accepted).toBe(5);
     // --resend-unknown sends that one too, at once.
     const resent = await runCli(sendArgs(sim.url, input, dir, ['--resend-unknown']), { env });

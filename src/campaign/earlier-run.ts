@@ -126,5 +126,7 @@ export async function refuseForeignStore(earlier: EarlierRun, identity: string, 
 export function journalAgrees(seen: string | undefined, earlier: RowResult): boolean {
   if (seen === undefined) return false;
   const { status } = parseJournalEntry(seen);
-  return status === earlier.status || status === 'sent' || status === 'failed';
+  // An entry still in flight is what a results file reports as unknown (the run died before its answer).
+  const reported = status === 'inflight' ? 'unknown' : status;
+  return reported === earlier.status || status === 'sent' || status === 'failed';
 }
