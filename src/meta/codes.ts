@@ -61,6 +61,16 @@ const TABLE: Record<number, CodeInfo> = {
   135000: { action: 'template', title: 'Generic user error' },
 };
 
+/** Whether wa-guard knows the code: listed in the table, or in one of its ranges. */
+export function knownCode(code: number): boolean {
+  return TABLE[code] !== undefined || (code >= 200 && code <= 299) || (code >= 132000 && code < 134000);
+}
+
+/** The codes the table lists. */
+export function listedCodes(): number[] {
+  return Object.keys(TABLE).map(Number);
+}
+
 /** What a code means; ranges (200-299, 132xxx, 133xxx) and unlisted codes included. */
 export function codeInfo(code: number): CodeInfo {
   const known = TABLE[code];
