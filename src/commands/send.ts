@@ -22,7 +22,9 @@ import type { ChunkConfig } from '../pipeline/chunk.js';
 import { defaultWorkers } from '../pipeline/pool.js';
 import { Progress } from '../progress.js';
 import { MessagesClient } from '../send/client.js';
-import { Journal, fileCampaignId } from '../send/journal.js';
+import { CampaignJournal } from '../report/campaign-journal.js';
+import { recordCampaign } from '../report/campaigns.js';
+import { fileCampaignId, type Journal } from '../send/journal.js';
 import { Sender } from '../send/sender.js';
 import { fetchTemplates } from '../send/templates-api.js';
 import { openStore } from '../store/open.js';
@@ -216,6 +218,7 @@ async function campaign(input: Input, options: SendOptions, io: IO, run: Setting
       interrupted: interrupted ? String(io.signal?.reason ?? 'SIGINT') : undefined,
       now, config, mps: run.mps, plan, recentConversations, templateWarning: run.templateWarning, store, started: run.started,
     });
+    if (live) await recordCampaign(store, summary, run.started);
     await publish(summary, summaryFile, outputs, store, options, io);
     return campaignExit(tally, live, interrupted, run.failOn, io, Boolean(options.quiet));
   } finally {
@@ -238,7 +241,7 @@ async function publish(summary: Summary, file: AtomicFile, outputs: Outputs, sto
 /** A live send's journal and sender, for the campaign id resolved from the flags or the file. */
 function liveSend(store: Store, live: LiveSettings, run: Settings): { campaignId: string; endpoint: string; journal: Journal; sender: Sender } {
   const campaignId = live.campaignId!;
-  const journal = new Journal(store, campaignId, live.resendUnknown);
+  const journal = new CampaignJournal(store, campaignId, live.resendUnknown);
   const sender = new Sender(live.client, store, journal, { ...live, mps: run.mps, pairIntervalMs: run.config.pairIntervalMs });
   return { campaignId, endpoint: live.client.url, journal, sender };
 }

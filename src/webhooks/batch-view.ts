@@ -1,3 +1,4 @@
+import { LIFECYCLE, REACHED } from '../report/lifecycle.js';
 import { JOURNAL } from '../send/journal.js';
 import { BLACKLIST, INBOUND, OPTOUT, STRIKES } from '../store/lists.js';
 import type { StoreKey, StoreWrite } from '../store/store.js';
@@ -16,9 +17,11 @@ export const TEMPLATE_STATUS = 'template-status';
  * reads), so the events after it in a batch see it. A field is read from the
  * store only when the event looks at it.
  */
-export const F_SEEN = 0, F_TEMPLATE = 1, F_BLACKLIST = 2, F_STRIKES = 3, F_EVIDENCE = 4, F_INBOUND = 5, F_OPTOUT = 6, F_STATUS = 7, F_JOURNAL = 8;
-/** Each field's namespace, in the order of the field numbers above. */
-export const FIELD_NAMESPACES = [SEEN, TEMPLATE_STATUS, BLACKLIST, STRIKES, EVIDENCE, INBOUND, OPTOUT, STATUS, JOURNAL];
+export const F_SEEN = 0, F_TEMPLATE = 1, F_BLACKLIST = 2, F_STRIKES = 3, F_EVIDENCE = 4, F_INBOUND = 5, F_OPTOUT = 6, F_STATUS = 7, F_REACHED = 8, F_JOURNAL = 9, F_LIFECYCLE = 10;
+/** The fields keyed by the event's number: F_BLACKLIST to this one. */
+export const F_LAST_NUMBER = F_REACHED;
+/** Each field's namespace, in the order of the field numbers above (F_JOURNAL and F_LIFECYCLE: keyed by the status's journal key). */
+export const FIELD_NAMESPACES = [SEEN, TEMPLATE_STATUS, BLACKLIST, STRIKES, EVIDENCE, INBOUND, OPTOUT, STATUS, REACHED, JOURNAL, LIFECYCLE];
 export const FIELDS = FIELD_NAMESPACES.length;
 const FIELD_OF = new Map(FIELD_NAMESPACES.map((namespace, field) => [namespace, field]));
 

@@ -4,9 +4,10 @@ import { JOURNAL_TTL_MS, parseJournalEntry } from '../send/journal.js';
 import { UNDELIVERABLE_REASONS, optOutWrite, parseBlacklistEntry, parseOptOut } from '../store/lists.js';
 import { DAY_MS } from '../time.js';
 import { DELIVERED_TTL_MS, DELIVERY_SOURCE, deliveredStatusValue } from '../store/status-cache.js';
-import { F_BLACKLIST, F_EVIDENCE, F_INBOUND, F_JOURNAL, F_OPTOUT, F_SEEN, F_STATUS, F_STRIKES, F_TEMPLATE, type BatchView } from './batch-view.js';
+import { F_BLACKLIST, F_EVIDENCE, F_INBOUND, F_JOURNAL, F_OPTOUT, F_REACHED, F_SEEN, F_STATUS, F_STRIKES, F_TEMPLATE, type BatchView } from './batch-view.js';
 import { cappedWrite, failureAction, marketingOptOutWrite, undeliverableWrites, type StrikeSettings } from './code-effects.js';
 import { journalAfterStatus } from './journal-effects.js';
+import { recordOutcome } from './outcomes.js';
 import { isoSeconds, type Event, type InboundEvent, type PreferenceEvent, type StatusEvent, type TemplateEvent } from './payload.js';
 
 const SEEN_TTL_MS = 30 * DAY_MS;
@@ -15,8 +16,8 @@ const CARE_WINDOW_TTL_MS = 30 * DAY_MS;
 
 const bits = (...fields: number[]): number => fields.reduce((b, f) => b | (1 << f), 0);
 /** What delivery evidence reads and lifts (a 131026 writes the same). */
-const REACHABLE = bits(F_BLACKLIST, F_STRIKES, F_EVIDENCE);
-const PREFERENCE_FIELDS = bits(F_OPTOUT);
+const REACHABLE = bits(F_BLACKLIST, F_STRIKES, F_EVIDENCE, F_REACHED);
+const PREFERENCE_FIELDS = bits(F_OPTOUT, F_REACHED);
 const INBOUND_FIELDS = REACHABLE | bits(F_INBOUND);
 const INBOUND_WORD_FIELDS = INBOUND_FIELDS | bits(F_OPTOUT);
 const DELIVERY_FIELDS = REACHABLE | bits(F_STATUS);
@@ -24,10 +25,10 @@ const DELIVERY_FIELDS = REACHABLE | bits(F_STATUS);
 const FAILURE_FIELDS = REACHABLE | bits(F_OPTOUT);
 
 /**
- * The fields keyed by the event's number (F_BLACKLIST to F_STATUS, bit
+ * The fields keyed by the event's number (F_BLACKLIST to F_LAST_NUMBER, bit
  * 1 << field) its rule reads or writes. A rule writes only these, its
- * F_SEEN (see seenKey), a template's F_TEMPLATE and a status's F_JOURNAL (its
- * send-journal row, when known): the batch plans its reads from them.
+ * F_SEEN (see seenKey), a template's F_TEMPLATE and a status's F_JOURNAL and
+ * F_LIFECYCLE (its send-journal row, when known): the batch plans its reads from them.
  */
 export function numberFieldsOf(e: Event): number {
   switch (e.kind) {
@@ -56,10 +57,11 @@ export function applyEvent(e: Event, view: BatchView, settings: StrikeSettings, 
   if (appliedBefore(view)) return;
   switch (e.kind) {
     case 'template': return applyTemplate(e, view);
-    case 'inbound': return applyInbound(e, view);
-    case 'preference': return applyPreference(e, view);
-    case 'status': return e.status === 'failed' ? applyFailure(e, view, settings, now) : applyDelivery(e, view, now);
+    case 'inbound': applyInbound(e, view); break;
+    case 'preference': applyPreference(e, view); break;
+    case 'status': if (e.status === 'failed') applyFailure(e, view, settings, now); else applyDelivery(e, view, now);
   }
+  recordOutcome(e, view);
 }
 
 /** For an event remembered by identity: whether it was applied before; if not, it is remembered now. */
