@@ -86,17 +86,19 @@ export class Figures {
     if (failed) this.failure(m);
     this.answers(m);
     if (m.accepted || failed) {
-      const tally = (map: Map<string, Group>, key: string): void => {
-        let g = map.get(key);
-        if (!g) map.set(key, g = group());
-        if (m.accepted) g.sent++;
-        if (delivered) g.delivered++;
-        if (read) g.read++;
-        if (failed) g.failed++;
-      };
-      tally(this.templates, m.template ? `${m.template}\t${m.language ?? ''}` : '(no template)\t');
-      tally(this.countries, callingCodeOf(m.waId));
+      const tally = m.template ? `${m.template}\t${m.language ?? ''}` : '(no template)\t';
+      this.tally(this.templates, tally, m.accepted, delivered, read, failed);
+      this.tally(this.countries, callingCodeOf(m.waId), m.accepted, delivered, read, failed);
     }
+  }
+
+  private tally(map: Map<string, Group>, key: string, sent: boolean, delivered: boolean, read: boolean, failed: boolean): void {
+    let g = map.get(key);
+    if (!g) map.set(key, g = group());
+    if (sent) g.sent++;
+    if (delivered) g.delivered++;
+    if (read) g.read++;
+    if (failed) g.failed++;
   }
 
   private timed(samples: Samples, byMinute: Map<number, number>, from: number | undefined, at: number): void {

@@ -73,13 +73,18 @@ function object(value: string | undefined): Record<string, unknown> | undefined 
 
 /** A stored entry, checked (a damaged one reads as accepted with nothing known). */
 export function parseLifecycle(value: string | undefined): Lifecycle | undefined {
+  if (value === undefined) return undefined;
   const o = object(value);
-  if (value !== undefined && !o) return { state: 'accepted' };
-  if (!o) return undefined;
+  if (!o) return { state: 'accepted' };
   const e: Lifecycle = { state: STATES.includes(o.state as State) ? o.state as State : 'accepted' };
-  for (const k of ['template', 'language', 'title'] as const) if (text(o[k])) e[k] = o[k] as string;
-  for (const k of ['sent', 'delivered', 'read', 'failed'] as const) if (time(o[k])) e[k] = o[k] as number;
+  if (text(o.template)) e.template = o.template as string;
+  if (text(o.language)) e.language = o.language as string;
+  if (time(o.sent)) e.sent = o.sent as number;
+  if (time(o.delivered)) e.delivered = o.delivered as number;
+  if (time(o.read)) e.read = o.read as number;
+  if (time(o.failed)) e.failed = o.failed as number;
   if (Number.isInteger(o.code)) e.code = o.code as number;
+  if (text(o.title)) e.title = o.title as string;
   return e;
 }
 

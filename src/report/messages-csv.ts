@@ -1,11 +1,12 @@
 /** messages.csv: one line per message of the campaign, as it stands. */
 import { FORMULA_CHARS } from '../output/rows.js';
+import { isoSeconds } from '../webhooks/payload.js';
 import type { Message } from './messages.js';
 
 export const MESSAGE_COLUMNS = ['row_id', 'wa_id', 'template', 'language', 'status', 'wamid', 'error_code', 'error_title', 'sent_at', 'delivered_at', 'read_at', 'replied_at', 'opted_out_at'];
 
 const FORMULA = new RegExp('^' + FORMULA_CHARS);
-const iso = (s: number | undefined): string => (s === undefined ? '' : new Date(s * 1000).toISOString());
+const iso = (s: number | undefined): string => (s === undefined ? '' : isoSeconds(s));
 
 /** A CSV cell: quoted when it must be; with `safe`, a leading formula character is neutralised (--safe-csv). */
 function cell(value: string, safe: boolean): string {

@@ -3,7 +3,7 @@
  * with its lifecycle and the answer it got, streamed a batch at a time so a
  * campaign of millions never sits in memory.
  */
-import { JOURNAL, parseJournalEntry, type JournalEntry } from '../send/journal.js';
+import { JOURNAL } from '../send/journal.js';
 import type { Store } from '../store/store.js';
 import { LIFECYCLE, REPLIES, parseLifecycle, parseReplies, type Lifecycle, type Replies } from './lifecycle.js';
 
@@ -31,14 +31,26 @@ export interface Message {
 
 const BATCH = 5000;
 
-/** Streams the messages of one campaign (or, id undefined, of all) to `each`; `afterBatch` is awaited after each batch (to write what it gathered). */
+/**
+ * Streams the messages of one campaign (or, id undefined, of all) to `each`;
+ * `afterBatch` is awaited after each batch (to write what it gathered).
+ * Replies are few (a message in ten, or fewer): read in one pass first, not
+ * asked for message by message.
+ */
 export async function forEachMessage(store: Store, campaignId: string | undefined, each: (m: Message) => void, afterBatch?: () => Promise<void>): Promise<void> {
   const prefix = campaignId === undefined ? undefined : `${campaignId}:`;
+  const replies = new Map<string, Replies>();
+  if (prefix !== undefined) {
+    for await (const [key, value] of store.scan(REPLIES)) {
+      const r = key.startsWith(prefix) ? parseReplies(value) : undefined;
+      if (r) replies.set(key, r);
+    }
+  }
   let keys: string[] = [];
   let values: string[] = [];
   const flush = async (): Promise<void> => {
-    const [lifecycles, replies] = await Promise.all([store.get(LIFECYCLE, keys), store.get(REPLIES, keys)]);
-    for (let i = 0; i < keys.length; i++) each(message(keys[i]!, parseJournalEntry(values[i]!), parseLifecycle(lifecycles[i]), parseReplies(replies[i])));
+    const lifecycles = await store.get(LIFECYCLE, keys);
+    for (let i = 0; i < keys.length; i++) each(message(keys[i]!, values[i]!, parseLifecycle(lifecycles[i]), replies.get(keys[i]!)));
     keys = [];
     values = [];
     await afterBatch?.();
@@ -52,28 +64,44 @@ export async function forEachMessage(store: Store, campaignId: string | undefine
   if (keys.length) await flush();
 }
 
-function message(key: string, j: JournalEntry, lifecycle: Lifecycle | undefined, replies: Replies | undefined): Message {
-  const colon = key.indexOf(':');
-  const accepted = j.wamid !== undefined;
-  const at = Date.parse(j.sent_at ?? (accepted ? j.at : ''));
-  const code = lifecycle?.code ?? j.code;
-  const title = lifecycle?.title ?? j.title;
+/** The fields of a journal entry the report reads (parseJournalEntry's checks, without building a whole entry). */
+function journalFields(value: string): { status: string; wamid?: string; to?: string; at?: string; code?: number; title?: string; reason?: string } {
+  let e: Record<string, unknown>;
+  try {
+    e = JSON.parse(value) as Record<string, unknown>;
+  } catch {
+    return { status: 'unknown', reason: 'damaged journal entry' };
+  }
+  if (!e || typeof e !== 'object') return { status: 'unknown', reason: 'damaged journal entry' };
+  const text = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
   return {
-    campaignId: key.slice(0, colon), rowKey: key.slice(colon + 1), waId: j.to ?? '',
-    outcome: outcomeOf(j, lifecycle), accepted,
-    ...(j.wamid ? { wamid: j.wamid } : {}),
-    ...(lifecycle?.template ? { template: lifecycle.template, language: lifecycle.language } : {}),
-    ...(code !== undefined ? { code } : {}), ...(title ? { title } : {}),
-    ...(Number.isNaN(at) ? {} : { acceptedAt: Math.floor(at / 1000) }),
-    lifecycle, replies,
-    ...(j.reason ? { reason: j.reason } : {}),
+    status: JOURNAL_STATUSES.has(e.status as string) ? e.status as string : 'unknown',
+    wamid: text(e.wamid), to: text(e.to), at: text(e.sent_at) ?? text(e.at),
+    code: Number.isInteger(e.code) ? e.code as number : undefined, title: text(e.title), reason: text(e.reason),
   };
 }
 
-function outcomeOf(j: JournalEntry, lifecycle: Lifecycle | undefined): Outcome {
-  if (lifecycle?.state === 'failed' || j.status === 'failed') return 'failed';
-  if (j.status === 'sent') return !lifecycle || lifecycle.state === 'accepted' ? 'awaiting' : lifecycle.state;
-  if (j.status === 'deferred') return 'deferred';
+const JOURNAL_STATUSES = new Set(['inflight', 'sent', 'failed', 'deferred', 'unknown']);
+
+function message(key: string, value: string, lifecycle: Lifecycle | undefined, replies: Replies | undefined): Message {
+  const colon = key.indexOf(':');
+  const j = journalFields(value);
+  const accepted = j.wamid !== undefined;
+  const at = accepted && j.at !== undefined ? Date.parse(j.at) : NaN;
+  return {
+    campaignId: key.slice(0, colon), rowKey: key.slice(colon + 1), waId: j.to ?? '',
+    outcome: outcomeOf(j.status, lifecycle), accepted, wamid: j.wamid,
+    template: lifecycle?.template, language: lifecycle?.language,
+    code: lifecycle?.code ?? j.code, title: lifecycle?.title ?? j.title,
+    acceptedAt: Number.isNaN(at) ? undefined : Math.floor(at / 1000),
+    lifecycle, replies, reason: j.reason,
+  };
+}
+
+function outcomeOf(status: string, lifecycle: Lifecycle | undefined): Outcome {
+  if (lifecycle?.state === 'failed' || status === 'failed') return 'failed';
+  if (status === 'sent') return !lifecycle || lifecycle.state === 'accepted' ? 'awaiting' : lifecycle.state;
+  if (status === 'deferred') return 'deferred';
   // unknown or in flight: a status webhook would have made it sent.
   return lifecycle && lifecycle.state !== 'accepted' ? lifecycle.state : 'unknown';
 }
