@@ -20,12 +20,12 @@ function bars(id: string, rows: { label: string; value: number; note?: string }[
   const max = Math.max(1, ...rows.map((r) => r.value));
   const h = 26;
   const body = rows.map((r, i) => {
-    const w = Math.max(r.value > 0 ? 1 : 0, (r.value / max) * 360);
+    const w = Math.max(r.value > 0 ? 1 : 0, (r.value / max) * 230);
     const y = i * h;
-    return `<text x="0" y="${y + 17}" font-size="13">${esc(r.label)}</text><rect x="150" y="${y + 4}" width="${w.toFixed(1)}" height="${h - 8}" fill="${color}"/>` +
-      `<text x="${(156 + w).toFixed(1)}" y="${y + 17}" font-size="13">${n(r.value)}${r.note ? ` (${esc(r.note)})` : ''}</text>`;
+    return `<text x="0" y="${y + 17}" font-size="13">${esc(r.label)}</text><rect x="120" y="${y + 4}" width="${w.toFixed(1)}" height="${h - 8}" fill="${color}"/>` +
+      `<text x="${(126 + w).toFixed(1)}" y="${y + 17}" font-size="13">${n(r.value)}${r.note ? ` (${esc(r.note)})` : ''}</text>`;
   }).join('');
-  return `<svg id="${id}" viewBox="0 0 640 ${Math.max(h, rows.length * h)}" role="img" aria-label="${id}">${body}</svg>`;
+  return `<svg id="${id}" viewBox="0 0 560 ${Math.max(h, rows.length * h)}" role="img" aria-label="${id}">${body}</svg>`;
 }
 
 /** Deliveries and reads per time bucket, as two bar series. */
@@ -49,8 +49,8 @@ function groupTable(head: string[], rows: { cells: string[]; sent: number; deliv
     '</table></div>';
 }
 
-/** A script that records each chart's rendered size in the page (what the headless-browser test reads). */
-const SIZES = `<script>addEventListener('load',function(){var o=[];document.querySelectorAll('svg').forEach(function(s){var b=s.getBoundingClientRect();o.push(s.id+':'+Math.round(b.width)+'x'+Math.round(b.height))});document.getElementById('chart-sizes').textContent=o.join(' ')})</script>`;
+/** A script that records each chart's rendered size, the viewport's and the page's in the page (what the headless-browser test reads). */
+const SIZES = `<script>addEventListener('load',function(){var o=[];document.querySelectorAll('svg').forEach(function(s){var b=s.getBoundingClientRect();o.push(s.id+':'+Math.round(b.width)+'x'+Math.round(b.height))});o.push('viewport:'+innerWidth+'x'+innerHeight,'page:'+document.documentElement.scrollWidth+'x'+document.documentElement.scrollHeight);document.getElementById('chart-sizes').textContent=o.join(' ')})</script>`;
 
 export function reportHtml(r: CampaignReport): string {
   const f = r.funnel;
