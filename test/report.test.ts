@@ -89,6 +89,9 @@ describe('report', () => {
     expect(failing.code).toBe(3);
     expect(JSON.parse(failing.stdout).fail_on.matched).toEqual([{ condition: 'delivered<0.9', value: 0.75 }, { condition: '131026>0', value: 1 }]);
     expect(failing.stderr).toContain('--fail-on: delivered<0.9 (0.75), 131026>0 (1)');
+    const out = join(dir, 'judged');
+    expect((await runCli(['report', campaignId, '--store', store, '-q', '-o', out, '--fail-on', 'awaiting>0,failed>=1'])).code).toBe(3);
+    expect(JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')).fail_on).toEqual({ conditions: ['awaiting>0', 'failed>=1'], matched: [{ condition: 'failed>=1', value: 1 }] });
     expect((await runCli(['report', campaignId, '--store', store, '-q', '--fail-on', 'read<0.2'])).code).toBe(0);
 
     const bad = await runCli(['report', campaignId, '--store', store, '--fail-on', 'delivered<<1']);

@@ -4,9 +4,8 @@ import { EXIT, UsageError } from '../errors.js';
 import { parseDuration } from '../flags.js';
 import type { IO } from '../io.js';
 import { Outputs } from '../output/outputs.js';
-import type { AtomicFile } from '../output/atomic.js';
 import { readCampaign } from '../report/campaigns.js';
-import { matchedConditions, parseReportFailOn } from '../report/fail-on.js';
+import { matchedConditions, parseReportFailOn, type Condition } from '../report/fail-on.js';
 import { Figures, campaignReport, type CampaignReport } from '../report/figures.js';
 import { reportHtml } from '../report/html.js';
 import { listCampaigns } from '../report/list.js';
@@ -41,11 +40,10 @@ export async function report(spec: string | undefined, flags: ReportFlags, io: I
       if (!flags.quiet) io.stdout.write(flags.json ? JSON.stringify({ campaigns: lines }, null, 2) + '\n' : campaignListText(lines, store.location));
       return EXIT.OK;
     }
-    const r = await campaign(store, id, flags, attributionMs, io);
-    const matched = matchedConditions(conditions, r);
-    const full = { ...r, ...(conditions.length ? { fail_on: { conditions: conditions.map((c) => c.text), matched } } : {}) };
-    if (flags.json) io.stdout.write(JSON.stringify(full, null, 2) + '\n');
+    const r = await campaign(store, id, flags, { attributionMs, conditions }, io);
+    if (flags.json) io.stdout.write(JSON.stringify(r, null, 2) + '\n');
     else if (!flags.quiet) io.stdout.write(campaignText(r));
+    const matched = r.fail_on?.matched ?? [];
     if (matched.length === 0) return EXIT.OK;
     io.stderr.write(`wa-guard: --fail-on: ${matched.map((m) => `${m.condition} (${m.value})`).join(', ')}\n`);
     return EXIT.FAIL_ON;
@@ -62,8 +60,11 @@ async function campaignIdOf(spec: string, cwd: string): Promise<string> {
   return spec;
 }
 
-/** One pass over the campaign's messages: the figures, and (--out-dir) messages.csv as it goes; then report.json and report.html. */
-async function campaign(store: Store, id: string, flags: ReportFlags, attributionMs: number, io: IO): Promise<CampaignReport> {
+type Judged = CampaignReport & { fail_on?: { conditions: string[]; matched: { condition: string; value: number }[] } };
+
+/** One pass over the campaign's messages: the figures, and (--out-dir) messages.csv as it goes; then --fail-on, report.json and report.html. */
+async function campaign(store: Store, id: string, flags: ReportFlags, judge: { attributionMs: number; conditions: Condition[] }, io: IO): Promise<Judged> {
+  const { attributionMs, conditions } = judge;
   const outputs = flags.outDir === undefined ? undefined : await Outputs.create(flags.outDir, io.cwd);
   try {
     const csv = outputs && await outputs.file('messages.csv');
@@ -80,20 +81,17 @@ async function campaign(store: Store, id: string, flags: ReportFlags, attributio
     });
     const record = await readCampaign(store, id);
     if (figures.messages === 0 && !record) throw new UsageError(`report: no campaign ${id} in the store (${store.location}); \`wa-guard report\` lists them`);
-    const r = campaignReport(id, record, figures, await blacklisted(store, figures.undeliverable), attributionMs / 3_600_000);
+    const report = campaignReport(id, record, figures, await blacklisted(store, figures.undeliverable), attributionMs / 3_600_000);
+    const r: Judged = conditions.length ? { ...report, fail_on: { conditions: conditions.map((c) => c.text), matched: matchedConditions(conditions, report) } } : report;
     if (outputs) {
-      await writeFile(await outputs.file('report.json'), JSON.stringify(r, null, 2) + '\n');
-      await writeFile(await outputs.file('report.html'), reportHtml(r));
+      await (await outputs.file('report.json')).write(JSON.stringify(r, null, 2) + '\n');
+      await (await outputs.file('report.html')).write(reportHtml(r));
       await outputs.commit();
     }
     return r;
   } finally {
     await outputs?.abort();
   }
-}
-
-async function writeFile(file: AtomicFile, text: string): Promise<void> {
-  await file.write(text);
 }
 
 /** How many of these numbers are on the blacklist now. */

@@ -26,7 +26,6 @@ export interface Message {
   acceptedAt?: number;
   lifecycle: Lifecycle | undefined;
   replies: Replies | undefined;
-  reason?: string;
 }
 
 const BATCH = 5000;
@@ -65,19 +64,19 @@ export async function forEachMessage(store: Store, campaignId: string | undefine
 }
 
 /** The fields of a journal entry the report reads (parseJournalEntry's checks, without building a whole entry). */
-function journalFields(value: string): { status: string; wamid?: string; to?: string; at?: string; code?: number; title?: string; reason?: string } {
+function journalFields(value: string): { status: string; wamid?: string; to?: string; at?: string; code?: number; title?: string } {
   let e: Record<string, unknown>;
   try {
     e = JSON.parse(value) as Record<string, unknown>;
   } catch {
-    return { status: 'unknown', reason: 'damaged journal entry' };
+    return { status: 'unknown' };
   }
-  if (!e || typeof e !== 'object') return { status: 'unknown', reason: 'damaged journal entry' };
+  if (!e || typeof e !== 'object') return { status: 'unknown' };
   const text = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
   return {
     status: JOURNAL_STATUSES.has(e.status as string) ? e.status as string : 'unknown',
     wamid: text(e.wamid), to: text(e.to), at: text(e.sent_at) ?? text(e.at),
-    code: Number.isInteger(e.code) ? e.code as number : undefined, title: text(e.title), reason: text(e.reason),
+    code: Number.isInteger(e.code) ? e.code as number : undefined, title: text(e.title),
   };
 }
 
@@ -94,7 +93,7 @@ function message(key: string, value: string, lifecycle: Lifecycle | undefined, r
     template: lifecycle?.template, language: lifecycle?.language,
     code: lifecycle?.code ?? j.code, title: lifecycle?.title ?? j.title,
     acceptedAt: Number.isNaN(at) ? undefined : Math.floor(at / 1000),
-    lifecycle, replies, reason: j.reason,
+    lifecycle, replies,
   };
 }
 
