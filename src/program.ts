@@ -1,9 +1,11 @@
 import { Command, CommanderError } from 'commander';
 import { defineClean } from './define/clean.js';
 import { EXIT_CODES, type CommandContext } from './define/context.js';
+import { defineExplain } from './define/explain.js';
 import { defineIngest } from './define/ingest.js';
 import { defineLists } from './define/lists.js';
 import { defineListen } from './define/listen.js';
+import { defineReport } from './define/report.js';
 import { defineSend } from './define/send.js';
 import { defineSimulate } from './define/simulate.js';
 import { versions } from './versions.js';
@@ -14,7 +16,7 @@ function versionText(): string {
 }
 
 /** The commands, in the order --help lists them. */
-const COMMANDS = [defineClean, defineSend, defineLists, defineIngest, defineListen, defineSimulate];
+const COMMANDS = [defineClean, defineSend, defineLists, defineIngest, defineListen, defineReport, defineSimulate, defineExplain];
 
 /** The commander program: global flags and help, then each command's definition. */
 export function buildProgram(context: CommandContext): Command {

@@ -26,7 +26,9 @@ import type { ChunkConfig } from '../pipeline/chunk.js';
 import { defaultWorkers } from '../pipeline/pool.js';
 import { Progress } from '../progress.js';
 import { MessagesClient } from '../send/client.js';
-import { Journal, fileCampaignId } from '../send/journal.js';
+import { CampaignJournal } from '../report/campaign-journal.js';
+import { recordCampaign } from '../report/campaigns.js';
+import { fileCampaignId, Journal } from '../send/journal.js';
 import { Sender } from '../send/sender.js';
 import { THROTTLE_TIMEOUT_MS } from '../send/watchdog.js';
 import { fetchTemplates } from '../send/templates-api.js';
@@ -244,6 +246,7 @@ async function campaign(input: Input, options: SendOptions, io: IO, run: Setting
       now, config, mps: run.mps, plan, recentConversations, templateWarning: run.templateWarning, store, storeCheck: checked, started: run.started,
       verdict, journal: preview?.figures ?? null,
     });
+    if (live) await recordCampaign(store, summary, run.started);
     await publish(summary, summaryFile, outputs, store, options, io);
     if (live) await unmarkSend(outputs.dir); // summary.json now records the store identity
     return exit(verdict, io, Boolean(options.quiet));
@@ -281,7 +284,7 @@ function exit(verdict: Verdict, io: IO, quiet: boolean): number {
 /** A live send's journal and sender, for the campaign id resolved from the flags or the file. */
 function liveSend(store: Store, live: LiveSettings, run: Settings): { campaignId: string; endpoint: string; journal: Journal; sender: Sender } {
   const campaignId = live.campaignId!;
-  const journal = new Journal(store, campaignId, live);
+  const journal = new CampaignJournal(store, campaignId, live);
   const sender = new Sender(live.client, store, journal, { ...live, mps: run.mps, pairIntervalMs: run.config.pairIntervalMs });
   return { campaignId, endpoint: live.client.url, journal, sender };
 }

@@ -36,6 +36,10 @@ export interface SimulateOptions {
   errorFor?: string;
   webhooksOut?: string;
   webhooksUrl?: string;
+  delivered?: string;
+  read?: string;
+  replied?: string;
+  statusDelay?: string;
 }
 
 /** A number flag that, when absent, leaves the scenario's value (or the default) in place. */
@@ -107,6 +111,10 @@ function worldFromFlags(options: SimulateOptions, io: IO): Partial<WorldConfig> 
     undeliverable: options.undeliverable as WorldConfig['undeliverable'] | undefined,
     processingFirst: options.processingFirst,
     errors: options.errorFor === undefined ? undefined : errorsFor(options.errorFor),
+    delivered: optionalCount(options.delivered, '--delivered', 0, 1),
+    read: optionalCount(options.read, '--read', 0, 1),
+    replied: optionalCount(options.replied, '--replied', 0, 1),
+    statusDelayS: optionalCount(options.statusDelay, '--status-delay', 0, 3600),
     webhooksOut: options.webhooksOut ? resolve(io.cwd, options.webhooksOut) : undefined,
     webhooksUrl: options.webhooksUrl,
     appSecret: io.env.WA_GUARD_APP_SECRET?.trim() || undefined,

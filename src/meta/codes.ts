@@ -65,6 +65,16 @@ const TABLE: Record<number, CodeInfo> = {
   135000: { action: 'template', title: 'Generic user error' },
 };
 
+/** Whether wa-guard knows the code: listed in the table, or in one of its ranges. */
+export function knownCode(code: number): boolean {
+  return TABLE[code] !== undefined || (code >= 200 && code <= 299) || (code >= 132000 && code < 134000);
+}
+
+/** The codes the table lists. */
+export function listedCodes(): number[] {
+  return Object.keys(TABLE).map(Number);
+}
+
 /** Codes whose meaning depends on Meta's `error_subcode`: code -> subcode -> meaning. */
 const SUBCODES: Record<number, Record<number, CodeInfo>> = {
   // On /messages: "object with ID … does not exist": the phone number id, or the token's access to it, is wrong.

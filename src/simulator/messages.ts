@@ -2,6 +2,8 @@
 import { randomBytes } from 'node:crypto';
 import { codeTitle } from '../meta/codes.js';
 import { ApiError } from './http.js';
+import { emitOutcome } from './outcomes.js';
+import { tally } from './stats.js';
 import { SecondCounter, type SimulatorState } from './state.js';
 import { metaWaId, toWaId, type TemplateSpec, type WorldConfig } from './world.js';
 
@@ -101,12 +103,11 @@ function accept(body: Record<string, unknown>, to: string, waId: string, registe
   const id = `wamid.${Buffer.from(`${phoneNumberId}:${waId}:${randomBytes(6).toString('hex')}`).toString('base64url')}`;
   const recipient = metaWaId(waId);
   const { webhooks } = state;
-  if (registered) {
-    webhooks.status({ id, recipient, state: 'sent', callback }, phoneNumberId);
-    webhooks.status({ id, recipient, state: 'delivered', callback }, phoneNumberId);
-  } else {
+  if (registered) emitOutcome(state, { id, recipient, callback }, phoneNumberId);
+  else {
     const error = { code: 131026, title: codeTitle(131026), details: 'the recipient is not a WhatsApp user' };
     webhooks.status({ id, recipient, state: 'failed', callback, error }, phoneNumberId);
+    tally(stats.webhooks, 'failed');
   }
   return { messaging_product: 'whatsapp', contacts: [{ input: to, wa_id: recipient }], messages: [{ id, message_status: 'accepted' }] };
 }

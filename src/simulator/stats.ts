@@ -8,6 +8,8 @@ export interface SimulatorStats {
   faults: Record<string, number>;
   numbers_checked: number;
   messages_accepted: number;
+  /** Status webhooks emitted by status (sent, delivered, read, failed), and user replies. */
+  webhooks: Record<string, number>;
   /** wa_id -> messages accepted for it. */
   sent_per_recipient: Record<string, number>;
   /** Most messages accepted for any one recipient. */
@@ -26,7 +28,7 @@ export function emptyStats(now: number): SimulatorStats {
   return {
     started_at: new Date(now).toISOString(),
     requests: {}, responses: {}, errors: {}, faults: {},
-    numbers_checked: 0, messages_accepted: 0, sent_per_recipient: {}, max_per_recipient: 0, peak_per_second: {},
+    numbers_checked: 0, messages_accepted: 0, webhooks: {}, sent_per_recipient: {}, max_per_recipient: 0, peak_per_second: {},
   };
 }
 

@@ -6,13 +6,15 @@ import type { WorldConfig } from './world.js';
 
 export type WebhookTargets = Pick<WorldConfig, 'webhooksOut' | 'webhooksUrl' | 'appSecret'>;
 
-/** One status change of a sent message (sent, delivered, failed). */
+/** One status change of a sent message (sent, delivered, read, failed). */
 export interface StatusEvent {
   /** The message's wamid. */
   id: string;
   /** The wa_id as Meta writes it (`recipient_id`). */
   recipient: string;
-  state: 'sent' | 'delivered' | 'failed';
+  state: 'sent' | 'delivered' | 'read' | 'failed';
+  /** Meta's time of the change (ms); default: now. */
+  at?: number;
   /** The sender's biz_opaque_callback_data, echoed back. */
   callback: string | undefined;
   error?: { code: number; title: string; details: string };
@@ -38,7 +40,7 @@ export class WebhooksOut {
     const { id, recipient, state, callback, error } = event;
     this.send({
       statuses: [{
-        id, status: state, timestamp: String(Math.floor(this.now() / 1000)), recipient_id: recipient,
+        id, status: state, timestamp: String(Math.floor((event.at ?? this.now()) / 1000)), recipient_id: recipient,
         ...(callback === undefined ? {} : { biz_opaque_callback_data: callback }),
         ...(error ? { errors: [{ code: error.code, title: error.title, message: error.title, error_data: { details: error.details } }] } : {}),
       }],

@@ -40,6 +40,12 @@ export interface WorldConfig {
   processingFirst: boolean;
   /** 131026 as an error response ("sync"), or as 200 then a failed status webhook ("async", as Meta does). */
   undeliverable: 'sync' | 'async';
+  /** Of the messages to numbers on WhatsApp: the share delivered; of those, the share read; of those, the share the user answers. */
+  delivered: number;
+  read: number;
+  replied: number;
+  /** Seconds (Meta's timestamps) from sent to delivered, delivered to read, and read to the reply. */
+  statusDelayS: number;
   /** Fractions (0-1) of requests that meet each fault. */
   faults: {
     reset: number;
@@ -83,6 +89,10 @@ export function defaultWorld(): WorldConfig {
     contactsMax: 1000,
     processingFirst: false,
     undeliverable: 'async',
+    delivered: 1,
+    read: 0,
+    replied: 0,
+    statusDelayS: 0,
     faults: { reset: 0, serverError: 0, slow: 0, slowMs: 2000, error131000: 0, error131016: 0, error131049: 0, resetAfterAccept: 0 },
     webhooksOut: undefined,
     webhooksUrl: undefined,

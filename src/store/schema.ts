@@ -75,6 +75,30 @@ export const SCHEMA = {
     ttl: '90 days (JOURNAL_TTL_MS)',
     writer: 'send/sender.ts',
   },
+  lifecycle: {
+    key: '<campaign id>:<row key> (the journal key)',
+    value: 'JSON Lifecycle {state: accepted | sent | delivered | read | failed, template?, language?, sent?, delivered?, read?, failed? (Meta\'s times, s), code?, title?}',
+    ttl: '90 days (LIFECYCLE_TTL_MS, as the journal)',
+    writer: 'report/lifecycle.ts (entries for report/campaign-journal.ts at acceptance and webhooks/outcomes.ts from status webhooks)',
+  },
+  reached: {
+    key: 'wa_id',
+    value: 'JSON Reached {key (journal key of the message last delivered to the user), at (s), replied?, opted_out?, opt_out_by?}',
+    ttl: '90 days',
+    writer: 'report/lifecycle.ts (entries for webhooks/outcomes.ts)',
+  },
+  replies: {
+    key: '<campaign id>:<row key> (the journal key)',
+    value: 'JSON Replies {delivered, replied?, opted_out?, opt_out_by?} (s): the answer the message got; report applies --attribution',
+    ttl: '90 days',
+    writer: 'report/lifecycle.ts (entries for webhooks/outcomes.ts)',
+  },
+  campaigns: {
+    key: 'campaign id',
+    value: 'JSON CampaignRecord {id, name (the file), first_send, last_send, rows, blocked, deferred (by reason)}',
+    ttl: '90 days from the last send',
+    writer: 'report/campaigns.ts (for commands/send.ts)',
+  },
   pair: {
     key: '<phone number id>:<wa_id>',
     value: 'ms since the epoch before which the next message to that number waits',

@@ -1,3 +1,4 @@
+import { LIFECYCLE, REACHED } from '../report/lifecycle.js';
 import { JOURNAL } from '../send/journal.js';
 import { BLACKLIST, INBOUND, OPTOUT, STRIKES } from '../store/lists.js';
 import type { StoreKey, StoreWrite } from '../store/store.js';
@@ -17,12 +18,14 @@ export const CHANGED_NUMBER = 'changed-number';
  * The store entries an event may read or write, one field each. Every write
  * an event makes lands on one of its own fields (or on a list nothing here
  * reads), so the events after it in a batch see it. A field is read from the
- * store only when the event looks at it. F_BLACKLIST to F_STATUS are keyed by
- * the event's number.
+ * store only when the event looks at it. F_BLACKLIST to F_LAST_NUMBER are keyed
+ * by the event's number.
  */
-export const F_SEEN = 0, F_TEMPLATE = 1, F_BLACKLIST = 2, F_STRIKES = 3, F_EVIDENCE = 4, F_INBOUND = 5, F_OPTOUT = 6, F_PREFERENCE = 7, F_STATUS = 8, F_JOURNAL = 9;
-/** Each field's namespace, in the order of the field numbers above. */
-export const FIELD_NAMESPACES = [SEEN, TEMPLATE_STATUS, BLACKLIST, STRIKES, EVIDENCE, INBOUND, OPTOUT, PREFERENCE, STATUS, JOURNAL];
+export const F_SEEN = 0, F_TEMPLATE = 1, F_BLACKLIST = 2, F_STRIKES = 3, F_EVIDENCE = 4, F_INBOUND = 5, F_OPTOUT = 6, F_PREFERENCE = 7, F_STATUS = 8, F_REACHED = 9, F_JOURNAL = 10, F_LIFECYCLE = 11;
+/** The fields keyed by the event's number: F_BLACKLIST to this one. */
+export const F_LAST_NUMBER = F_REACHED;
+/** Each field's namespace, in the order of the field numbers above (F_JOURNAL and F_LIFECYCLE: keyed by the status's journal key). */
+export const FIELD_NAMESPACES = [SEEN, TEMPLATE_STATUS, BLACKLIST, STRIKES, EVIDENCE, INBOUND, OPTOUT, PREFERENCE, STATUS, REACHED, JOURNAL, LIFECYCLE];
 export const FIELDS = FIELD_NAMESPACES.length;
 const FIELD_OF = new Map(FIELD_NAMESPACES.map((namespace, field) => [namespace, field]));
 

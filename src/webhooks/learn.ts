@@ -4,7 +4,7 @@
 import { WAMIDS } from '../send/journal.js';
 import type { StrikePolicy } from '../meta/consequences.js';
 import type { Store, StoreKey } from '../store/store.js';
-import { BatchView, FIELD_NAMESPACES, FIELDS, F_BLACKLIST, F_JOURNAL, F_SEEN, F_STATUS, F_TEMPLATE, type ReadPlan } from './batch-view.js';
+import { BatchView, FIELD_NAMESPACES, FIELDS, F_BLACKLIST, F_JOURNAL, F_LAST_NUMBER, F_LIFECYCLE, F_SEEN, F_STATUS, F_TEMPLATE, type ReadPlan } from './batch-view.js';
 import type { Learned } from './learned.js';
 import type { Event, Words } from './payload.js';
 import { applyEvent, numberFieldsOf, seenKey } from './rules.js';
@@ -53,8 +53,8 @@ async function journalKeysOf(store: Store, events: readonly Event[]): Promise<(s
   return keys;
 }
 
-/** The fields F_BLACKLIST to F_STATUS, all keyed by the event's number. */
-const NUMBER_FIELDS = F_STATUS - F_BLACKLIST + 1;
+/** The fields F_BLACKLIST to F_LAST_NUMBER, all keyed by the event's number. */
+const NUMBER_FIELDS = F_LAST_NUMBER - F_BLACKLIST + 1;
 
 /**
  * The keys a batch of events may read, each once, and where each event finds
@@ -86,7 +86,7 @@ export function planReads(events: readonly Event[], journalKeys: readonly (strin
       let number = numbers.get(w);
       if (number === undefined) numbers.set(w, number = numbers.size * NUMBER_FIELDS);
       const fields = numberFieldsOf(e);
-      for (let f = F_BLACKLIST; f <= F_STATUS; f++) {
+      for (let f = F_BLACKLIST; f <= F_LAST_NUMBER; f++) {
         if ((fields & (1 << f)) === 0) continue;
         const at = number + f - F_BLACKLIST;
         if (numberSlots[at]! < 0) numberSlots[at] = plan(f, f === F_STATUS ? '+' + w : w);
@@ -94,7 +94,10 @@ export function planReads(events: readonly Event[], journalKeys: readonly (strin
       }
     }
     const journalKey = journalKeys[i];
-    if (journalKey !== undefined) slots[base + F_JOURNAL] = slotOfKey(F_JOURNAL, journalKey);
+    if (journalKey !== undefined) {
+      slots[base + F_JOURNAL] = slotOfKey(F_JOURNAL, journalKey);
+      slots[base + F_LIFECYCLE] = slotOfKey(F_LIFECYCLE, journalKey);
+    }
   }
   return { reads, slots };
 }

@@ -7,9 +7,10 @@ import { UNDELIVERABLE_REASON, UNDELIVERABLE_REASONS, blacklistWrite, parseBlack
 import { DAY_MS } from '../time.js';
 import { DELIVERED_TTL_MS, DELIVERY_SOURCE, deliveredStatusValue } from '../store/status-cache.js';
 import { templateStatusValue } from '../store/template-status.js';
-import { CHANGED_NUMBER, F_BLACKLIST, F_EVIDENCE, F_INBOUND, F_JOURNAL, F_OPTOUT, F_PREFERENCE, F_SEEN, F_STATUS, F_STRIKES, F_TEMPLATE, type BatchView } from './batch-view.js';
+import { CHANGED_NUMBER, F_BLACKLIST, F_EVIDENCE, F_INBOUND, F_JOURNAL, F_OPTOUT, F_PREFERENCE, F_REACHED, F_SEEN, F_STATUS, F_STRIKES, F_TEMPLATE, type BatchView } from './batch-view.js';
 import { isoSeconds, type ChangedNumberEvent, type Event, type InboundEvent, type StatusEvent, type TemplateEvent } from './payload.js';
 import { MARKETING_RESUME, MARKETING_STOP, START_WORD, STOP_WORD, applyChoice } from './preferences.js';
+import { recordOutcome } from './outcomes.js';
 
 const SEEN_TTL_MS = 30 * DAY_MS;
 const EVIDENCE_TTL_MS = 365 * DAY_MS;
@@ -17,8 +18,8 @@ const CARE_WINDOW_TTL_MS = 30 * DAY_MS;
 
 const bits = (...fields: number[]): number => fields.reduce((b, f) => b | (1 << f), 0);
 /** What delivery evidence reads and lifts (a 131026 writes the same). */
-const REACHABLE = bits(F_BLACKLIST, F_STRIKES, F_EVIDENCE);
-const PREFERENCE_FIELDS = bits(F_OPTOUT, F_PREFERENCE);
+const REACHABLE = bits(F_BLACKLIST, F_STRIKES, F_EVIDENCE, F_REACHED);
+const PREFERENCE_FIELDS = bits(F_OPTOUT, F_PREFERENCE, F_REACHED);
 const INBOUND_FIELDS = REACHABLE | bits(F_INBOUND);
 const INBOUND_WORD_FIELDS = INBOUND_FIELDS | PREFERENCE_FIELDS;
 const DELIVERY_FIELDS = REACHABLE | bits(F_STATUS);
@@ -27,10 +28,10 @@ const FAILURE_FIELDS = REACHABLE | bits(F_OPTOUT);
 const CHANGED_NUMBER_FIELDS = bits(F_BLACKLIST, F_STATUS);
 
 /**
- * The fields keyed by the event's number (F_BLACKLIST to F_STATUS, bit
+ * The fields keyed by the event's number (F_BLACKLIST to F_LAST_NUMBER, bit
  * 1 << field) its rule reads or writes. A rule writes only these, its
- * F_SEEN (see seenKey), a template's F_TEMPLATE and a status's F_JOURNAL (its
- * send-journal row, when known): the batch plans its reads from them.
+ * F_SEEN (see seenKey), a template's F_TEMPLATE and a status's F_JOURNAL and
+ * F_LIFECYCLE (its send-journal row, when known): the batch plans its reads from them.
  */
 export function numberFieldsOf(e: Event): number {
   switch (e.kind) {
@@ -61,14 +62,15 @@ export function applyEvent(e: Event, view: BatchView, policy: StrikePolicy, now:
   if (appliedBefore(view)) return;
   switch (e.kind) {
     case 'template': return applyTemplate(e, view);
-    case 'inbound': return applyInbound(e, view, now);
-    case 'preference': return applyChoice(view, e.waId, e.at, e.stop ? MARKETING_STOP : MARKETING_RESUME);
-    case 'changed_number': return applyChangedNumber(e, view);
+    case 'inbound': applyInbound(e, view, now); break;
+    case 'preference': applyChoice(view, e.waId, e.at, e.stop ? MARKETING_STOP : MARKETING_RESUME); break;
+    case 'changed_number': applyChangedNumber(e, view); break;
     case 'status':
-      if (e.status === 'failed') return applyFailure(e, view, policy, now);
-      if (e.status === 'sent') return reconcileJournal(e, view, now);
-      return applyDelivery(e, view, now);
+      if (e.status === 'failed') applyFailure(e, view, policy, now);
+      else if (e.status === 'sent') reconcileJournal(e, view, now);
+      else applyDelivery(e, view, now);
   }
+  recordOutcome(e, view);
 }
 
 /**
