@@ -20,6 +20,7 @@ const SKIP: [RegExp, string][] = [
   [/^npm (ci|test|run bench)\b/, 'installs, builds or runs this suite itself'],
   [/--phone-number-id 1234567890\b/, 'a live send: needs a real Meta token and phone number id'],
   [/^wa-guard listen\b/, 'needs Meta\'s app secret, and runs until stopped'],
+  [/^wa-guard report campaign\.csv\b/, 'needs a campaign sent into the store first (test/report.test.ts runs these)'],
   [/graph\.facebok\.invalid/, 'shows an unreachable API, which exits 1 by design (test/send-waits.test.ts runs it)'],
 ];
 
