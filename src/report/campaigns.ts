@@ -6,8 +6,9 @@
 import { BLOCK_REASONS, DEFER_REASONS } from '../gate/gate.js';
 import type { Store } from '../store/store.js';
 import { LIFECYCLE_TTL_MS } from './lifecycle.js';
+import type { Namespace } from '../store/schema.js';
 
-export const CAMPAIGNS = 'campaigns';
+export const CAMPAIGNS = 'campaigns' satisfies Namespace;
 
 export interface CampaignRecord {
   id: string;

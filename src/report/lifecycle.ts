@@ -11,13 +11,14 @@
  */
 import { JOURNAL_TTL_MS } from '../send/journal.js';
 import type { StoreWrite } from '../store/store.js';
+import type { Namespace } from '../store/schema.js';
 
 /** journal key (`<campaign id>:<row key>`) -> JSON Lifecycle. */
-export const LIFECYCLE = 'lifecycle';
+export const LIFECYCLE = 'lifecycle' satisfies Namespace;
 /** wa_id -> JSON Reached: the message that last reached the user, and whether they answered it. */
-export const REACHED = 'reached';
+export const REACHED = 'reached' satisfies Namespace;
 /** journal key -> JSON Replies: the user's reply or opt-out after that message was delivered. */
-export const REPLIES = 'replies';
+export const REPLIES = 'replies' satisfies Namespace;
 /** As long as the journal it sits beside. */
 export const LIFECYCLE_TTL_MS = JOURNAL_TTL_MS;
 

@@ -4,11 +4,12 @@ import { codeInfo } from '../meta/codes.js';
 import type { Store, StoreKey, StoreWrite } from '../store/store.js';
 import { pause } from '../time.js';
 import { DAMAGED_ENTRY, SELF, inflightOutcome, journalOutcome, ownerAlive, rowStanding, type Standing } from './standing.js';
+import type { Namespace } from '../store/schema.js';
 
 /** Namespace of the send journal: `<campaign id>:<row key>` -> JournalEntry. */
-export const JOURNAL = 'journal';
+export const JOURNAL = 'journal' satisfies Namespace;
 /** wamid -> journal key, so a status webhook without our callback data still finds its row. */
-export const WAMIDS = 'wamids';
+export const WAMIDS = 'wamids' satisfies Namespace;
 /** How long a campaign's journal is kept: long enough to resume, re-run and reconcile late webhooks. */
 export const JOURNAL_TTL_MS = 90 * 86_400_000;
 /** How long to wait for a row another process is sending before reporting it as unknown. */

@@ -1,11 +1,12 @@
 import { MAX_LATE_MS, RATE_MARGIN, acquireToken, backoffMs } from '../store/rate.js';
 import type { Store, StoreKey, StoreWrite } from '../store/store.js';
 import type { ClaimSidecar } from './journal.js';
+import type { Namespace } from '../store/schema.js';
 
 const BACKOFF_BASE_MS = 500;
 const BACKOFF_CAP_MS = 30_000;
 /** Namespace of the per-user spacing: `<phone number id>:<wa_id>` -> when that user's next message may go (ms). */
-const PAIR = 'pair';
+const PAIR = 'pair' satisfies Namespace;
 
 /**
  * The sending pace of one phone number id: a token bucket in the store

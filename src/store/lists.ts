@@ -1,17 +1,18 @@
 import { DAY_MS } from '../time.js';
 import type { Store, StoreWrite } from './store.js';
+import type { Namespace } from './schema.js';
 
 /** Namespaces of the store that hold per-number lists, keyed by wa_id. */
-export const BLACKLIST = 'blacklist';
-export const OPTOUT = 'optout';
+export const BLACKLIST = 'blacklist' satisfies Namespace;
+export const OPTOUT = 'optout' satisfies Namespace;
 /** wa_id -> strikes recorded below the blacklist threshold (131026 answers). */
-export const STRIKES = 'strikes';
+export const STRIKES = 'strikes' satisfies Namespace;
 /** wa_id -> ISO time of the user's last message (opens the 24h care window); fed by ingest. */
-export const INBOUND = 'inbound';
+export const INBOUND = 'inbound' satisfies Namespace;
 /** wa_id -> ISO time Meta last answered 131049 (per-user marketing cap). */
-export const CAPPED = 'capped';
+export const CAPPED = 'capped' satisfies Namespace;
 /** wa_id -> ISO time a conversation was opened outside a care window (counts toward the tier for 24h). */
-export const CONVERSATIONS = 'conversations';
+export const CONVERSATIONS = 'conversations' satisfies Namespace;
 
 export interface BlacklistEntry {
   reason: string;

@@ -1,7 +1,8 @@
 import type { Store } from './store.js';
+import type { Namespace } from './schema.js';
 
 /** `name:language` -> the template's last status event (PAUSED, DISABLED, FLAGGED, …) as webhooks announced it; the gate reads it. */
-export const TEMPLATE_STATUS = 'template-status';
+export const TEMPLATE_STATUS = 'template-status' satisfies Namespace;
 
 /** A template's last announced status event; disableAt (ms): when a FLAGGED template will be disabled, if Meta said. */
 export interface AnnouncedStatus {

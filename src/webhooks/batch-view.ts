@@ -4,15 +4,16 @@ import { BLACKLIST, INBOUND, OPTOUT, STRIKES } from '../store/lists.js';
 import type { StoreKey, StoreWrite } from '../store/store.js';
 import { STATUS } from '../store/status-cache.js';
 import { TEMPLATE_STATUS } from '../store/template-status.js';
+import type { Namespace } from '../store/schema.js';
 
 /** Failed statuses already applied (message id + status): Meta's repeat of one is not a second strike. */
-export const SEEN = 'webhook-seen';
+export const SEEN = 'webhook-seen' satisfies Namespace;
 /** wa_id -> the time (s) of the newest delivery evidence or 131026 applied, so older events cannot undo newer ones. */
-export const EVIDENCE = 'webhook-evidence';
+export const EVIDENCE = 'webhook-evidence' satisfies Namespace;
 /** wa_id -> the time (s) of the user's newest preference event applied (stop or resume, a stop or start word), so an older one cannot undo it. */
-export const PREFERENCE = 'webhook-preference';
+export const PREFERENCE = 'webhook-preference' satisfies Namespace;
 /** wa_id -> the number the user moved to (user_changed_number), as JSON {to, at}. */
-export const CHANGED_NUMBER = 'changed-number';
+export const CHANGED_NUMBER = 'changed-number' satisfies Namespace;
 
 /**
  * The store entries an event may read or write, one field each. Every write

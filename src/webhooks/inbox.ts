@@ -3,9 +3,10 @@ import type { Store } from '../store/store.js';
 import { learn, type LearnSettings } from './learn.js';
 import type { Learned } from './learned.js';
 import { readPayload, type Event } from './payload.js';
+import type { Namespace } from '../store/schema.js';
 
 /** Verified bodies not yet applied: made durable before the 200, so a crash after it loses nothing. */
-const INBOX = 'webhook-inbox';
+const INBOX = 'webhook-inbox' satisfies Namespace;
 const FIRST_RETRY_MS = 1000;
 const MAX_RETRY_MS = 60_000;
 
