@@ -130,10 +130,13 @@ async function runBlock(block: Block, cwd: string, baseEnv: NodeJS.ProcessEnv): 
 }
 
 /** Every file under `dir` (not following the fixtures link), relative to it. */
-function created(dir: string): string[] {
-  return readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((e) => !e.isDirectory() && !e.isSymbolicLink())
-    .map((e) => relative(dir, join(e.parentPath, e.name)));
+function created(dir: string, root = dir): string[] {
+  // Walked by hand: Node 24's recursive readdir descends into symlinked directories.
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    if (e.isSymbolicLink()) return [];
+    const path = join(dir, e.name);
+    return e.isDirectory() ? created(path, root) : [relative(root, path)];
+  });
 }
 
 const blocks = shellBlocks(readFileSync(join(ROOT, 'README.md'), 'utf8'));
