@@ -7,6 +7,9 @@ import { tally } from './stats.js';
 import { SecondCounter, type SimulatorState } from './state.js';
 import { metaWaId, toWaId, type TemplateSpec, type WorldConfig } from './world.js';
 
+/** How much earlier than --pair-interval a second message to one user may arrive before 131056. */
+const PAIR_ARRIVAL_SLACK_MS = 500;
+
 type TemplateBody = { name?: string; language?: { code?: string }; components?: { type: string; parameters?: unknown[] }[] } | undefined;
 
 /**
@@ -79,7 +82,9 @@ function checkRecipient(waId: string, registered: boolean, marketing: boolean, s
     throw new ApiError(400, 131050, 'Unable to deliver the message: the user stopped marketing messages', 'the user opted out of marketing messages');
   }
   const last = world.lastSent.get(waId);
-  if (last !== undefined && now() - last < config.pairIntervalMs) {
+  // Arrivals, not bookings: a sender spacing its messages exactly the interval apart arrives within a
+  // few hundred ms of it either way (Meta itself lets short bursts borrow from later).
+  if (last !== undefined && now() - last < config.pairIntervalMs - PAIR_ARRIVAL_SLACK_MS) {
     throw new ApiError(400, 131056, '(Business Account, Consumer Account) pair rate limit hit', 'too many messages to this user in a short time');
   }
 }
