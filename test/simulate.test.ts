@@ -198,6 +198,16 @@ describe('simulator: Cloud API messages', () => {
     expect(res.json.error.code).toBe(code);
   });
 
+  it('--templates: serves a message_templates file with each template\'s own status; PAUSED is refused as Meta refuses it', async () => {
+    const { worldFromOptions } = await import('../src/commands/simulate.js');
+    const world = await worldFromOptions({ host: '127.0.0.1', port: '0', templates: 'fixtures/templates.json' }, { cwd: ROOT, env: {} } as never);
+    sim = await startSimulator({ registeredFraction: 1, pairIntervalMs: 0, ...world });
+    const listed = await call('/v21.0/1/message_templates?limit=100', undefined);
+    expect(listed.json.data.map((t: { name: string; status: string }) => `${t.name}:${t.status}`)).toContain('old_promo:PAUSED');
+    expect((await send(template('+6281234567890', 'old_promo', ['20%']))).json.error.code).toBe(132015);
+    expect((await send(template('+6281234567890', 'spring_sale', ['20%']))).status).toBe(200);
+  });
+
   it('injects 131049 on marketing sends only', async () => {
     sim = await startSimulator({ registeredFraction: 1, pairIntervalMs: 0, faults: { error131049: 1 } as never });
     expect((await send(template('+6281234567890', 'spring_sale', ['x']))).json.error.code).toBe(131049);

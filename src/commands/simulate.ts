@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { UsageError, describeFsError } from '../errors.js';
 import { count } from '../flags.js';
+import { loadTemplates } from '../gate/templates.js';
 import type { IO } from '../io.js';
 import { parseScenario } from '../simulator/scenario.js';
 import { startSimulator, type Simulator } from '../simulator/server.js';
@@ -11,6 +12,7 @@ export interface SimulateOptions {
   host: string;
   port: string;
   scenario?: string;
+  templates?: string;
   token?: string;
   mode?: string;
   seed?: string;
@@ -65,8 +67,15 @@ export async function worldFromOptions(options: SimulateOptions, io: IO): Promis
   const scenario = await readScenario(options.scenario, io);
   const flags = worldFromFlags(options, io);
   const faults = faultsFromFlags(options);
+  if (options.templates) flags.templates = await templatesFile(options.templates, io);
   const defined = <T extends object>(o: T): Partial<T> => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
   return { ...scenario, ...defined(flags), faults: { ...scenario.faults, ...defined(faults) } as WorldConfig['faults'] };
+}
+
+/** --templates: Meta's message_templates answer (as send --templates reads it), served with each template's own status. */
+async function templatesFile(path: string, io: IO): Promise<WorldConfig['templates']> {
+  const byName = await loadTemplates(path, io.cwd);
+  return [...byName.values()].flatMap((languages) => [...languages.values()].map((t) => ({ name: t.name, language: t.language, category: t.category, params: t.params, status: t.status })));
 }
 
 /** --scenario: a JSON file of WorldConfig settings, checked (camelCase or kebab-case keys). */

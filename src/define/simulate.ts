@@ -11,6 +11,7 @@ export const defineSimulate: Define = (program, context) => {
     )
     .option('--port <n>', 'port to listen on (0: any free port)', '8090')
     .option('--host <addr>', 'address to listen on', '127.0.0.1')
+    .option('--templates <file>', 'the templates to serve, in Meta\'s message_templates shape (send --templates reads the same file), each with its own status: PAUSED, DISABLED, REJECTED or PENDING ones are refused as Meta refuses them')
     .option('--scenario <file>', 'a JSON file with any of the settings below (flags win)')
     .option('--token <token>', 'the bearer token to accept (default: WA_GUARD_TOKEN, else a fixed test token)')
     .option('--mode <mode>', 'contacts answers: truthful, or always-valid (as Meta\'s endpoint since v2.43)')

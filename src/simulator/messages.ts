@@ -51,6 +51,7 @@ function checkContent(body: Record<string, unknown>, waId: string, state: Simula
     const template = body.template as TemplateBody;
     const spec = state.session.world.template(template?.name ?? '', template?.language?.code ?? '');
     if (!spec) throw new ApiError(404, 132001, 'Template name does not exist in the translation', `template ${template?.name} (${template?.language?.code}) is not approved in this account`);
+    refuseUnsendable(spec);
     const given = (template?.components ?? []).filter((c) => c.type === 'body').flatMap((c) => c.parameters ?? []).length;
     if (given !== spec.params) throw new ApiError(400, 132000, 'Number of parameters does not match the expected number of params', `template ${spec.name} takes ${spec.params} body parameters, got ${given}`);
     return spec.category === 'marketing';
@@ -117,12 +118,22 @@ function accept(body: Record<string, unknown>, to: string, waId: string, registe
   return { messaging_product: 'whatsapp', contacts: [{ input: to, wa_id: recipient }], messages: [{ id, message_status: 'accepted' }] };
 }
 
+/** A template Meta would not send in its status: paused (132015), disabled (132016), or not approved at all (132001). */
+function refuseUnsendable(spec: TemplateSpec): void {
+  const status = (spec.status ?? 'APPROVED').toUpperCase();
+  if (status === 'APPROVED' || status === 'FLAGGED' || status === 'REINSTATED') return;
+  const what = `template ${spec.name} (${spec.language}) is ${status}`;
+  if (status === 'PAUSED') throw new ApiError(400, 132015, 'Template is paused', what);
+  if (status === 'DISABLED') throw new ApiError(400, 132016, 'Template is disabled', what);
+  throw new ApiError(404, 132001, 'Template name does not exist in the translation', `${what}, not approved`);
+}
+
 /** GET /{version}/{waba-id}/message_templates, paged by `limit` and an `after` cursor, as Meta does. */
 export function listTemplates(url: URL, base: string, templates: readonly TemplateSpec[]): unknown {
   const limit = Math.max(1, Math.min(100, Number(url.searchParams.get('limit')) || 25));
   const start = Number(url.searchParams.get('after') ?? 0) || 0;
   const data = templates.slice(start, start + limit).map((t) => ({
-    name: t.name, language: t.language, status: 'APPROVED', category: t.category.toUpperCase(),
+    name: t.name, language: t.language, status: t.status ?? 'APPROVED', category: t.category.toUpperCase(),
     components: [{ type: 'BODY', text: Array.from({ length: t.params }, (_, i) => `{{${i + 1}}}`).join(' ') || 'Hello' }],
   }));
   const next = start + limit < templates.length ? `${base}${url.pathname}?limit=${limit}&after=${start + limit}` : undefined;

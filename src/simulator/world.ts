@@ -9,6 +9,8 @@ export interface TemplateSpec {
   category: 'marketing' | 'utility' | 'authentication';
   /** Number of {{n}} body parameters. */
   params: number;
+  /** Meta's review status (default APPROVED): PAUSED, DISABLED, REJECTED, PENDING… are refused as Meta refuses them. */
+  status?: string;
 }
 
 /** Everything that decides how the simulated Meta answers; flags and scenario files fill it. */
