@@ -56,7 +56,7 @@ const GUIDE: Record<number, GuideText> = {
   131026: {
     means: 'Meta could not deliver the message to this number.',
     causes: ['the number is not on WhatsApp', 'the user has an old WhatsApp version', 'the account was deactivated, or the user has not accepted the latest terms', 'a wrong country code (a national number read with the wrong --country)', 'the user blocked the business; authentication templates to +91'],
-    todo: 'Check the number and its country code; there is no charge for it. If a number you know is on WhatsApp is blacklisted, remove it with `wa-guard lists blacklist remove`.',
+    todo: 'Check the number and its country code; there is no charge for it. If a number you know is on WhatsApp is blacklisted, remove it with `wa-guard blacklist remove NUMBER`.',
   },
   131030: { means: 'The recipient is not in the test phone number\'s allowed list.', causes: ['sending from Meta\'s test number to a number not added to its allowed list'], todo: 'Add the recipient in the app\'s WhatsApp API setup, or send from a registered business number.' },
   131031: { means: 'The business account is locked.', causes: ['a policy violation', 'an incorrect two-step verification PIN'], todo: ACCOUNT },
