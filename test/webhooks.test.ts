@@ -442,7 +442,13 @@ describe('listen', () => {
         blacklisted = await admin.exists('wa-guard:blacklist:6281234567890');
       }
       expect(blacklisted).toBe(1);
-      expect(await admin.keys('wa-guard:webhook-inbox:*')).toEqual([]);
+      // The inbox entry is deleted after the batch is applied, in a second step: wait for it too.
+      let left = await admin.keys('wa-guard:webhook-inbox:*');
+      for (let i = 0; i < 50 && left.length; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        left = await admin.keys('wa-guard:webhook-inbox:*');
+      }
+      expect(left).toEqual([]);
       child.kill('SIGTERM');
       expect(await new Promise((r) => child.once('close', r))).toBe(0);
     } finally {
