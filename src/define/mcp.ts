@@ -42,9 +42,11 @@ export const defineMcp: Define = (program, context) => {
       .argument('[token]', 'the token the send tool returned (none: list the pending messages)')
       .option(...STORE_FLAG)
       .option('--json', 'print JSON on stdout')
-      .action(async (token: string | undefined, options) => {
+      .action(async (token: string | undefined, options: { store?: string; json?: boolean }) => {
         const { mcpDecide } = await import('../commands/mcp.js');
-        context.exit(await mcpDecide(verb, token, options, context.io));
+        // commander gives a --store written after the verb to `mcp` as well: either place names the store.
+        const store = options.store ?? (mcp.opts() as { store?: string }).store;
+        context.exit(await mcpDecide(verb, token, { ...options, store }, context.io));
       });
   }
 };
