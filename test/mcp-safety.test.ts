@@ -97,4 +97,23 @@ describe('wa-guard mcp safety', () => {
     expect(posts).toBe(1);
     expect(await call(second.c, 'get_message_status', { idempotency_key: 'crash-1' })).toMatchObject({ found: true, status: 'in_flight' });
   }, 30_000);
+
+  it('a stop code from Meta (190: the token) makes every later send fail with the reason until the server restarts', async () => {
+    const sim = await startSimulator({ token: TOKEN, registeredFraction: 1, errors: { '+6281200000005': 190 } });
+    open.push(sim);
+    const store = join(tempDir(), 'store');
+    const { c, transport } = await client(store, sim.url);
+    let logged = '';
+    transport.stderr!.on('data', (d: Buffer) => { logged += d.toString(); });
+    const stopped = await call(c, 'send_template', order('+6281200000005', 'stop-1'));
+    expect(stopped).toMatchObject({ status: 'failed', code: 190 });
+    const after = await c.callTool({ name: 'send_template', arguments: order('+6281200000006', 'stop-2') });
+    expect(after.isError).toBe(true);
+    expect((after.content as { text: string }[])[0]!.text).toMatch(/sending is stopped: Meta answered 190 .*restart wa-guard mcp/);
+    expect(await call(c, 'check_message', { to: '+6281200000006', template: { name: 'order_update', language: 'en_US', params: ['A', 'B'] } })).toMatchObject({ decision: 'send' });
+    expect(sim.stats().messages_accepted).toBe(0);
+    await c.close();
+    expect(logged).toContain('serving on stdio');
+    expect(logged + JSON.stringify(stopped) + JSON.stringify(after)).not.toContain(TOKEN);
+  }, 30_000);
 });

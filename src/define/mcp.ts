@@ -25,7 +25,7 @@ export const defineMcp: Define = (program, context) => {
     .option('--strikes <n>', '131026 answers that blacklist a number (default 1)')
     .option('--read-only', 'expose only the checks and reads: no send tool, no list changes')
     .option('--dry-run', 'send tools rehearse: decide, journal nothing, send nothing')
-    .option('--max-sends <n>', 'messages this process may hand to Meta at most; past it the send tools refuse')
+    .option('--max-sends <n>', 'sends this process may attempt at most (each call that reaches Meta, or could); past it the send tools refuse')
     .option('--approve', 'a send waits for a person: it returns pending_approval and a token for `wa-guard mcp approve TOKEN`')
     .option('--debug', 'show stack traces on errors')
     .addHelpText('after', '\nExamples:\n  wa-guard mcp --templates templates.json -c ID --dry-run\n' +

@@ -90,9 +90,7 @@ export class LiveGate {
       case 'template_params_mismatch': return 'give the template exactly the parameters it takes (list_templates shows them)';
       case 'missing_content': return 'give a template {name, language, params} or a text';
       case 'invalid_number': case 'no_country_code': case 'missing_number': return 'give the number in international form, e.g. +6281234567890, or start the server with -c CC';
-      default: return decision.decision === 'defer' ? `try again after ${new Date(decision.notBefore ?? now()).toISOString()}` : 'do not send this message';
+      default: return decision.decision === 'defer' ? `try again after ${new Date(decision.notBefore ?? Date.now()).toISOString()}` : 'do not send this message';
     }
   }
 }
-
-const now = (): number => Date.now();

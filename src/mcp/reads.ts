@@ -1,7 +1,7 @@
 import { recipientStates } from '../campaign/recipients.js';
 import { LINE_TYPES, lineTypeOf } from '../line-type.js';
 import { explain } from '../meta/guide.js';
-import { normalizePhone } from '../phone.js';
+import { checkCountry, normalizePhone } from '../phone.js';
 import { readCampaign } from '../report/campaigns.js';
 import { Figures, campaignReport } from '../report/figures.js';
 import { LIFECYCLE, REACHED, parseLifecycle, parseReached } from '../report/lifecycle.js';
@@ -16,14 +16,15 @@ import { McpToolError } from './errors.js';
 import type { McpSettings } from './settings.js';
 
 /** A number as a tool gives it, normalized, or an error the agent can act on. */
-export function waIdOf(phone: string, settings: McpSettings, country?: string): { e164: string; waId: string } {
-  const n = normalizePhone(phone, (country?.toUpperCase() as never) ?? settings.country);
+export function waIdOf(phone: string, settings: McpSettings): { e164: string; waId: string } {
+  const n = normalizePhone(phone, settings.country);
   if (!n.ok) throw new McpToolError(`${phone}: ${n.detail}; give it in international form, e.g. +6281234567890`);
   return n;
 }
 
 export async function checkNumber(store: Store, settings: McpSettings, phone: string, country?: string) {
-  const n = normalizePhone(phone, (country?.toUpperCase() as never) ?? settings.country);
+  if (country !== undefined && !checkCountry(country)) throw new McpToolError(`country: "${country}" is not an ISO 3166 country code (e.g. ID, BR, US)`);
+  const n = normalizePhone(phone, checkCountry(country) ?? settings.country);
   if (!n.ok) return { valid: false, reason: n.reason, detail: n.detail };
   const [[cached], [listed, optout]] = await Promise.all([
     readCachedStatuses(store, [n.e164]),
@@ -76,11 +77,22 @@ export async function getContact(store: Store, settings: McpSettings, phone: str
     last_inbound_at: iso(r.lastInboundAt),
     opt_out: r.optedOut ? { scope: r.optedOut.scope, detail: r.optedOut.detail } : null,
     blacklisted: r.blacklisted ?? null,
-    strikes: strikes === undefined ? 0 : Number((JSON.parse(strikes) as { strikes?: number }).strikes ?? 0),
+    strikes: strikeCount(strikes),
     not_on_whatsapp: r.notOnWhatsApp ?? null,
     marketing_capped_at: iso(r.cappedAt),
     last_delivered: last ? { journal_key: last.key, delivered_at: iso(last.at * 1000), replied: last.replied !== undefined, message: (await messageAt(store, last.key)) ?? null } : null,
   };
+}
+
+/** The strikes below the blacklist threshold; a damaged entry reads as one. */
+function strikeCount(value: string | undefined): number {
+  if (value === undefined) return 0;
+  try {
+    const n = (JSON.parse(value) as { strikes?: unknown }).strikes;
+    return Number.isInteger(n) ? (n as number) : 1;
+  } catch {
+    return 1;
+  }
 }
 
 export function explainError(code: number) {
