@@ -108,7 +108,7 @@ await build({
   platform: 'node',
   target: 'node20',
   // Native or lazily loaded packages stay in node_modules.
-  external: ['lmdb', 'ioredis', 'undici', 'cli-progress', '../package.json'],
+  external: ['lmdb', 'ioredis', 'undici', 'cli-progress', '@modelcontextprotocol/sdk', 'zod', '../package.json'],
   // CommonJS dependencies bundled into ESM call require() for Node's own modules.
   banner: { js: "import { createRequire as __waGuardRequire } from 'node:module'; const require = __waGuardRequire(import.meta.url);" },
   plugins: [patchDependencies],

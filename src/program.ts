@@ -5,6 +5,7 @@ import { defineExplain } from './define/explain.js';
 import { defineIngest } from './define/ingest.js';
 import { defineLists } from './define/lists.js';
 import { defineListen } from './define/listen.js';
+import { defineMcp } from './define/mcp.js';
 import { defineReport } from './define/report.js';
 import { defineSend } from './define/send.js';
 import { defineSimulate } from './define/simulate.js';
@@ -16,7 +17,7 @@ function versionText(): string {
 }
 
 /** The commands, in the order --help lists them. */
-const COMMANDS = [defineClean, defineSend, defineLists, defineIngest, defineListen, defineReport, defineSimulate, defineExplain];
+const COMMANDS = [defineClean, defineSend, defineLists, defineIngest, defineListen, defineReport, defineSimulate, defineExplain, defineMcp];
 
 /** The commander program: global flags and help, then each command's definition. */
 export function buildProgram(context: CommandContext): Command {

@@ -149,6 +149,18 @@ export const SCHEMA = {
     ttl: 'none (deleted once applied)',
     writer: 'webhooks/inbox.ts',
   },
+  'mcp-requests': {
+    key: 'idempotency_key (of a send tool call)',
+    value: 'JSON {fingerprint (sha256 of the recipient and content), at, outcome?: the gate\'s block, final for the key}',
+    ttl: '90 days (JOURNAL_TTL_MS, as the journal entry mcp:<key>)',
+    writer: 'mcp/requests.ts',
+  },
+  'mcp-approvals': {
+    key: 'approval token (random, hex)',
+    value: 'JSON PendingApproval {key, to, summary, body, template?, status: pending | approved | rejected | sent, at, decided_at?}',
+    ttl: '7 days',
+    writer: 'mcp/approvals.ts (the server adds and sends; `wa-guard mcp approve | reject` decides)',
+  },
   rate: {
     key: 'token bucket: contacts:<source> | messages:<phone number id>',
     value: 'GCRA theoretical arrival time (embedded: ms since the epoch; Redis: µs on its clock)',
