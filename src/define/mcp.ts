@@ -4,7 +4,7 @@ import { STORE_FLAG, type Define } from './context.js';
 export const defineMcp: Define = (program, context) => {
   const mcp = program
     .command('mcp')
-    .summary('serve the compliance gate to AI agents and apps over the Model Context Protocol (stdio)')
+    .summary('serve the compliance gate to AI agents and apps over the Model Context Protocol (stdio, or --http)')
     .description(
       'Serves the Model Context Protocol over stdio (stdout is the protocol, logs go to stderr): tools ' +
       'that check a number or a message against the same gate as send --dry-run, send one template or ' +
@@ -27,8 +27,11 @@ export const defineMcp: Define = (program, context) => {
     .option('--dry-run', 'send tools rehearse: decide, journal nothing, send nothing')
     .option('--max-sends <n>', 'sends this process may attempt at most (each call that reaches Meta, or could); past it the send tools refuse')
     .option('--approve', 'a send waits for a person: it returns pending_approval and a token for `wa-guard mcp approve TOKEN`')
+    .option('--http <port>', 'serve Streamable HTTP at http://HOST:PORT/mcp instead of stdio (0: any free port; the URL is printed on stdout)')
+    .option('--host <addr>', 'with --http: the address to listen on (default 127.0.0.1; any other needs WA_GUARD_MCP_TOKEN, sent by clients as a bearer token)')
     .option('--debug', 'show stack traces on errors')
     .addHelpText('after', '\nExamples:\n  wa-guard mcp --templates templates.json -c ID --dry-run\n' +
+      '  WA_GUARD_MCP_TOKEN=… wa-guard mcp --http 8765 --host 0.0.0.0 --templates templates.json\n' +
       '  WA_GUARD_TOKEN=… wa-guard mcp --phone-number-id 1234567890 --waba-id 987654321 --approve --max-sends 50\n' +
       '  wa-guard mcp approve 3f9c2a…      # let one pending message go (the server sends it)');
   mcp.action(async (options) => {

@@ -23,6 +23,8 @@ export interface McpFlags {
   dryRun?: boolean;
   maxSends?: string;
   approve?: boolean;
+  http?: string;
+  host?: string;
 }
 
 /** How a send tool may send: through Meta (live), or not at all (why). */
@@ -39,6 +41,8 @@ export interface McpSettings {
   approve: boolean;
   maxSends: number;
   sending: Sending;
+  /** --http PORT: Streamable HTTP on host:port instead of stdio; a bearer token required when set (always off loopback). */
+  http: { port: number; host: string; token: string | undefined } | undefined;
 }
 
 const API_TIMEOUT_MS = 30_000;
@@ -66,6 +70,7 @@ export async function mcpSettings(flags: McpFlags, io: IO): Promise<McpSettings>
   const phoneNumberId = (flags.phoneNumberId ?? io.env.WA_GUARD_PHONE_NUMBER_ID ?? '').trim();
   if (phoneNumberId && !/^\d{1,30}$/.test(phoneNumberId)) throw new UsageError(`--phone-number-id must be digits; got "${phoneNumberId}"`);
   const strikes = count(flags.strikes, '--strikes', 1, 1, 100);
+  const http = httpSettings(flags, io.env);
 
   let sending: Sending;
   if (readOnly) sending = { kind: 'off', why: 'the server runs with --read-only' };
@@ -82,8 +87,29 @@ export async function mcpSettings(flags: McpFlags, io: IO): Promise<McpSettings>
   }
   return {
     config: { templates, tier, pairIntervalMs },
-    country, mps, readOnly, dryRun: sending.kind === 'off', approve: Boolean(flags.approve), maxSends, sending,
+    country, mps, readOnly, dryRun: sending.kind === 'off', approve: Boolean(flags.approve), maxSends, sending, http,
   };
+}
+
+/** --http PORT [--host ADDR]: loopback by default; any other address only with WA_GUARD_MCP_TOKEN, which clients then send as a bearer token. */
+function httpSettings(flags: McpFlags, env: NodeJS.ProcessEnv): McpSettings['http'] {
+  if (flags.http === undefined) {
+    if (flags.host !== undefined) throw new UsageError('--host is for --http PORT: stdio has no address');
+    return undefined;
+  }
+  const port = count(flags.http, '--http', 0, 0, 65_535);
+  if (!Number.isInteger(port)) throw new UsageError(`--http must be a port number; got "${flags.http}"`);
+  const host = flags.host ?? '127.0.0.1';
+  const token = (env.WA_GUARD_MCP_TOKEN ?? '').trim() || undefined;
+  if (token !== undefined && /[\s\u0000-\u001f]/.test(token)) throw new UsageError('WA_GUARD_MCP_TOKEN holds spaces or control characters: check how it was set');
+  if (!token && !isLoopback(host)) {
+    throw new UsageError(`--host ${host} is reachable from other machines: set WA_GUARD_MCP_TOKEN (clients send it as "Authorization: Bearer …"), or keep the default 127.0.0.1`);
+  }
+  return { port, host, token };
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
 /** The sender's settings for one MCP server (no campaign: one message at a time). */

@@ -1,4 +1,4 @@
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import type { Store } from '../store/store.js';
@@ -8,6 +8,7 @@ import { listChange } from './lists.js';
 import { campaignSummary, checkNumber, explainError, getContact, listTemplates, messageStatus } from './reads.js';
 import type { McpSends } from './send-one.js';
 import type { McpSettings } from './settings.js';
+import { versions } from '../versions.js';
 
 export interface ToolContext {
   store: Store;
@@ -157,4 +158,13 @@ function registerRead(server: McpServer, c: ToolContext, name: 'get_message_stat
         inputSchema: { campaign: z.string().min(1).max(64) }, outputSchema: any, annotations,
       }, run(name, c, async (a) => { const r = await campaignSummary(store, a.campaign); return result(`${a.campaign}: ${r.funnel.sent} sent, ${r.funnel.delivered} delivered`, r); }));
   }
+}
+
+const INSTRUCTIONS = 'wa-guard gates WhatsApp messages before Meta sees them. Call check_message before sending; send with send_template or send_text and one idempotency_key per message (retry with the same key). A result with allowed:false is a decision, not a failure: follow suggested_action.';
+
+/** One MCP server with every tool, over the shared gate and sends (stdio has one; HTTP makes one a request). */
+export function toolServer(context: ToolContext): McpServer {
+  const server = new McpServer({ name: 'wa-guard', version: versions().wa_guard }, { instructions: INSTRUCTIONS });
+  registerTools(server, context);
+  return server;
 }
