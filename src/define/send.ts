@@ -32,7 +32,7 @@ export const defineSend: Define = (program, context) => {
     .option('--concurrency <n>', 'requests in flight at most (default 32)')
     .option('--max-attempts <n>', 'tries per message for transient errors (default 5)')
     .option('--strikes <n>', '131026 answers that blacklist a number (default 1)')
-    .option('--undeliverable-ttl <duration>', 'how long a 131026 blacklist entry lasts (default 90d)')
+    .option('--undeliverable-ttl <duration>', 'how long a 131026 blacklist entry lasts, from the failure (default 90d)')
     .option('--resend-unknown', 'send again the rows whose outcome is unknown (a lost answer), except those webhooks showed were accepted (a dry run counts them so)')
     .option('--retry-failed', 'send again the rows that failed for a retryable reason (131016, 133004, a rate limit), never a recipient\'s (131026, opt-outs)')
     .option('--throttle-timeout <duration>', 'stop the campaign (exit 4) after rate limits this long with no message accepted (default 2m); its rows wait for the next run')

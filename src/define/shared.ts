@@ -32,7 +32,7 @@ export function learnOptions(command: Command): Command {
     .option(...STORE_FLAG)
     .option('--stop-words <words>', 'comma-separated replies that opt a user out, compared ignoring case, spaces and punctuation (default: STOP, UNSUBSCRIBE, OPT OUT… in English, Indonesian, Spanish, Portuguese, Hindi and Arabic; "+WORD,…" adds to them)')
     .option('--strikes <n>', '131026 failures that blacklist a number (default 1)')
-    .option('--undeliverable-ttl <duration>', 'how long a 131026 blacklist entry lasts (default 90d)')
+    .option('--undeliverable-ttl <duration>', 'how long a 131026 blacklist entry lasts, from the failure (default 90d)')
     .option('-q, --quiet', 'print nothing but errors')
     .option('--debug', 'show stack traces on errors');
 }
