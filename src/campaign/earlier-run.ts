@@ -118,7 +118,7 @@ export async function refuseForeignStore(earlier: EarlierRun, identity: string, 
   const entries = keys.length ? await journal.read(keys) : [];
   const unknown = entries.filter((e) => e === undefined).length;
   if (unknown) {
-    throw new CliError(`--out-dir ${outDir}: ${earlier.resultsName} says ${unknown} rows of campaign ${campaignId} were sent (or may have been), but the store's journal has no record of them: the store lost its data; nothing was sent: ${advice}`, EXIT.USAGE);
+    throw new CliError(`--out-dir ${outDir}: ${earlier.resultsName} says ${unknown} rows of campaign ${campaignId} were sent (or may have been), but the store's journal has no record of them: the store lost its data (or that run is older than the journal's 90 days); nothing was sent: ${advice}`, EXIT.USAGE);
   }
 }
 
