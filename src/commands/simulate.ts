@@ -1,6 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { UsageError, describeFsError } from '../errors.js';
+import { UsageError } from '../errors.js';
+import { readJsonFile } from '../input/json-file.js';
 import { count } from '../flags.js';
 import { loadTemplates } from '../gate/templates.js';
 import type { IO } from '../io.js';
@@ -81,19 +81,7 @@ async function templatesFile(path: string, io: IO): Promise<WorldConfig['templat
 /** --scenario: a JSON file of WorldConfig settings, checked (camelCase or kebab-case keys). */
 async function readScenario(path: string | undefined, io: IO): Promise<Partial<WorldConfig>> {
   if (!path) return {};
-  let text: string;
-  try {
-    text = await readFile(resolve(io.cwd, path), 'utf8');
-  } catch (err) {
-    throw new UsageError(describeFsError(err, 'cannot read --scenario', path));
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new UsageError(`--scenario ${path}: not valid JSON: ${(err as Error).message}`);
-  }
-  return parseScenario(json, path);
+  return parseScenario(await readJsonFile(path, io.cwd, '--scenario'), path);
 }
 
 /** The world's settings from flags and the environment; undefined where none was given. */

@@ -1,6 +1,5 @@
-import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
-import { UsageError, describeFsError } from '../errors.js';
+import { UsageError } from '../errors.js';
+import { readJsonFile } from '../input/json-file.js';
 import { CATEGORIES, type Category, type TemplateInfo } from './gate.js';
 
 interface MetaTemplate {
@@ -21,18 +20,7 @@ function bodyParams(components: MetaTemplate['components']): number {
 
 /** Reads what Meta's message_templates endpoint returns ({"data": [...]}, or the bare array) from a file. */
 export async function loadTemplates(file: string, cwd: string): Promise<Map<string, Map<string, TemplateInfo>>> {
-  let text: string;
-  try {
-    text = await readFile(resolve(cwd, file), 'utf8');
-  } catch (err) {
-    throw new UsageError(describeFsError(err, 'cannot read --templates', file));
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new UsageError(`--templates ${file}: not valid JSON: ${(err as Error).message}`);
-  }
+  const json = await readJsonFile(file, cwd, '--templates');
   const list = Array.isArray(json) ? json : (json as { data?: unknown })?.data;
   if (!Array.isArray(list)) throw new UsageError(`--templates ${file}: expected Meta's message_templates answer: {"data": [templates]}`);
   return addTemplates(new Map(), list, `--templates ${file}`);
