@@ -1,5 +1,5 @@
-import { SEND_DEFAULTS } from '../defaults.js';
 import { STORE_FLAG, type Define } from './context.js';
+import { graphApiOptions, pacingOptions } from './shared.js';
 
 export const defineMcp: Define = (program, context) => {
   const mcp = program
@@ -14,14 +14,10 @@ export const defineMcp: Define = (program, context) => {
     )
     .option(...STORE_FLAG)
     .option('--templates <file>', 'the JSON of Meta\'s message_templates endpoint (for the template checks)')
-    .option('--waba-id <id>', 'fetch the templates of this WhatsApp Business Account at start')
-    .option('--phone-number-id <id>', 'the sending phone number id (env WA_GUARD_PHONE_NUMBER_ID)')
-    .option('--api-url <url>', 'the Graph API base URL (env WA_GUARD_API_URL; default https://graph.facebook.com)')
-    .option('--api-version <v>', 'Graph API version', SEND_DEFAULTS.apiVersion)
-    .option('-c, --country <CC>', 'default country for national numbers (env WA_GUARD_COUNTRY)')
-    .option('--tier <n>', 'messaging limit: 250, 1000, 2000, 10000, 100000 or unlimited', SEND_DEFAULTS.tier)
-    .option('--pair-interval <duration>', 'least time between two messages to one user (shared through the store)', SEND_DEFAULTS.pairInterval)
-    .option('--mps <n>', 'messages per second at most, per phone number id (shared through the store)', SEND_DEFAULTS.mps)
+    .option('--waba-id <id>', 'fetch the templates of this WhatsApp Business Account at start');
+  graphApiOptions(mcp)
+    .option('-c, --country <CC>', 'default country for national numbers (env WA_GUARD_COUNTRY)');
+  pacingOptions(mcp)
     .option('--strikes <n>', '131026 answers that blacklist a number (default 1)')
     .option('--read-only', 'expose only the checks and reads: no send tool, no list changes')
     .option('--dry-run', 'send tools rehearse: decide, journal nothing, send nothing')

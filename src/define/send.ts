@@ -1,6 +1,6 @@
 import { SEND_DEFAULTS } from '../defaults.js';
 import type { Define } from './context.js';
-import { dataFileOptions } from './shared.js';
+import { dataFileOptions, graphApiOptions, pacingOptions } from './shared.js';
 
 export const defineSend: Define = (program, context) => {
   const send = program
@@ -16,19 +16,15 @@ export const defineSend: Define = (program, context) => {
     )
     .argument('[input]', 'the campaign file: a path, or - for stdin (live sends from stdin need --campaign-id)')
     .option('--dry-run', 'decide without sending or storing anything')
-    .option('--output <file>', 'the data rows (gate.* or results.*): a file, or - for stdout (default: in --out-dir; summary.json stays there)')
-    .option('--phone-number-id <id>', 'the sending phone number id (env WA_GUARD_PHONE_NUMBER_ID)')
-    .option('--api-url <url>', 'the Graph API base URL (env WA_GUARD_API_URL; default https://graph.facebook.com)')
-    .option('--api-version <v>', 'Graph API version', SEND_DEFAULTS.apiVersion)
+    .option('--output <file>', 'the data rows (gate.* or results.*): a file, or - for stdout (default: in --out-dir; summary.json stays there)');
+  graphApiOptions(send)
     .option('--campaign-id <id>', 'names the campaign in the journal (default: a hash of the file), so a re-run resumes it; a dry run reads that journal')
     .option('-c, --country <CC>', 'default country for national numbers (env WA_GUARD_COUNTRY)')
     .option('--templates <file>', 'the JSON of Meta\'s message_templates endpoint: names, languages, categories, status, parameters')
     .option('--waba-id <id>', 'fetch the approved templates of this WhatsApp Business Account before sending')
     .option('--language <code>', 'template language when a row has none', SEND_DEFAULTS.language)
-    .option('--category <category>', 'template category when neither the row nor the templates say: marketing, utility or authentication')
-    .option('--tier <n>', 'messaging limit: 250, 1000, 2000, 10000, 100000 or unlimited', SEND_DEFAULTS.tier)
-    .option('--pair-interval <duration>', 'least time between two messages to one user (shared through the store)', SEND_DEFAULTS.pairInterval)
-    .option('--mps <n>', 'messages per second at most, per phone number id (shared through the store)', SEND_DEFAULTS.mps)
+    .option('--category <category>', 'template category when neither the row nor the templates say: marketing, utility or authentication');
+  pacingOptions(send)
     .option('--concurrency <n>', 'requests in flight at most (default 32)')
     .option('--max-attempts <n>', 'tries per message for transient errors (default 5)')
     .option('--strikes <n>', '131026 answers that blacklist a number (default 1)')

@@ -1,4 +1,5 @@
 import { Option, type Command } from 'commander';
+import { SEND_DEFAULTS } from '../defaults.js';
 import { EXIT_CODES, STORE_FLAG } from './context.js';
 
 const FORMAT_CHOICES = ['csv', 'json', 'jsonl', 'ndjson'];
@@ -35,4 +36,20 @@ export function learnOptions(command: Command): Command {
     .option('--undeliverable-ttl <duration>', 'how long a 131026 blacklist entry lasts, from the failure (default 90d)')
     .option('-q, --quiet', 'print nothing but errors')
     .option('--debug', 'show stack traces on errors');
+}
+
+/** The sender on the Graph API (send, mcp). */
+export function graphApiOptions(command: Command): Command {
+  return command
+    .option('--phone-number-id <id>', 'the sending phone number id (env WA_GUARD_PHONE_NUMBER_ID)')
+    .option('--api-url <url>', 'the Graph API base URL (env WA_GUARD_API_URL; default https://graph.facebook.com)')
+    .option('--api-version <v>', 'Graph API version', SEND_DEFAULTS.apiVersion);
+}
+
+/** Meta's limits the sends keep to, shared through the store (send, mcp). */
+export function pacingOptions(command: Command): Command {
+  return command
+    .option('--tier <n>', 'messaging limit: 250, 1000, 2000, 10000, 100000 or unlimited', SEND_DEFAULTS.tier)
+    .option('--pair-interval <duration>', 'least time between two messages to one user (shared through the store)', SEND_DEFAULTS.pairInterval)
+    .option('--mps <n>', 'messages per second at most, per phone number id (shared through the store)', SEND_DEFAULTS.mps);
 }
