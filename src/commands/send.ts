@@ -1,3 +1,4 @@
+import { UNDELIVERABLE_TTL_MS } from '../store/lists.js';
 import { resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { Delivery } from '../campaign/deliver.js';
@@ -11,7 +12,7 @@ import { runCampaign } from '../campaign/run.js';
 import { JournalPreview } from '../campaign/journal-preview.js';
 import { FAIL_ON_REASONS, Tally, campaignSummary, campaignVerdict, humanSummary, type Summary, type Verdict } from '../campaign/summary.js';
 import { parseFailOn, type FailOn } from '../fail-on.js';
-import { count, DAY_MS, duration, parseCountry, parseDelimiter, parseDuration, parseFormat, parseHttpUrl, parseTier, parseWorkers, readToken, SEND_DEFAULTS, type DataFileFlags } from '../flags.js';
+import { count, duration, parseCountry, parseDelimiter, parseDuration, parseFormat, parseHttpUrl, parseTier, parseWorkers, readToken, SEND_DEFAULTS, type DataFileFlags } from '../flags.js';
 import { CATEGORIES, type Category, type GateConfig } from '../gate/gate.js';
 import { Plan } from '../gate/plan.js';
 import { loadTemplates } from '../gate/templates.js';
@@ -124,7 +125,7 @@ async function settings(options: SendOptions, io: IO, started: Date): Promise<Se
       concurrency,
       maxAttempts: count(options.maxAttempts, '--max-attempts', 5, 1, 100),
       strikes: count(options.strikes, '--strikes', 1, 1, 100),
-      undeliverableTtlMs: duration(options.undeliverableTtl, '--undeliverable-ttl', 90 * DAY_MS),
+      undeliverableTtlMs: duration(options.undeliverableTtl, '--undeliverable-ttl', UNDELIVERABLE_TTL_MS),
       resendUnknown: Boolean(options.resendUnknown),
       retryFailed: Boolean(options.retryFailed),
       throttleTimeoutMs: duration(options.throttleTimeout, '--throttle-timeout', THROTTLE_TIMEOUT_MS),

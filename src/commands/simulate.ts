@@ -1,3 +1,4 @@
+import { SEND_DEFAULTS } from '../defaults.js';
 import { resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { readJsonFile } from '../input/json-file.js';
@@ -156,7 +157,7 @@ function banner(simulator: Simulator, world: Partial<WorldConfig>, options: Simu
   const token = world.token ?? DEFAULT_TOKEN;
   return `wa-guard simulate: Meta API simulator on ${url} (stop with Ctrl-C)\n` +
     `  token: ${world.token ? 'from ' + (options.token ? '--token' : 'WA_GUARD_TOKEN') : `${token} (export WA_GUARD_TOKEN=${token})`}\n` +
-    `  POST ${url}/v1/contacts   POST ${url}/v21.0/${simulator.world.config.phoneNumberIds[0]}/messages\n` +
+    `  POST ${url}/v1/contacts   POST ${url}/${SEND_DEFAULTS.apiVersion}/${simulator.world.config.phoneNumberIds[0]}/messages\n` +
     `  GET  ${url}/_sim/stats    POST ${url}/_sim/inbound    POST ${url}/_sim/reset    POST ${url}/_sim/token\n` +
     '  a rehearsal\'s answers land in the store: give wa-guard its own --store for it, not your real one\n';
 }

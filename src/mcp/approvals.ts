@@ -2,10 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { UsageError } from '../errors.js';
 import type { IO } from '../io.js';
 import type { Store } from '../store/store.js';
+import { DAY_MS } from '../time.js';
 
 /** approval token -> a message a send tool held for a person to approve (the server that holds it sends it once approved). */
 export const MCP_APPROVALS = 'mcp-approvals';
-const APPROVAL_TTL_MS = 7 * 86_400_000;
+const APPROVAL_TTL_MS = 7 * DAY_MS;
 
 export interface PendingApproval {
   /** The idempotency_key of the send call. */

@@ -9,7 +9,7 @@ import type { Store } from '../store/store.js';
 import type { LiveGate, MessageInput } from './decide.js';
 import { holdForApproval, takeApproved } from './approvals.js';
 import { McpToolError } from './errors.js';
-import { fingerprint, readKey, recordBlock, takeKey, type RequestRecord } from './requests.js';
+import { fingerprint, readKey, recordBlock, takeKey } from './requests.js';
 import { senderSettings, type McpSettings } from './settings.js';
 
 /** The journal's campaign for messages sent through MCP: their journal keys are `mcp:<idempotency_key>`. */
@@ -23,7 +23,7 @@ export type SendResult = Record<string, unknown> & { allowed: boolean; status: s
  * retries and processes. A repeat returns the first call's outcome.
  */
 export class McpSends {
-  readonly journal: CampaignJournal;
+  private readonly journal: CampaignJournal;
   private readonly sender: Sender | undefined;
   private sends = 0;
 
@@ -104,14 +104,8 @@ export class McpSends {
     return { allowed: rest.status !== 'blocked', idempotency_key: key, ...rest, ...(repeated ? { repeated: true } : {}) };
   }
 
-  /** The first stop Meta answered, if any: every later send fails with it. */
-  get stopped(): string | undefined {
-    return this.sender?.stopped && describeStop(this.sender.stopped);
-  }
-
   async close(): Promise<void> {
     if (this.settings.sending.kind === 'live') await this.settings.sending.client.close();
   }
 }
 
-export type { RequestRecord };

@@ -1,3 +1,4 @@
+import { UNDELIVERABLE_TTL_MS } from '../store/lists.js';
 import { UsageError } from '../errors.js';
 import { count, parseCountry, parseDuration, parseHttpUrl, parseTier, SEND_DEFAULTS } from '../flags.js';
 import type { GateConfig } from '../gate/gate.js';
@@ -117,6 +118,6 @@ export function senderSettings(settings: McpSettings, live: Extract<Sending, { k
   return {
     mps: settings.mps, concurrency: 8, maxAttempts: 5, pairIntervalMs: settings.config.pairIntervalMs,
     phoneNumberId: live.phoneNumberId, throttleTimeoutMs: THROTTLE_TIMEOUT_MS,
-    strikes: live.strikes, undeliverableTtlMs: 90 * 86_400_000,
+    strikes: live.strikes, undeliverableTtlMs: UNDELIVERABLE_TTL_MS,
   };
 }

@@ -64,7 +64,7 @@ const sentence = (r: Record<string, unknown>): string =>
   `${String(r.status ?? r.decision)}${r.reason ? `: ${String(r.reason)}` : ''}${r.detail ? ` (${String(r.detail)})` : ''}${r.repeated ? ' [repeat of an earlier call: nothing sent]' : ''}`;
 
 /** The tools: reads always; list changes and sends unless --read-only. */
-export function registerTools(server: McpServer, c: ToolContext): void {
+function registerTools(server: McpServer, c: ToolContext): void {
   const { store, settings } = c;
   server.registerTool('check_number', {
     description: 'What wa-guard knows of a number: E.164, wa_id, validity, line type, cached WhatsApp status and its age, blacklist entry, opt-out.',

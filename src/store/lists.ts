@@ -141,6 +141,8 @@ function undeliverableEntry(item: BlacklistItem, now: Date, strikes: number, old
 
 /** Blacklist reasons that mean "could not reach the number", which a delivery disproves. */
 export const UNDELIVERABLE_REASON = 'undeliverable (131026)';
+/** How long a 131026 blacklist entry lasts, from the failure, unless --undeliverable-ttl says otherwise. */
+export const UNDELIVERABLE_TTL_MS = 90 * DAY_MS;
 export const UNDELIVERABLE_REASONS = new Set([UNDELIVERABLE_REASON, 'contacts_invalid']);
 
 export interface OptOutEntry {

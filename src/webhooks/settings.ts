@@ -1,4 +1,5 @@
-import { count, DAY_MS, duration } from '../flags.js';
+import { UNDELIVERABLE_TTL_MS } from '../store/lists.js';
+import { count, duration } from '../flags.js';
 import type { LearnSettings } from './learn.js';
 import { DEFAULT_START_WORDS, DEFAULT_STOP_WORDS } from './payload.js';
 import { parseWords } from './words.js';
@@ -17,6 +18,6 @@ export function learnSettings(flags: LearnFlags): LearnSettings {
       : flags.stopWords.startsWith('+') ? new Set([...DEFAULT_STOP_WORDS, ...parseWords(flags.stopWords.slice(1))]) : new Set(parseWords(flags.stopWords)),
     startWords: DEFAULT_START_WORDS,
     strikes: count(flags.strikes, '--strikes', 1, 1, 100),
-    undeliverableTtlMs: duration(flags.undeliverableTtl, '--undeliverable-ttl', 90 * DAY_MS),
+    undeliverableTtlMs: duration(flags.undeliverableTtl, '--undeliverable-ttl', UNDELIVERABLE_TTL_MS),
   };
 }
