@@ -10,7 +10,12 @@ import { Outcome, type ChunkConfig, type ChunkResult } from './chunk-types.js';
  * the lists a JSON cell may hold) and normalizes it in the row's country.
  */
 export class NumberPicker {
-  constructor(private readonly config: ChunkConfig, private readonly records: RecordReader) {}
+  /** Whether the chosen number's line type is wanted (clean's line_type column, --mobile-only); else it only ranks candidates. */
+  private readonly reportsType: boolean;
+
+  constructor(private readonly config: ChunkConfig, private readonly records: RecordReader) {
+    this.reportsType = config.cleanedColumns || Boolean(config.mobileOnly);
+  }
 
   /**
    * Sets row i's wa_id, phone column and line type in `result` and returns the
@@ -31,6 +36,8 @@ export class NumberPicker {
         if (raw === '') continue;
         const normalized = this.read(raw, rowCountry);
         if (normalized.ok) {
+          // The last candidate with none set aside is chosen whatever its type: send does not pay for typing it.
+          if (!this.reportsType && !notMobile && c === this.config.phone.length - 1 && k === count - 1) return this.chosen(result, i, normalized.waId, c, UNKNOWN_TYPE);
           const type = lineTypeOf(normalized.e164);
           if (!isMobileType(type)) {
             notMobile ??= { ...normalized, column: c, type };
@@ -87,6 +94,8 @@ export class NumberPicker {
     return normalized;
   }
 }
+
+const UNKNOWN_TYPE: LineTypeCode = LINE_TYPES.indexOf('unknown');
 
 interface RowCountry {
   country: CountryCode | undefined;
