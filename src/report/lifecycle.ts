@@ -91,6 +91,9 @@ export function parseLifecycle(value: string | undefined): Lifecycle | undefined
 
 const earliest = (a: number | undefined, b: number): number => (a === undefined || b < a ? b : a);
 
+/** The fields a status can change (the rest of an entry is copied as it was). */
+const CHANGEABLE = ['state', 'sent', 'delivered', 'read', 'failed', 'code', 'title'] as const;
+
 /**
  * The entry after a status webhook (`played`: a voice message heard, read and
  * delivered), or undefined when it changes nothing.
@@ -108,7 +111,7 @@ export function lifecycleAfterStatus(value: string | undefined, status: string, 
     after.title = failure.title;
   }
   if (rank(state) > rank(before.state)) after.state = state;
-  return JSON.stringify(after) === JSON.stringify(before) ? undefined : after;
+  return CHANGEABLE.every((field) => after[field] === before[field]) ? undefined : after;
 }
 
 /** What the send records when Meta accepts a message: its template and language, beside what webhooks may have written already. */
