@@ -77,12 +77,37 @@ export function parseCountry(flag: string | undefined, env: NodeJS.ProcessEnv): 
   return country;
 }
 
-/** WA_GUARD_TOKEN, only from the environment; a trailing CR/LF (a CRLF file) is trimmed, other whitespace refused. */
-export function readToken(env: NodeJS.ProcessEnv, purpose: string): string {
-  const token = (env.WA_GUARD_TOKEN ?? '').replace(/[\r\n]+$/, '').trim();
-  if (!token) throw new UsageError(`${purpose} needs an access token: set WA_GUARD_TOKEN (never pass it as an argument)`);
-  if (/[\s\u0000-\u001f]/.test(token)) throw new UsageError('WA_GUARD_TOKEN holds spaces or control characters: check how it was set');
+/** A secret from the environment ('' when unset); a trailing CR/LF (a CRLF file) is trimmed, other whitespace refused. */
+export function envSecret(env: NodeJS.ProcessEnv, name: string): string {
+  const token = (env[name] ?? '').replace(/[\r\n]+$/, '').trim();
+  if (/[\s\u0000-\u001f]/.test(token)) throw new UsageError(`${name} holds spaces or control characters: check how it was set`);
   return token;
+}
+
+/** WA_GUARD_TOKEN, only from the environment, and required. */
+export function readToken(env: NodeJS.ProcessEnv, purpose: string): string {
+  const token = envSecret(env, 'WA_GUARD_TOKEN');
+  if (!token) throw new UsageError(`${purpose} needs an access token: set WA_GUARD_TOKEN (never pass it as an argument)`);
+  return token;
+}
+
+/** --phone-number-id (else WA_GUARD_PHONE_NUMBER_ID): digits, or '' when neither is given. */
+export function parsePhoneNumberId(flag: string | undefined, env: NodeJS.ProcessEnv): string {
+  const id = (flag ?? env.WA_GUARD_PHONE_NUMBER_ID ?? '').trim();
+  if (id && !/^\d{1,30}$/.test(id)) throw new UsageError(`--phone-number-id must be digits; got "${id}"`);
+  return id;
+}
+
+/** --api-version, e.g. v21.0. */
+export function parseApiVersion(flag: string | undefined): string {
+  const version = flag ?? SEND_DEFAULTS.apiVersion;
+  if (!/^v\d+(\.\d+)?$/.test(version)) throw new UsageError(`--api-version must look like v21.0; got "${version}"`);
+  return version;
+}
+
+/** Whether an address is this machine's only (listen --insecure-no-signature, mcp --http without a token). */
+export function isLoopback(host: string): boolean {
+  return /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|localhost)$/i.test(host);
 }
 
 /** An http(s) base URL without credentials (the token goes in WA_GUARD_TOKEN). */

@@ -1,5 +1,6 @@
 import { UsageError } from '../errors.js';
-import { duration } from '../flags.js';
+import { duration, isLoopback } from '../flags.js';
+import { untilAborted } from '../time.js';
 import type { IO } from '../io.js';
 import { openStore } from '../store/open.js';
 import { REQUEST_TIMEOUT_MS, WebhookServer, type Endpoint } from '../webhooks/http.js';
@@ -66,7 +67,7 @@ export async function listen(flags: ListenFlags, io: IO): Promise<number> {
   const ticker = setInterval(totalsLog(learned, log), tickMs);
   ticker.unref();
 
-  await stopped(io.signal);
+  await untilAborted(io.signal);
   clearInterval(ticker);
   inbox.stopRetrying();
   await server.stop();
@@ -86,7 +87,7 @@ function listenOptions(flags: ListenFlags, env: NodeJS.ProcessEnv): ListenOption
   }
   const host = flags.host ?? '127.0.0.1';
   // Unsigned POSTs are believed: only this machine may send them.
-  if (!secret && !/^(127\.\d+\.\d+\.\d+|::1|localhost)$/i.test(host)) {
+  if (!secret && !isLoopback(host)) {
     throw new UsageError(`--insecure-no-signature listens on a loopback address only (127.0.0.1, ::1, localhost): on ${host} anyone who can reach it could write your blacklist and opt-outs`);
   }
   const port = Number(flags.port ?? 8080);
@@ -122,14 +123,6 @@ function totalsLog(learned: Learned, log: (text: string) => void): () => void {
   };
 }
 
-/** Resolves on Ctrl-C or SIGTERM; never, when nothing can stop it. */
-function stopped(signal: AbortSignal | undefined): Promise<void> {
-  return new Promise<void>((done) => {
-    if (!signal) return;
-    if (signal.aborted) done();
-    signal.addEventListener('abort', () => done(), { once: true });
-  });
-}
 
 function refusedLines(refused: Record<string, number>): string[] {
   return Object.keys(refused).length ? [`  refused: ${Object.entries(refused).map(([k, v]) => `${k} ${v}`).join(', ')}`] : [];

@@ -12,7 +12,7 @@ import { runCampaign } from '../campaign/run.js';
 import { JournalPreview } from '../campaign/journal-preview.js';
 import { FAIL_ON_REASONS, Tally, campaignSummary, campaignVerdict, humanSummary, type Summary, type Verdict } from '../campaign/summary.js';
 import { parseFailOn, type FailOn } from '../fail-on.js';
-import { count, duration, parseCountry, parseDelimiter, parseDuration, parseFormat, parseHttpUrl, parseTier, parseWorkers, readToken, SEND_DEFAULTS, type DataFileFlags } from '../flags.js';
+import { count, duration, parseApiVersion, parseCountry, parseDelimiter, parseDuration, parseFormat, parseHttpUrl, parsePhoneNumberId, parseTier, parseWorkers, readToken, SEND_DEFAULTS, type DataFileFlags } from '../flags.js';
 import { CATEGORIES, type Category, type GateConfig } from '../gate/gate.js';
 import { Plan } from '../gate/plan.js';
 import { loadTemplates } from '../gate/templates.js';
@@ -108,15 +108,13 @@ async function settings(options: SendOptions, io: IO, started: Date): Promise<Se
   let live: LiveSettings | undefined;
   let token = '';
   let apiUrl: URL | undefined;
-  const apiVersion = options.apiVersion ?? SEND_DEFAULTS.apiVersion;
+  let apiVersion: string = SEND_DEFAULTS.apiVersion;
   if (!options.dryRun) {
     token = readToken(io.env, 'sending');
-    const phoneNumberId = (options.phoneNumberId ?? io.env.WA_GUARD_PHONE_NUMBER_ID ?? '').trim();
-    if (!/^\d{1,30}$/.test(phoneNumberId)) {
-      throw new UsageError(phoneNumberId ? `--phone-number-id must be digits; got "${phoneNumberId}"` : 'sending needs the sender: give --phone-number-id ID or set WA_GUARD_PHONE_NUMBER_ID');
-    }
+    const phoneNumberId = parsePhoneNumberId(options.phoneNumberId, io.env);
+    if (!phoneNumberId) throw new UsageError('sending needs the sender: give --phone-number-id ID or set WA_GUARD_PHONE_NUMBER_ID');
     apiUrl = parseHttpUrl(options.apiUrl ?? io.env.WA_GUARD_API_URL ?? SEND_DEFAULTS.apiUrl, '--api-url');
-    if (!/^v\d+(\.\d+)?$/.test(apiVersion)) throw new UsageError(`--api-version must look like v21.0; got "${apiVersion}"`);
+    apiVersion = parseApiVersion(options.apiVersion);
     const concurrency = count(options.concurrency, '--concurrency', 32, 1, 256);
     live = {
       client: new MessagesClient({ apiUrl, version: apiVersion, phoneNumberId, token, timeoutMs, connections: concurrency }),

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { readJsonFile } from '../input/json-file.js';
 import { count } from '../flags.js';
+import { untilAborted } from '../time.js';
 import { loadTemplates } from '../gate/templates.js';
 import type { IO } from '../io.js';
 import { parseScenario } from '../simulator/scenario.js';
@@ -160,13 +161,4 @@ function banner(simulator: Simulator, world: Partial<WorldConfig>, options: Simu
     `  POST ${url}/v1/contacts   POST ${url}/${SEND_DEFAULTS.apiVersion}/${simulator.world.config.phoneNumberIds[0]}/messages\n` +
     `  GET  ${url}/_sim/stats    POST ${url}/_sim/inbound    POST ${url}/_sim/reset    POST ${url}/_sim/token\n` +
     '  a rehearsal\'s answers land in the store: give wa-guard its own --store for it, not your real one\n';
-}
-
-/** Resolves when the signal aborts; never without one (nothing can stop the simulator then). */
-function untilAborted(signal: AbortSignal | undefined): Promise<void> {
-  return new Promise<void>((resolve) => {
-    if (!signal) return;
-    if (signal.aborted) resolve();
-    signal.addEventListener('abort', () => resolve(), { once: true });
-  });
 }

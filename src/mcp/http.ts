@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { once } from 'node:events';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { untilAborted } from '../time.js';
 import type { McpSettings } from './settings.js';
 import { toolServer, type ToolContext } from './tools.js';
 
@@ -26,7 +27,7 @@ export async function serveHttp(context: ToolContext, http: NonNullable<McpSetti
   const host = http.host.includes(':') ? `[${http.host}]` : http.host;
   io.stdout.write(`http://${host}:${port}${PATH}\n`);
   context.log(`serving Streamable HTTP on ${host}:${port}${PATH}${http.token ? ' (bearer token required)' : ''} (${what})`);
-  if (!io.signal?.aborted) await once(io.signal ?? new AbortController().signal, 'abort');
+  await untilAborted(io.signal);
   server.close();
   server.closeAllConnections();
 }

@@ -1,6 +1,6 @@
 import { UNDELIVERABLE_TTL_MS } from '../store/lists.js';
 import { UsageError } from '../errors.js';
-import { count, parseCountry, parseDuration, parseHttpUrl, parseTier, SEND_DEFAULTS } from '../flags.js';
+import { count, envSecret, isLoopback, parseApiVersion, parseCountry, parseDuration, parseHttpUrl, parsePhoneNumberId, parseTier, SEND_DEFAULTS } from '../flags.js';
 import type { GateConfig } from '../gate/gate.js';
 import { loadTemplates } from '../gate/templates.js';
 import type { IO } from '../io.js';
@@ -63,13 +63,10 @@ export async function mcpSettings(flags: McpFlags, io: IO): Promise<McpSettings>
   if (flags.templates && flags.wabaId) throw new UsageError('give --templates FILE or --waba-id ID, not both');
   const readOnly = Boolean(flags.readOnly);
   const dryRun = Boolean(flags.dryRun);
-  const apiVersion = flags.apiVersion ?? SEND_DEFAULTS.apiVersion;
-  if (!/^v\d+(\.\d+)?$/.test(apiVersion)) throw new UsageError(`--api-version must look like v21.0; got "${apiVersion}"`);
+  const apiVersion = parseApiVersion(flags.apiVersion);
   const apiUrl = parseHttpUrl(flags.apiUrl ?? io.env.WA_GUARD_API_URL ?? SEND_DEFAULTS.apiUrl, '--api-url');
-  const token = (io.env.WA_GUARD_TOKEN ?? '').replace(/[\r\n]+$/, '').trim();
-  if (/[\s\u0000-\u001f]/.test(token)) throw new UsageError('WA_GUARD_TOKEN holds spaces or control characters: check how it was set');
-  const phoneNumberId = (flags.phoneNumberId ?? io.env.WA_GUARD_PHONE_NUMBER_ID ?? '').trim();
-  if (phoneNumberId && !/^\d{1,30}$/.test(phoneNumberId)) throw new UsageError(`--phone-number-id must be digits; got "${phoneNumberId}"`);
+  const token = envSecret(io.env, 'WA_GUARD_TOKEN');
+  const phoneNumberId = parsePhoneNumberId(flags.phoneNumberId, io.env);
   const strikes = count(flags.strikes, '--strikes', 1, 1, 100);
   const http = httpSettings(flags, io.env);
 
@@ -101,16 +98,11 @@ function httpSettings(flags: McpFlags, env: NodeJS.ProcessEnv): McpSettings['htt
   const port = count(flags.http, '--http', 0, 0, 65_535);
   if (!Number.isInteger(port)) throw new UsageError(`--http must be a port number; got "${flags.http}"`);
   const host = flags.host ?? '127.0.0.1';
-  const token = (env.WA_GUARD_MCP_TOKEN ?? '').trim() || undefined;
-  if (token !== undefined && /[\s\u0000-\u001f]/.test(token)) throw new UsageError('WA_GUARD_MCP_TOKEN holds spaces or control characters: check how it was set');
+  const token = envSecret(env, 'WA_GUARD_MCP_TOKEN') || undefined;
   if (!token && !isLoopback(host)) {
     throw new UsageError(`--host ${host} is reachable from other machines: set WA_GUARD_MCP_TOKEN (clients send it as "Authorization: Bearer …"), or keep the default 127.0.0.1`);
   }
   return { port, host, token };
-}
-
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
 /** The sender's settings for one MCP server (no campaign: one message at a time). */
