@@ -290,6 +290,14 @@ describe('wa-guard simulate (the command)', () => {
     expect((await runCli(['simulate', '--scenario', '/nonexistent.json'])).stderr).toMatch(/cannot read --scenario/);
   });
 
+  it('a scenario may set every setting a flag can: the delivery, read and reply shares and the status delay too', async () => {
+    const { worldFromOptions } = await import('../src/commands/simulate.js');
+    const dir = tempDir();
+    writeFileSync(join(dir, 'loop.json'), JSON.stringify({ delivered: 0.9, read: 0.5, replied: 0.1, 'status-delay-s': 20 }));
+    const world = await worldFromOptions({ host: '127.0.0.1', port: '0', scenario: 'loop.json' }, { cwd: dir, env: {} } as never);
+    expect(world).toMatchObject({ delivered: 0.9, read: 0.5, replied: 0.1, statusDelayS: 20 });
+  });
+
   it('refuses a scenario with an unknown key or a bad value, naming the file and the key (exit 2)', async () => {
     const dir = tempDir();
     const scenario = (name: string, content: object): string => {

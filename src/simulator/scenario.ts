@@ -31,6 +31,10 @@ const SETTINGS: Record<string, Check> = {
   faults: { type: 'faults' },
   webhooksOut: { type: 'string' },
   webhooksUrl: { type: 'string' },
+  delivered: fraction,
+  read: fraction,
+  replied: fraction,
+  statusDelayS: { type: 'number', min: 0, max: 3600 },
 };
 
 const FAULTS: Record<string, Check> = {
