@@ -21,7 +21,7 @@ import { cleanSummary, humanSummary, type CleanSummary } from '../clean/summary.
 import { Totals } from '../clean/totals.js';
 import { ChunkVerification } from '../clean/verify.js';
 import { CleanWriter } from '../clean/write.js';
-import { writeList } from './lists.js';
+import { writeList } from '../lists/rows.js';
 
 export { PURGE_REASONS, type CleanSummary, type PurgeReason };
 

@@ -1,5 +1,4 @@
 import { resolve } from 'node:path';
-import { stringify } from 'csv-stringify/sync';
 import { confirm } from '../confirm.js';
 import { UsageError } from '../errors.js';
 import type { IO } from '../io.js';
@@ -8,8 +7,8 @@ import { stdoutSink } from '../output/outputs.js';
 import { parseCountry } from '../flags.js';
 import { readArgNumbers } from '../lists/args.js';
 import { importList } from '../lists/import.js';
-import { COLUMNS, FILTERED, NAMESPACE, entryRow, rowRecord, type ListName } from '../lists/rows.js';
-import { blacklistWrite, optOutWrite } from '../store/lists.js';
+import { COLUMNS, FILTERED, NAMESPACE, entryRow, rowRecord, writeList, type ListName } from '../lists/rows.js';
+import { addOptOuts, addToBlacklist } from '../store/lists.js';
 import { openStore } from '../store/open.js';
 import { countEntries, type Store } from '../store/store.js';
 
@@ -98,20 +97,12 @@ function readNumbers(o: ListOptions, io: IO): string[] {
   return waIds;
 }
 
-/** Puts numbers on the blacklist (one more strike where already there) or the opt-outs, in one transaction. */
-async function addToList(store: Store, o: ListOptions, waIds: readonly string[], reason: string, source: string, now: Date): Promise<void> {
-  const at = now.toISOString();
-  await store.transact(waIds.map((key) => ({ namespace: NAMESPACE[o.list], key })), (before) => ({
-    writes: waIds.map((waId, i) => o.list === 'blacklist'
-      ? blacklistWrite(before[i], { waId, reason, source }, now)
-      : optOutWrite({ waId, source, scope: o.scope ?? 'all', reason: o.reason }, at)),
-    result: undefined,
-  }));
-}
 
 async function addNumbers(o: ListOptions, store: Store, io: IO): Promise<number> {
   const waIds = readNumbers(o, io);
-  await addToList(store, o, waIds, o.reason ?? 'added by hand', 'manual', new Date());
+  const now = new Date();
+  if (o.list === 'blacklist') await addToBlacklist(store, waIds.map((waId) => ({ waId, reason: o.reason ?? 'added by hand', source: 'manual' })), now);
+  else await addOptOuts(store, waIds.map((waId) => ({ waId, source: 'manual', scope: o.scope ?? 'all', reason: o.reason })), now);
   say(o, io, `${o.list}: added ${waIds.length} number${waIds.length === 1 ? '' : 's'} (${store.backend} store ${store.location})`);
   if (o.json) io.stdout.write(JSON.stringify({ added: waIds }) + '\n');
   return 0;
@@ -212,23 +203,4 @@ async function exportList(o: ListOptions, store: Store, io: IO): Promise<number>
     await file?.abort();
   }
   return 0;
-}
-
-/** Writes a list as CSV (a header, then a row an entry) or JSON lines; resolves with how many entries. */
-export async function writeList(list: ListName, store: Store, write: (text: string) => Promise<void>, json: boolean): Promise<number> {
-  const columns = COLUMNS[list];
-  if (!json) await write(stringify([columns as string[]]));
-  let count = 0;
-  let batch: string[][] = [];
-  const flush = async (): Promise<void> => {
-    await write(json ? batch.map((r) => JSON.stringify(rowRecord(columns, r)) + '\n').join('') : stringify(batch));
-    batch = [];
-  };
-  for await (const [key, value] of store.scan(NAMESPACE[list])) {
-    batch.push(entryRow(list, key, value));
-    count++;
-    if (batch.length === 10_000) await flush();
-  }
-  if (batch.length) await flush();
-  return count;
 }

@@ -1,5 +1,7 @@
+import { stringify } from 'csv-stringify/sync';
 import { BLACKLIST, BLACKLIST_COLUMNS, OPTOUT, OPTOUT_COLUMNS, parseBlacklistEntry, parseOptOut } from '../store/lists.js';
 import { STATUS, parseCachedStatus } from '../store/status-cache.js';
+import type { Store } from '../store/store.js';
 
 export type ListName = 'blacklist' | 'optout' | 'cache';
 
@@ -40,4 +42,23 @@ export function entryRow(list: ListName, key: string, value: string): string[] {
 /** A row as a JSON object; counts stay numbers. */
 export function rowRecord(columns: readonly string[], r: readonly string[]): Record<string, string | number> {
   return Object.fromEntries(columns.map((c, i) => [c, c === 'strikes' ? Number(r[i]) : r[i]!]));
+}
+
+/** Writes a list as CSV (a header, then a row an entry) or JSON lines; resolves with how many entries. */
+export async function writeList(list: ListName, store: Store, write: (text: string) => Promise<void>, json: boolean): Promise<number> {
+  const columns = COLUMNS[list];
+  if (!json) await write(stringify([columns as string[]]));
+  let count = 0;
+  let batch: string[][] = [];
+  const flush = async (): Promise<void> => {
+    await write(json ? batch.map((r) => JSON.stringify(rowRecord(columns, r)) + '\n').join('') : stringify(batch));
+    batch = [];
+  };
+  for await (const [key, value] of store.scan(NAMESPACE[list])) {
+    batch.push(entryRow(list, key, value));
+    count++;
+    if (batch.length === 10_000) await flush();
+  }
+  if (batch.length) await flush();
+  return count;
 }

@@ -165,7 +165,7 @@ export function capWrite(waId: string, at: string): StoreWrite {
   return { namespace: CAPPED, key: waId, value: at, ttlMs: DAY_MS };
 }
 
-export async function addOptOuts(store: Store, items: readonly { waId: string; source: string; scope?: 'all' | 'marketing' }[], now: Date): Promise<void> {
+export async function addOptOuts(store: Store, items: readonly { waId: string; source: string; scope?: 'all' | 'marketing'; reason?: string }[], now: Date): Promise<void> {
   if (items.length === 0) return;
   const at = now.toISOString();
   await store.transact([], () => ({ writes: items.map((item) => optOutWrite(item, at)), result: undefined }));
