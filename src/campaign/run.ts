@@ -17,8 +17,6 @@ export interface CampaignRun {
   progress: Progress;
   /** A live send's deliveries; undefined for a dry run, whose decisions are the output. */
   delivery: Delivery | undefined;
-  /** Stops the sender from starting new messages (a live send that is interrupted). */
-  stopSending(): void;
 }
 
 /**
@@ -42,7 +40,6 @@ export async function runCampaign(run: CampaignRun): Promise<InterruptedError | 
     interrupted = err;
   }
   if (delivery) {
-    if (interrupted) run.stopSending();
     await delivery.drain();
     // A signal after the last row was read still stopped what had not been sent.
     if (!interrupted && signal?.aborted) interrupted = new InterruptedError(String(signal.reason ?? 'SIGINT'));

@@ -232,7 +232,6 @@ async function campaign(input: Input, options: SendOptions, io: IO, run: Setting
     const interrupted = await runCampaign({
       input, chunkConfig, workers: parseWorkers(options.workers, defaultWorkers()), signal: io.signal, gate, results, progress,
       delivery: live && new Delivery({ ...live, store, columns, tally, results, progress, input, earlier: checked?.earlier }),
-      stopSending: () => { if (live) live.sender.interrupted = true; },
     });
 
     const verdict = campaignVerdict(tally, live, interrupted, run.failOn);
