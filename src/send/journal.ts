@@ -154,6 +154,12 @@ export interface ClaimSidecar {
 
 export type Claim = { attempts: number; waitMs: number } | { outcome: RowResult };
 
+/** Entries kept beside a row's final state (the lifecycle of a campaign's message). */
+export interface Besides {
+  reads: StoreKey[];
+  writes(outcome: RowOutcome, values: readonly (string | undefined)[]): StoreWrite[];
+}
+
 /**
  * The send journal of one campaign: the only reader and writer of its
  * namespace and the wamid index. Each row is claimed before its request,
@@ -233,7 +239,8 @@ export class Journal {
    * sending it twice, and the command syncs the store before it reports the run.
    */
   async resolve(row: JournalRow, outcome: RowOutcome): Promise<RowOutcome> {
-    await this.store.transact([], () => ({ writes: this.final(row, outcome), result: undefined }), { durable: false });
+    const besides = this.besides(row);
+    await this.store.transact(besides?.reads ?? [], (values) => ({ writes: [...this.final(row, outcome), ...(besides?.writes(outcome, values) ?? [])], result: undefined }), { durable: false });
     return outcome;
   }
 
@@ -243,10 +250,16 @@ export class Journal {
    * one synced transaction: no reader sees the one without the other.
    */
   async resolveWith<T>(row: JournalRow, reads: StoreKey[], decide: (values: readonly (string | undefined)[]) => { outcome: RowOutcome; writes: StoreWrite[]; result: T }): Promise<{ outcome: RowOutcome; result: T }> {
-    return this.store.transact(reads, (values) => {
-      const { outcome, writes, result } = decide(values);
-      return { writes: [...writes, ...this.final(row, outcome)], result: { outcome, result } };
+    const besides = this.besides(row);
+    return this.store.transact([...reads, ...(besides?.reads ?? [])], (values) => {
+      const { outcome, writes, result } = decide(values.slice(0, reads.length));
+      return { writes: [...writes, ...this.final(row, outcome), ...(besides?.writes(outcome, values.slice(reads.length)) ?? [])], result: { outcome, result } };
     });
+  }
+
+  /** What a subclass keeps beside a row's final state, in the same transaction: the entries it reads, and its writes from them. */
+  protected besides(_row: JournalRow): Besides | undefined {
+    return undefined;
   }
 
   /** The writes of a row's final state: its entry, and its wamid's. */
