@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { hostname } from 'node:os';
-import { journalEntryAfterStatus, journalValue, parseJournalEntry, type JournalEntry, type StatusReport } from '../src/send/journal.js';
+import { journalValue, parseJournalEntry, type JournalEntry } from '../src/send/journal.js';
+import { journalEntryAfterStatus, type StatusReport } from '../src/send/journal-status.js';
 import { DAMAGED_ENTRY, rowStanding, STALE_INFLIGHT_MS } from '../src/send/standing.js';
 
 const NOW = Date.parse('2026-03-04T05:06:07.000Z');

@@ -1,6 +1,6 @@
 import { gate, type Decision, type GateConfig, type Message } from '../gate/gate.js';
 import type { Plan } from '../gate/plan.js';
-import { Outcome, OUTCOME_REASON, type ChunkResult } from '../pipeline/chunk.js';
+import { Outcome, OUTCOME_REASON, type ChunkResult } from '../pipeline/chunk-types.js';
 import type { BlacklistFile } from '../recipients/policy.js';
 import type { Store } from '../store/store.js';
 import type { JournalPreview } from './journal-preview.js';

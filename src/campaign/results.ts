@@ -1,7 +1,7 @@
 import { BLOCK_REASONS, DEFER_REASONS, type Decision, type Message } from '../gate/gate.js';
 import type { Sink } from '../output/outputs.js';
 import type { RowFormat } from '../output/rows.js';
-import type { ChunkResult } from '../pipeline/chunk.js';
+import type { ChunkResult } from '../pipeline/chunk-types.js';
 import type { RowResult } from '../send/journal.js';
 
 /** A column wa-guard adds to each row; JSON writes empty `nullable` values as null and `number` values as numbers. */

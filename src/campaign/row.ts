@@ -1,6 +1,6 @@
 import { CATEGORIES, type Category, type Message } from '../gate/gate.js';
 import { headerKey } from '../input/columns.js';
-import { Outcome, OUTCOME_REASON, type ChunkConfig, type ChunkResult } from '../pipeline/chunk.js';
+import { Outcome, OUTCOME_REASON, type ChunkConfig, type ChunkResult } from '../pipeline/chunk-types.js';
 
 /** A campaign's columns besides the recipient, found by name (case and separators ignored); param_1, param_2… follow them. */
 export const CAMPAIGN_FIELDS = ['template', 'language', 'params', 'text', 'category', 'last_inbound_at', 'id'] as const;

@@ -1,6 +1,6 @@
 import { InterruptedError, UsageError } from '../errors.js';
 import type { Input } from '../input/reader.js';
-import type { ChunkConfig, ChunkResult } from '../pipeline/chunk.js';
+import type { ChunkConfig, ChunkResult } from '../pipeline/chunk-types.js';
 import { processInOrder } from '../pipeline/ordered.js';
 import type { Progress } from '../progress.js';
 import type { Delivery } from './deliver.js';

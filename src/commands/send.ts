@@ -23,7 +23,7 @@ import { openInput, type Input } from '../input/reader.js';
 import type { AtomicFile } from '../output/atomic.js';
 import { Outputs, refuseInputAsOutput, stdoutSink, type Sink } from '../output/outputs.js';
 import { RowFormat } from '../output/rows.js';
-import type { ChunkConfig } from '../pipeline/chunk.js';
+import type { ChunkConfig } from '../pipeline/chunk-types.js';
 import { defaultWorkers } from '../pipeline/pool.js';
 import { Progress } from '../progress.js';
 import { MessagesClient } from '../send/client.js';

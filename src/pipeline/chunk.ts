@@ -6,8 +6,6 @@ import { NO_COLUMN, Outcome, type ChunkConfig, type ChunkResult } from './chunk-
 import { NumberPicker } from './pick-number.js';
 import { RowSerializer } from './serialize-row.js';
 
-export { Outcome, OUTCOME_REASON, type ChunkConfig, type ChunkResult } from './chunk-types.js';
-
 /**
  * Processes whole records: read, pick and normalize the number, apply the
  * row's own opt-out and opt-in columns, serialize. Runs in a worker thread, or

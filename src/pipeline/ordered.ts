@@ -1,6 +1,7 @@
 import { InterruptedError } from '../errors.js';
 import type { Chunk } from '../input/split.js';
-import { ChunkProcessor, type ChunkConfig, type ChunkResult } from './chunk.js';
+import { ChunkProcessor } from './chunk.js';
+import type { ChunkConfig, ChunkResult } from './chunk-types.js';
 import { ChunkPool } from './pool.js';
 
 /** Chunks each worker may hold: one being processed, one waiting, so it never idles. */

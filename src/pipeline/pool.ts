@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import { CliError, UsageError } from '../errors.js';
-import type { ChunkConfig, ChunkResult } from './chunk.js';
+import type { ChunkConfig, ChunkResult } from './chunk-types.js';
 import { workerScript } from '../worker-script.js';
 
 type Reply = { id: number; result?: ChunkResult; error?: { message: string; stack?: string; usage: boolean } };

@@ -1,6 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { UsageError } from '../errors.js';
-import { ChunkProcessor, type ChunkConfig } from './chunk.js';
+import { ChunkProcessor } from './chunk.js';
+import type { ChunkConfig } from './chunk-types.js';
 
 const processor = new ChunkProcessor(workerData as ChunkConfig);
 

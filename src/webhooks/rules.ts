@@ -2,7 +2,8 @@
 // events before it in the batch left it (BatchView), writing through it.
 import { codeInfo, type Action } from '../meta/codes.js';
 import { consequenceOf, type StrikePolicy } from '../meta/consequences.js';
-import { JOURNAL_TTL_MS, journalEntryAfterStatus } from '../send/journal.js';
+import { JOURNAL_TTL_MS } from '../send/journal.js';
+import { journalEntryAfterStatus } from '../send/journal-status.js';
 import { UNDELIVERABLE_REASON, UNDELIVERABLE_REASONS, blacklistWrite, parseBlacklistEntry } from '../store/lists.js';
 import { DAY_MS } from '../time.js';
 import { DELIVERED_TTL_MS, DELIVERY_SOURCE, deliveredStatusValue } from '../store/status-cache.js';
