@@ -57,8 +57,8 @@ export class LiveGate {
     return message;
   }
 
-  async check(input: MessageInput, now = Date.now()): Promise<Checked> {
-    const message = this.message(input);
+  /** The gate's decision for a message (as `message` builds it from a tool's input). */
+  async check(message: Message, now = Date.now()): Promise<Checked> {
     const [recipient] = message.to.ok ? await recipientStates(this.store, [message.to.waId], undefined) : [{}];
     const { conversations, config } = await this.figures(now);
     const decision = gate(message, recipient!, new Plan(now, this.settings.mps, conversations), now, config);

@@ -52,7 +52,7 @@ export class McpSends {
     if (standing.kind === 'settled') return this.result(key, standing.outcome, true);
     if (standing.kind === 'answered' && standing.outcome.busy) return this.result(key, await this.journal.awaitOther(journalKey, standing.outcome), true);
 
-    const checked = await this.gate.check(input);
+    const checked = await this.gate.check(message);
     const { decision } = checked;
     const decided = { decision: decision.decision, reason: decision.reason, detail: decision.detail, ...(decision.notBefore ? { not_before: new Date(decision.notBefore).toISOString() } : {}) };
     if (decision.decision === 'block' || (decision.decision === 'defer' && decision.reason !== 'pair_rate')) {

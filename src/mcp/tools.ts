@@ -80,7 +80,7 @@ function registerTools(server: McpServer, c: ToolContext): void {
     inputSchema: { to: phone, template: template.optional(), text: z.string().max(4096).optional(), category: category.optional() },
     outputSchema: z.looseObject(decisionShape), annotations: { title: 'Check a message', ...READ },
   }, run('check_message', c, async (args) => {
-    const checked = await c.gate.check(args);
+    const checked = await c.gate.check(c.gate.message(args));
     const d = checked.decision;
     const suggested = c.gate.suggestion(checked);
     const r = { allowed: d.decision === 'send', decision: d.decision, reason: d.reason, detail: d.detail, not_before: d.notBefore === undefined ? null : new Date(d.notBefore).toISOString(), ...(d.category ? { category: d.category } : {}), ...(suggested ? { suggested_action: suggested } : {}) };
