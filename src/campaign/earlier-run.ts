@@ -69,6 +69,7 @@ export async function unmarkSend(outDir: string): Promise<void> {
 export function earlierOutcomes(text: string, path: string, campaignId: string): Map<string, RowResult> {
   const rows = readRows(text, path);
   const outcomes = new Map<string, RowResult>();
+  const cell = cellReader();
   rows.forEach((row, i) => {
     const status = cell(row, 'status');
     if (status !== 'sent' && status !== 'unknown') return;
@@ -95,11 +96,21 @@ function readRows(text: string, path: string): Record<string, unknown>[] {
   }
 }
 
-function cell(row: Record<string, unknown>, name: string): string {
-  if (!row || typeof row !== 'object') return '';
-  const column = Object.keys(row).find((k) => headerKey(k) === headerKey(name));
-  const value = column === undefined ? undefined : row[column];
-  return value === undefined || value === null || typeof value === 'object' ? '' : String(value);
+/** A row's cell by column name, as headerKey reads names; each key's headerKey worked out once (the rows repeat the same few). */
+function cellReader(): (row: Record<string, unknown>, name: string) => string {
+  const keyOf = new Map<string, string>();
+  const key = (name: string): string => {
+    let k = keyOf.get(name);
+    if (k === undefined) keyOf.set(name, k = headerKey(name));
+    return k;
+  };
+  return (row, name) => {
+    if (!row || typeof row !== 'object') return '';
+    const wanted = key(name);
+    const column = Object.keys(row).find((k) => key(k) === wanted);
+    const value = column === undefined ? undefined : row[column];
+    return value === undefined || value === null || typeof value === 'object' ? '' : String(value);
+  };
 }
 
 /**

@@ -58,13 +58,14 @@ export async function importList(o: ImportOptions, store: Store, spec: string, i
       await rejectsFile?.write(stringify([[String(record.line), ...columns.map((_, c) => record.error === undefined ? cellText(reader.cell(record, c)) : ''), reason]]));
     };
     await rejectsFile?.write(stringify([['line', ...columns, 'reject_reason']]));
+    const columnOf = columnFinder(columns);
     const context: ImportContext = { list: o.list, now: new Date(), source: `import:${input.path ? input.path.split('/').pop() : 'stdin'}`, reason: o.reason, scope: o.scope };
     for await (const chunk of input.chunks) {
       io.signal?.throwIfAborted();
       const entries = new Map<string, Fields>();
       for (const record of reader.read(chunk.bytes, chunk.startLine)) {
         result.rows++;
-        const read = readRow(record, reader, phone, columns, o, context.now);
+        const read = readRow(record, reader, phone, columns, columnOf, o, context.now);
         if (typeof read === 'string') await reject(record, read);
         else entries.set(read.waId, read.fields);
       }
@@ -80,7 +81,7 @@ export async function importList(o: ImportOptions, store: Store, spec: string, i
 }
 
 /** A row's number and fields, or why it is skipped. */
-function readRow(record: InputRecord, reader: RecordReader, phone: readonly number[], columns: readonly string[], o: ImportOptions, now: Date): { waId: string; fields: Fields } | string {
+function readRow(record: InputRecord, reader: RecordReader, phone: readonly number[], columns: readonly string[], columnOf: (name: string) => number, o: ImportOptions, now: Date): { waId: string; fields: Fields } | string {
   if (record.error !== undefined) return record.error;
   let failure: string | undefined;
   for (const c of phone) {
@@ -92,12 +93,22 @@ function readRow(record: InputRecord, reader: RecordReader, phone: readonly numb
       continue;
     }
     const fields = readFields(o.list, (name) => {
-      const at = columns.findIndex((h) => h === name || headerKey(h) === headerKey(name));
+      const at = columnOf(name);
       return at < 0 ? '' : cellText(reader.cell(record, at)).trim();
     }, now);
     return typeof fields === 'string' ? fields : { waId: read.waId, fields };
   }
   return failure ?? `no number in ${phone.map((c) => columns[c]).join(', ')}`;
+}
+
+/** A field's column by name (exact, else as headerKey reads it), found once per name for the whole file. */
+function columnFinder(columns: readonly string[]): (name: string) => number {
+  const found = new Map<string, number>();
+  return (name) => {
+    let at = found.get(name);
+    if (at === undefined) found.set(name, at = columns.findIndex((h) => h === name || headerKey(h) === headerKey(name)));
+    return at;
+  };
 }
 
 /** The phone columns: --column, else those named like one (wa_id first), then e164-like ones. */
