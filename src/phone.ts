@@ -103,16 +103,17 @@ export function normalizePhone(raw: string, defaultCountry?: CountryCode): Norma
  * a wa_id (country code first, digits only, as every list and export writes
  * it), is that international number when it is a valid one; otherwise, and
  * for every other form, the number is read as normalizePhone reads it (a
- * national reading under `defaultCountry`). `national` is the other reading
- * of wa_id-shaped digits when it is valid too and differs, for a warning.
+ * national reading under `defaultCountry`). With `otherReading`, `national` is
+ * the other reading of wa_id-shaped digits when it is valid too and differs,
+ * for a warning (the command line asks; files of rows do not pay for it).
  */
-export function normalizeListNumber(raw: string, defaultCountry?: CountryCode): Normalized & { national?: string } {
+export function normalizeListNumber(raw: string, defaultCountry?: CountryCode, otherReading = false): Normalized & { national?: string } {
   return withoutStacks(() => {
     const text = tidyPhoneText(raw);
     if (/^[1-9]\d{6,14}$/.test(text)) {
       const read = readInternational(text);
       if (read.ok) {
-        const other = defaultCountry ? normalize(text, defaultCountry) : undefined;
+        const other = otherReading && defaultCountry ? normalize(text, defaultCountry) : undefined;
         return other?.ok && other.waId !== read.waId ? { ...read, national: other.e164 } : read;
       }
     }

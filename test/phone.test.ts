@@ -106,8 +106,8 @@ describe('normalizeListNumber (the list commands and list files)', () => {
     expect(normalizeListNumber(input, country as never)).toEqual({ ok: true, e164: `+${waId}`, waId });
   });
 
-  it('names the national reading it passed over', () => {
-    expect(normalizeListNumber('81234567890', 'ID')).toEqual({ ok: true, e164: '+81234567890', waId: '81234567890', national: '+6281234567890' });
+  it('names the national reading it passed over, when asked (for the command line warning)', () => {
+    expect(normalizeListNumber('81234567890', 'ID', true)).toEqual({ ok: true, e164: '+81234567890', waId: '81234567890', national: '+6281234567890' });
   });
 
   it('refuses what clean refuses', () => {

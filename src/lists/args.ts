@@ -18,11 +18,11 @@ export function readArgNumbers(args: readonly string[], country: CountryCode | u
   const waIds: string[] = [];
   const notes: string[] = [];
   for (let i = 0; i < args.length; i++) {
-    let read = normalizeListNumber(args[i]!, country);
+    let read = normalizeListNumber(args[i]!, country, true);
     if (!read.ok && PIECE.test(args[i]!)) {
       for (let j = i + 1; j < Math.min(args.length, i + MAX_WORDS); j++) {
         if (!PIECE.test(args[j]!)) break;
-        const joined = normalizeListNumber(args.slice(i, j + 1).join(' '), country);
+        const joined = normalizeListNumber(args.slice(i, j + 1).join(' '), country, true);
         if (joined.ok) {
           read = joined;
           i = j;
