@@ -14,6 +14,17 @@ function hash64(text: string): [number, number] {
   return [a >>> 0, b >>> 0];
 }
 
+/** Nothing planned yet: one message decided alone (mcp), beside the conversations the store counted. */
+export function emptyPlan(storeConversations: number): PlanView {
+  return {
+    idOwner: () => undefined,
+    isDuplicate: () => false,
+    lastPlannedAt: () => undefined,
+    conversations: () => storeConversations,
+    hasConversation: () => false,
+  };
+}
+
 /**
  * The campaign as planned so far: which messages are already planned (for
  * duplicates), when each user's last message goes (for pair spacing), and how

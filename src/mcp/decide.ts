@@ -1,6 +1,6 @@
 import { countRecent, recipientStates, type Recipient } from '../campaign/recipients.js';
 import { gate, type Category, type Decision, type GateConfig, type Message } from '../gate/gate.js';
-import { Plan } from '../gate/plan.js';
+import { emptyPlan } from '../gate/plan.js';
 import { normalizePhone } from '../phone.js';
 import type { Store } from '../store/store.js';
 import { readTemplateStatus } from '../store/template-status.js';
@@ -61,7 +61,7 @@ export class LiveGate {
   async check(message: Message, now = Date.now()): Promise<Checked> {
     const [recipient] = message.to.ok ? await recipientStates(this.store, [message.to.waId], undefined) : [{}];
     const { conversations, config } = await this.figures(now);
-    const decision = gate(message, recipient!, new Plan(now, this.settings.mps, conversations), now, config);
+    const decision = gate(message, recipient!, emptyPlan(conversations), now, config);
     return { message, recipient: recipient!, decision };
   }
 

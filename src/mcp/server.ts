@@ -1,6 +1,7 @@
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import type { Store } from '../store/store.js';
 import { LiveGate } from './decide.js';
+import { answerNonResponsesAtOnce } from './sdk-patch.js';
 import { McpSends } from './send-one.js';
 import type { McpSettings } from './settings.js';
 import { toolServer, type ToolContext } from './tools.js';
@@ -15,6 +16,7 @@ const APPROVAL_POLL_MS = 1000;
  */
 export async function serve(store: Store, settings: McpSettings, io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream; signal?: AbortSignal }): Promise<void> {
   const log = (line: string): void => void io.stderr.write(`wa-guard mcp: ${line}\n`);
+  answerNonResponsesAtOnce();
   const gate = new LiveGate(store, settings);
   const sends = new McpSends(store, gate, settings);
   const context: ToolContext = { store, settings, gate, sends, log };
