@@ -48,6 +48,27 @@ export function storeContract(open: () => Promise<Store>, spec: () => string): v
     });
   });
 
+  it('scans only the keys with a prefix, whatever characters the prefix holds', async () => {
+    await withStore(async (store) => {
+      const keys = ['a:1', 'a:2', 'ab:1', 'b:1', 'a', 'a*:1', 'a?:1', 'a[x]:1', 'a\\:1', 'a:'];
+      await store.set('journal', keys.map((key) => ({ key, value: `v ${key}` })));
+      await store.set('journal', [{ key: 'a:gone', value: 'x', ttlMs: 1 }]);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      const scan = async (prefix: string): Promise<string[]> => {
+        const seen: string[] = [];
+        for await (const [key, value] of store.scan('journal', prefix)) {
+          expect(value).toBe(`v ${key}`);
+          seen.push(key);
+        }
+        return seen.sort();
+      };
+      expect(await scan('a:')).toEqual(['a:', 'a:1', 'a:2']);
+      for (const special of ['a*:', 'a?:', 'a[x]:', 'a\\:']) expect(await scan(special)).toEqual([`${special}1`]);
+      expect(await scan('c')).toEqual([]);
+      expect(await scan('')).toEqual([...keys].sort());
+    });
+  });
+
   it('keeps any string value intact', async () => {
     const value = JSON.stringify({ text: 'line\nbreak\ttab "quotes" ü 😀', n: 1 });
     await withStore(async (store) => {

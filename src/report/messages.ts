@@ -40,8 +40,8 @@ export async function forEachMessage(store: Store, campaignId: string | undefine
   const prefix = campaignId === undefined ? undefined : `${campaignId}:`;
   const replies = new Map<string, Replies>();
   if (prefix !== undefined) {
-    for await (const [key, value] of store.scan(REPLIES)) {
-      const r = key.startsWith(prefix) ? parseReplies(value) : undefined;
+    for await (const [key, value] of store.scan(REPLIES, prefix)) {
+      const r = parseReplies(value);
       if (r) replies.set(key, r);
     }
   }
@@ -54,8 +54,7 @@ export async function forEachMessage(store: Store, campaignId: string | undefine
     values = [];
     await afterBatch?.();
   };
-  for await (const [key, value] of store.scan(JOURNAL)) {
-    if (prefix !== undefined && !key.startsWith(prefix)) continue;
+  for await (const [key, value] of store.scan(JOURNAL, prefix)) {
     keys.push(key);
     values.push(value);
     if (keys.length >= BATCH) await flush();

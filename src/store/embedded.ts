@@ -169,16 +169,19 @@ export class EmbeddedStore implements Store {
     });
   }
 
-  async *scan(namespace: string): AsyncIterable<[string, string]> {
+  async *scan(namespace: string, prefix = ''): AsyncIterable<[string, string]> {
     const db = this.db(namespace);
+    // Keys are ordered: those with the prefix are one run, starting at the prefix itself.
     let after: string | undefined;
     for (;;) {
       // Pages, each read in one go: a cursor must not stay open across the caller's awaits.
       const now = Date.now();
-      const page = this.read(() => [...db.getRange({ ...(after === undefined ? {} : { start: after }), limit: PAGE + 1 })]);
+      const start = after ?? (prefix === '' ? undefined : prefix);
+      const page = this.read(() => [...db.getRange({ ...(start === undefined ? {} : { start }), limit: PAGE + 1 })]);
       let yielded = 0;
       for (const { key, value } of page) {
         if (key === after) continue;
+        if (!key.startsWith(prefix)) return;
         after = key;
         yielded++;
         const v = live(value, now);

@@ -113,11 +113,12 @@ export class RedisStore implements Store {
     }
   }
 
-  async *scan(namespace: string): AsyncIterable<[string, string]> {
+  async *scan(namespace: string, keyPrefix = ''): AsyncIterable<[string, string]> {
     const prefix = this.key(namespace, '');
+    const match = `${globEscape(this.key(namespace, keyPrefix))}*`;
     let cursor = '0';
     do {
-      const [next, keys] = await this.run('scan', () => this.redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', BATCH));
+      const [next, keys] = await this.run('scan', () => this.redis.scan(cursor, 'MATCH', match, 'COUNT', BATCH));
       cursor = next;
       if (keys.length) {
         const values = await this.run('read', () => this.redis.mget(keys));
@@ -232,4 +233,9 @@ export class RedisStore implements Store {
     await this.txConnection?.quit().catch(() => this.txConnection?.disconnect());
     await this.redis.quit().catch(() => this.redis.disconnect());
   }
+}
+
+/** A text as a Redis glob pattern that matches only itself: a campaign id may hold * ? [ ] or a backslash. */
+function globEscape(text: string): string {
+  return text.replace(/[*?[\]\\]/g, '\\$&');
 }

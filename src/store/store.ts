@@ -58,8 +58,8 @@ export interface Store {
   /** Durable when it resolves (the status cache may be batched). */
   set(namespace: string, entries: readonly StoreEntry[]): Promise<void>;
   delete(namespace: string, keys: readonly string[]): Promise<void>;
-  /** Every live entry of a namespace, in no particular order. */
-  scan(namespace: string): AsyncIterable<[key: string, value: string]>;
+  /** Every live entry of a namespace, or only those whose key starts with `prefix`, in no particular order. */
+  scan(namespace: string, prefix?: string): AsyncIterable<[key: string, value: string]>;
   /** Removes every entry of a namespace; resolves with how many there were. */
   clear(namespace: string): Promise<number>;
   /**
