@@ -3,6 +3,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { startSimulator, type Simulator } from '../src/simulator/server.js';
+import { openStore } from '../src/store/open.js';
 import { BIN, FIXTURES, readCsv, runCli, tempDir } from './helpers.js';
 
 const TOKEN = 'test-token';
@@ -110,6 +111,25 @@ describe('wa-guard mcp (the SDK client over stdio)', () => {
     expect(await misuse(capped, 'send_template', { to: '+6281200000002', name: 'order_update', language: 'en_US', params: ['A', 'B'], idempotency_key: 'm2' }))
       .toMatch(/--max-sends 1 reached/);
     expect(sim.stats().messages_accepted).toBe(1);
+  });
+
+  it('the messaging limit counts this server\'s own sends at once, beside the conversations other processes opened', async () => {
+    const sim = await simulator();
+    const dir = tempDir();
+    const store = join(dir, 'store');
+    const other = await openStore(store, {}, dir); // a campaign sent by another process today
+    const at = new Date().toISOString();
+    await other.set('conversations', Array.from({ length: 998 }, (_, i) => ({ key: String(6281300000000 + i), value: at, ttlMs: 86_400_000 })));
+    await other.close();
+    const c = await client(store, [...live(sim), '--tier', '1000', '--pair-interval', '0s'], { WA_GUARD_TOKEN: TOKEN });
+    const send = (to: string, key: string): Promise<Structured> => call(c, 'send_template', { to, name: 'order_update', language: 'en_US', params: ['A', 'B'], idempotency_key: key });
+    expect(await send('+6281200000001', 'a')).toMatchObject({ status: 'sent' });
+    expect(await send('+6281200000002', 'b')).toMatchObject({ status: 'sent' });
+    expect(await send('+6281200000003', 'c')).toMatchObject({ allowed: false, status: 'deferred', reason: 'tier_limit' });
+    const check = (to: string): Promise<Structured> => call(c, 'check_message', { to, template: { name: 'order_update', language: 'en_US', params: ['C', 'D'] } });
+    expect(await check('+6281200000004')).toMatchObject({ allowed: false, reason: 'tier_limit' });
+    expect(await check('+6281200000001')).toMatchObject({ allowed: true }); // a user reached today opens nothing new
+    expect(sim.stats().messages_accepted).toBe(2);
   });
 
   it('check_message decides exactly as send --dry-run on the same store', async () => {

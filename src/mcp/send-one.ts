@@ -74,7 +74,7 @@ export class McpSends {
     if (outcome.status === 'unknown' && 'busy' in outcome && outcome.busy) outcome = await this.journal.awaitOther(journalKey, outcome);
     if (outcome.status === 'sent' && decision.opensConversation) {
       await recordConversations(this.store, [waId!]);
-      this.gate.invalidate();
+      this.gate.countConversation();
     }
     await this.store.sync();
     return this.result(key, outcome, false);

@@ -117,7 +117,6 @@ function registerTools(server: McpServer, c: ToolContext): void {
         annotations: { title: name, ...LIST_CHANGE, destructiveHint: !add },
       }, run(name, c, async (a: { phone: string; reason?: string; scope?: 'all' | 'marketing' }) => {
         const r = await listChange(store, settings, { list, add, ...a });
-        c.gate.invalidate();
         return result(`${r.wa_id}: ${r.changed ? (add ? 'added to' : 'removed from') : 'was not on'} the ${list}`, r);
       }));
     }
