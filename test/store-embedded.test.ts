@@ -12,6 +12,27 @@ describe('embedded store', () => {
 
   storeContract(() => EmbeddedStore.open(dir), () => dir);
 
+  it('gives back its read memory between operations, and a scan under way goes on where it was', async () => {
+    const store = await EmbeddedStore.open(dir);
+    const keys = Array.from({ length: 5000 }, (_, i) => `c:${String(i).padStart(5, '0')}`);
+    await store.set('journal', keys.map((key) => ({ key, value: `v${key}` })));
+    const seen: string[] = [];
+    for await (const [key, value] of store.scan('journal', 'c:')) {
+      expect(value).toBe(`v${key}`);
+      seen.push(key);
+      if (seen.length % 700 === 0) await store.releaseReadMemory(); // in the middle of a page of the scan
+    }
+    expect(seen).toEqual(keys);
+    await store.releaseReadMemory();
+    expect(await store.claim('journal', [{ key: 'c:00001', value: 'x' }, { key: 'new', value: 'y' }])).toEqual([false, true]);
+    expect(await store.get('journal', ['c:04999', 'new'])).toEqual(['vc:04999', 'y']);
+    await store.close();
+    await store.releaseReadMemory(); // closed: nothing to give back, no error
+    const again = await EmbeddedStore.open(dir);
+    expect(await again.get('journal', ['new'])).toEqual(['y']);
+    await again.close();
+  });
+
   it('imports a store.jsonl of the old format once, and keeps it as a backup', async () => {
     const future = Date.now() + 3_600_000;
     writeFileSync(join(dir, 'store.jsonl'), [

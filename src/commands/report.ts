@@ -75,9 +75,12 @@ async function campaign(store: Store, id: string, flags: ReportFlags, judge: { a
     await forEachMessage(store, id, (m) => {
       figures.add(m);
       if (csv) lines += messageLine(m, safe, attributionMs / 1000);
-    }, async () => {
-      if (csv && lines) await csv.write(lines);
-      lines = '';
+    }, {
+      afterBatch: async () => {
+        if (csv && lines) await csv.write(lines);
+        lines = '';
+      },
+      alone: true,
     });
     const record = await readCampaign(store, id);
     if (figures.messages === 0 && !record) throw new UsageError(`report: no campaign ${id} in the store (${store.location}); \`wa-guard report\` lists them`);

@@ -36,7 +36,7 @@ export async function listCampaigns(store: Store): Promise<CampaignLine[]> {
       c.first = Math.min(c.first, m.acceptedAt);
       c.last = Math.max(c.last, m.acceptedAt);
     }
-  });
+  }, { alone: true }); // the report command's own store
   const records = new Map((await readCampaigns(store)).map((r) => [r.id, r]));
   const ids = new Set([...counts.keys(), ...records.keys()]);
   const lines = [...ids].map((id): CampaignLine => {

@@ -29,14 +29,22 @@ export interface Message {
 }
 
 const BATCH = 5000;
+/** Messages read between two releases of the store's read memory (~55 MB of the embedded store's map). */
+const RELEASE_EVERY = 100_000;
+
+/** How the caller reads: `afterBatch` is awaited after each batch (to write what it gathered). */
+export interface ReadOptions {
+  afterBatch?: () => Promise<void>;
+  /** Nothing else uses this store object (the report command, not a server): its read memory is given back as it goes. */
+  alone?: boolean;
+}
 
 /**
- * Streams the messages of one campaign (or, id undefined, of all) to `each`;
- * `afterBatch` is awaited after each batch (to write what it gathered).
+ * Streams the messages of one campaign (or, id undefined, of all) to `each`.
  * Replies are few (a message in ten, or fewer): read in one pass first, not
  * asked for message by message.
  */
-export async function forEachMessage(store: Store, campaignId: string | undefined, each: (m: Message) => void, afterBatch?: () => Promise<void>): Promise<void> {
+export async function forEachMessage(store: Store, campaignId: string | undefined, each: (m: Message) => void, options: ReadOptions = {}): Promise<void> {
   const prefix = campaignId === undefined ? undefined : `${campaignId}:`;
   const replies = new Map<string, Replies>();
   if (prefix !== undefined) {
@@ -47,12 +55,15 @@ export async function forEachMessage(store: Store, campaignId: string | undefine
   }
   let keys: string[] = [];
   let values: string[] = [];
+  let read = 0;
   const flush = async (): Promise<void> => {
     const lifecycles = await store.get(LIFECYCLE, keys);
     for (let i = 0; i < keys.length; i++) each(message(keys[i]!, values[i]!, parseLifecycle(lifecycles[i]), replies.get(keys[i]!)));
+    read += keys.length;
     keys = [];
     values = [];
-    await afterBatch?.();
+    await options.afterBatch?.();
+    if (options.alone && read % RELEASE_EVERY === 0) await store.releaseReadMemory?.();
   };
   for await (const [key, value] of store.scan(JOURNAL, prefix)) {
     keys.push(key);

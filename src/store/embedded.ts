@@ -31,27 +31,16 @@ export class EmbeddedStore implements Store {
   /** A commit failed (a full disk): closing must not wait on lmdb's pending promises. */
   private failed = false;
 
-  private constructor(readonly location: string, private readonly root: RootDatabase<Stored, string>) {}
+  private constructor(readonly location: string, private root: RootDatabase<Stored, string>) {}
 
   static async open(dir: string): Promise<EmbeddedStore> {
     await prepareStoreDir(dir);
-    // Loaded only when a command needs the store, and as lmdb's CommonJS build:
-    // one file instead of a tree of ES modules, 15-20 ms less start-up.
-    const { open } = createRequire(import.meta.url)('lmdb') as typeof import('lmdb');
-    let root: RootDatabase<Stored, string>;
-    try {
-      // overlappingSync (lmdb's default on Linux) lets a commit's meta page be written after the
-      // write lock is released; with several processes that lost one update in a few thousand.
-      root = open<Stored, string>({ path: join(dir, DATA), maxDbs: 64, encoding: 'msgpack', overlappingSync: false });
-    } catch (err) {
-      throw storeError(err, dir, 'open');
-    }
-    const store = new EmbeddedStore(dir, root);
+    const store = new EmbeddedStore(dir, openRoot(dir));
     try {
       store.checkFormat();
       store.importLegacyLog();
     } catch (err) {
-      await root.close().catch(() => undefined);
+      await store.root.close().catch(() => undefined);
       throw err instanceof CliError ? err : storeError(err, dir, 'open');
     }
     return store;
@@ -170,11 +159,12 @@ export class EmbeddedStore implements Store {
   }
 
   async *scan(namespace: string, prefix = ''): AsyncIterable<[string, string]> {
-    const db = this.db(namespace);
     // Keys are ordered: those with the prefix are one run, starting at the prefix itself.
     let after: string | undefined;
     for (;;) {
-      // Pages, each read in one go: a cursor must not stay open across the caller's awaits.
+      // Pages, each read in one go: a cursor must not stay open across the caller's awaits
+      // (nor the sub-database handle: releaseReadMemory may reopen it between pages).
+      const db = this.db(namespace);
       const now = Date.now();
       const start = after ?? (prefix === '' ? undefined : prefix);
       const page = this.read(() => [...db.getRange({ ...(start === undefined ? {} : { start }), limit: PAGE + 1 })]);
@@ -188,6 +178,19 @@ export class EmbeddedStore implements Store {
         if (v !== undefined) yield [key, v];
       }
       if (yielded === 0) return;
+    }
+  }
+
+  async releaseReadMemory(): Promise<void> {
+    if (this.closed || this.failed) return;
+    try {
+      await this.root.flushed;
+      await this.root.close(); // unmaps the file: the pages read leave the process's RSS
+      this.dbs.clear();
+      this.root = openRoot(this.location);
+    } catch (err) {
+      this.failed = true;
+      throw storeError(err, this.location, 'reopen');
     }
   }
 
@@ -279,6 +282,20 @@ export class EmbeddedStore implements Store {
     } catch (err) {
       throw storeError(err, this.location, 'close');
     }
+  }
+}
+
+/** The store's LMDB environment, one sub-database a namespace. */
+function openRoot(dir: string): RootDatabase<Stored, string> {
+  // Loaded only when a command needs the store, and as lmdb's CommonJS build:
+  // one file instead of a tree of ES modules, 15-20 ms less start-up.
+  const { open } = createRequire(import.meta.url)('lmdb') as typeof import('lmdb');
+  try {
+    // overlappingSync (lmdb's default on Linux) lets a commit's meta page be written after the
+    // write lock is released; with several processes that lost one update in a few thousand.
+    return open<Stored, string>({ path: join(dir, DATA), maxDbs: 64, encoding: 'msgpack', overlappingSync: false });
+  } catch (err) {
+    throw storeError(err, dir, 'open');
   }
 }
 
