@@ -1,11 +1,11 @@
 import { existsSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
-import { createRequire } from 'node:module';
 import type { Database, RootDatabase } from 'lmdb';
 import { CliError } from '../errors.js';
 import type { Decide, Durability, Store, StoreEntry, StoreKey, TransactOptions } from './store.js';
 import { gcra } from './rate.js';
-import { DATA, prepareStoreDir } from './lmdb-file.js';
+import { prepareStoreDir } from './lmdb-file.js';
+import { live, openRoot, stored, type Stored } from './lmdb-env.js';
 import { quietLmdbErrors, storeError } from './lmdb-errors.js';
 import { LEGACY_LOG, readLegacyLog } from './legacy-log.js';
 import { BATCHED_NAMESPACES } from './schema.js';
@@ -13,9 +13,6 @@ import { BATCHED_NAMESPACES } from './schema.js';
 /** Today's format; a store written by a newer wa-guard says a higher one. */
 const FORMAT = 1;
 const PAGE = 1000;
-
-/** What LMDB holds per key: the value, or the value and its expiry (ms since the epoch). */
-type Stored = string | [string, number];
 
 /**
  * The zero-set-up store: an LMDB database in a directory (through the `lmdb`
@@ -285,35 +282,11 @@ export class EmbeddedStore implements Store {
   }
 }
 
-/** The store's LMDB environment, one sub-database a namespace. */
-function openRoot(dir: string): RootDatabase<Stored, string> {
-  // Loaded only when a command needs the store, and as lmdb's CommonJS build:
-  // one file instead of a tree of ES modules, 15-20 ms less start-up.
-  const { open } = createRequire(import.meta.url)('lmdb') as typeof import('lmdb');
-  try {
-    // overlappingSync (lmdb's default on Linux) lets a commit's meta page be written after the
-    // write lock is released; with several processes that lost one update in a few thousand.
-    return open<Stored, string>({ path: join(dir, DATA), maxDbs: 64, encoding: 'msgpack', overlappingSync: false });
-  } catch (err) {
-    throw storeError(err, dir, 'open');
-  }
-}
-
-function stored(value: string, ttlMs: number | undefined, now: number): Stored {
-  return ttlMs === undefined ? value : [value, now + Math.max(1, ttlMs)];
-}
-
 /** Whether a namespace holds no entry at all (as the current transaction sees it). */
 function isEmpty(db: Database<Stored, string>): boolean {
   // Not getKeysCount({ limit: 1 }): it counts every entry whatever the limit.
   for (const _ of db.getKeys({ limit: 1 })) return false;
   return true;
-}
-
-function live(entry: Stored | undefined, now: number): string | undefined {
-  if (entry === undefined || typeof entry === 'string') return entry;
-  if (!Array.isArray(entry) || typeof entry[0] !== 'string') return undefined; // not ours: ignore rather than trust it
-  return entry[1] > now ? entry[0] : undefined;
 }
 
 quietLmdbErrors();
