@@ -65,9 +65,21 @@ const TABLE: Record<number, CodeInfo> = {
   135000: { action: 'template', title: 'Generic user error' },
 };
 
+/** Families of codes Meta numbers together: what any code in one means when the table does not list it. */
+const RANGES: { from: number; to: number; info: CodeInfo }[] = [
+  { from: 200, to: 299, info: { action: 'stop', title: 'Permission missing', hint: 'give the app the WhatsApp permissions it needs' } },
+  { from: 132000, to: 132999, info: { action: 'template', title: 'Template problem', hint: 'check the template in WhatsApp Manager (paused, disabled, parameters)' } },
+  { from: 133000, to: 133999, info: { action: 'stop', title: 'Phone number registration problem', hint: 'register the phone number again, then resume' } },
+];
+
+/** The first code of the range a code falls in, if any (the guide keys its range texts by it). */
+export function rangeStart(code: number): number | undefined {
+  return RANGES.find((r) => code >= r.from && code <= r.to)?.from;
+}
+
 /** Whether wa-guard knows the code: listed in the table, or in one of its ranges. */
 export function knownCode(code: number): boolean {
-  return TABLE[code] !== undefined || (code >= 200 && code <= 299) || (code >= 132000 && code < 134000);
+  return TABLE[code] !== undefined || rangeStart(code) !== undefined;
 }
 
 /** The codes the table lists. */
@@ -86,11 +98,8 @@ const SUBCODES: Record<number, Record<number, CodeInfo>> = {
  * ranges (200-299, 132xxx, 133xxx) and unlisted codes included.
  */
 export function codeInfo(code: number, subcode?: number): CodeInfo {
-  const known = (subcode === undefined ? undefined : SUBCODES[code]?.[subcode]) ?? TABLE[code];
+  const known = (subcode === undefined ? undefined : SUBCODES[code]?.[subcode]) ?? TABLE[code] ?? RANGES.find((r) => code >= r.from && code <= r.to)?.info;
   if (known) return known;
-  if (code >= 200 && code <= 299) return { action: 'stop', title: 'Permission missing', hint: 'give the app the WhatsApp permissions it needs' };
-  if (code >= 132000 && code < 133000) return { action: 'template', title: 'Template problem', hint: 'check the template in WhatsApp Manager (paused, disabled, parameters)' };
-  if (code >= 133000 && code < 134000) return { action: 'stop', title: 'Phone number registration problem', hint: 'register the phone number again, then resume' };
   // An unlisted code: not a reason to blame the number, nor to retry blindly.
   return { action: 'recipient', title: `Error ${code}` };
 }

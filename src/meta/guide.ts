@@ -4,7 +4,7 @@
  * and what it does to the number or the campaign. `explain` prints it and
  * `report` quotes it, so both say the same thing.
  */
-import { codeInfo, knownCode, type Action } from './codes.js';
+import { codeInfo, knownCode, rangeStart, type Action } from './codes.js';
 
 export interface GuideText {
   means: string;
@@ -74,15 +74,17 @@ const GUIDE: Record<number, GuideText> = {
   135000: { means: 'A generic user error.', causes: ['a malformed request, often a template parameter'], todo: TEMPLATE },
 };
 
-const RANGES: { from: number; to: number; text: GuideText }[] = [
-  { from: 200, to: 299, text: { means: 'A permission is missing.', causes: ['the app lacks a WhatsApp permission'], todo: PERMISSION } },
-  { from: 132000, to: 132999, text: { means: 'A template problem: its parameters, format, or status (paused, disabled).', causes: ['parameters that do not match the template', 'a paused or disabled template'], todo: TEMPLATE } },
-  { from: 133000, to: 133999, text: { means: 'A phone number registration problem.', causes: ['the number is not registered', 'a wrong two-step verification PIN'], todo: 'Register the phone number again, then resume.' } },
-];
+/** The text of each range of codes.ts, by its first code. */
+const RANGE_TEXT: Record<number, GuideText> = {
+  200: { means: 'A permission is missing.', causes: ['the app lacks a WhatsApp permission'], todo: PERMISSION },
+  132000: { means: 'A template problem: its parameters, format, or status (paused, disabled).', causes: ['parameters that do not match the template', 'a paused or disabled template'], todo: TEMPLATE },
+  133000: { means: 'A phone number registration problem.', causes: ['the number is not registered', 'a wrong two-step verification PIN'], todo: 'Register the phone number again, then resume.' },
+};
 
 /** A code's guide text: its own, its range's, or undefined when the code is not one wa-guard knows. */
 export function guideText(code: number): GuideText | undefined {
-  return GUIDE[code] ?? RANGES.find((r) => code >= r.from && code <= r.to)?.text;
+  const start = rangeStart(code);
+  return GUIDE[code] ?? (start === undefined ? undefined : RANGE_TEXT[start]);
 }
 
 export interface Explanation extends GuideText {
