@@ -51,6 +51,21 @@ describe('yes/no columns are never phone columns (issue 23, item 10)', () => {
       .toThrow(/found no phone column \("WhatsApp" holds yes\/no answers, not numbers\)/);
   });
 
+  it('opts out the rows whose flag says yes in any of those languages, and keeps consent given as a date', async () => {
+    const file = csvFile([
+      'Nama,No HP,Berhenti WA,WhatsApp consent',
+      'Ani,0812-3456-7801,Tidak,2026-03-01T10:00:00Z',
+      'Budi,0812-3456-7802,Iya,2026-03-01',
+      'Carla,0812-3456-7803,Sí,yes',
+      'Dedi,0812-3456-7804,,opted out',
+    ].join('\n') + '\n');
+    const { cleaned, purged } = await clean(file, ['-c', 'ID', '--optin-column', 'WhatsApp consent'], 'Nama');
+    expect(Object.keys(cleaned)).toEqual(['Ani']);
+    expect(purged['Budi']).toMatchObject({ purge_reason: 'opted_out', purge_detail: 'flagged in column Berhenti WA' });
+    expect(purged['Carla']).toMatchObject({ purge_reason: 'opted_out' });
+    expect(purged['Dedi']).toMatchObject({ purge_reason: 'no_optin' }); // a withdrawn consent is no consent
+  });
+
   it('reads opt-out headers in Indonesian, Spanish and Portuguese', () => {
     const headers = ['Phone', 'Berhenti WA', 'Jangan Hubungi', 'Dar de baja', 'No contactar', 'Descadastrado', 'Não enviar', 'STOP WhatsApp', 'Kota'];
     expect(chooseColumns(headers, 'x').optOut.map((i) => headers[i])).toEqual(headers.slice(1, -1));

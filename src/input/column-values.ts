@@ -1,23 +1,11 @@
 import { countryFromText } from '../phone.js';
+import { squeeze, YES_NO_WORDS } from './yes-no.js';
 
 // What a column's first values say it holds, for choosing columns by their
 // values as well as their names.
 
 /** The first rows' cells, by column index (what Input.sample holds). */
 export type Sample = readonly (readonly unknown[])[];
-
-/**
- * Yes/no answers in the languages wa-guard reads opt-outs in (English,
- * Indonesian, Spanish, Portuguese, and a few more), compared lower-case
- * without accents, spaces, '-' or '_'.
- */
-const YES_NO = new Set([
-  'true', 'false', 'yes', 'no', 'y', 'n', 't', 'f', '1', '0', 'x', 'on', 'off', 'checked', 'unchecked',
-  'ya', 'iya', 'tidak', 'tdk', 'ga', 'gak', 'nggak', 'enggak', 'bukan', 'si', 'sim', 'nao', 'ja', 'nein', 'oui', 'non',
-  'optedout', 'optout', 'optedin', 'optin', 'unsubscribed', 'subscribed',
-]);
-
-const squeeze = (text: string): string => text.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase().replace(/[\s\-_.]/g, '');
 
 /** The column's non-empty values in the sample, as text. */
 function values(sample: Sample, column: number): string[] {
@@ -40,7 +28,7 @@ export function holdsYesNo(sample: Sample, column: number): boolean {
   const texts = values(sample, column);
   let answers = 0;
   for (const text of texts) {
-    if (YES_NO.has(squeeze(text))) answers++;
+    if (YES_NO_WORDS.has(squeeze(text))) answers++;
     else if (/\d/.test(text)) return false;
   }
   return answers > 0;

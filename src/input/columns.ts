@@ -1,5 +1,6 @@
 import { UsageError } from '../errors.js';
 import { holdsCountries, holdsYesNo, type Sample } from './column-values.js';
+import { OPTED_IN_WORDS, OPTED_OUT_WORDS, squeeze } from './yes-no.js';
 
 /** Header names that hold a phone number, compared with case, spaces, '-', '_' and '.' removed (for number lists). */
 export const PHONE_NAMES = [
@@ -26,9 +27,6 @@ const OPTOUT_PHRASES = [
 const OPTOUT_WORDS = new Set(['stop', 'berhenti', 'baja', 'dnd', 'unsub', 'unsubscribed']);
 /** Words that make a header a country column (of a country name or ISO code, for reading national numbers). */
 const COUNTRY_WORDS = new Set(['country', 'negara', 'pais', 'pays']);
-const TRUTHY = new Set(['true', 'yes', 'y', '1', 'x', 'optedout', 'optout', 'unsubscribed', 'on', 'checked', 't', 'ja', 'si', 'sim', 'ya', 'oui']);
-/** Values of an opt-in column that mean the contact agreed. */
-const OPTED_IN = new Set([...TRUTHY, 'optedin', 'optin', 'subscribed', 'granted', 'consented', 'confirmed', 'singleoptin', 'doubleoptin']);
 
 export function headerKey(name: string): string {
   return name.toLowerCase().replace(/[\s\-_.]/g, '');
@@ -142,16 +140,15 @@ export function chooseColumns(headers: readonly string[], source: string, names:
 export function isOptOutFlag(value: unknown): boolean {
   if (value === true || value === 1) return true;
   if (typeof value !== 'string') return false;
-  return TRUTHY.has(value.trim().toLowerCase().replace(/[\s\-_]/g, ''));
+  return OPTED_OUT_WORDS.has(squeeze(value));
 }
 
 /** An opt-in cell that says the contact agreed (true, yes, 1, opted in, granted, a date…). */
 export function isOptedIn(value: unknown): boolean {
   if (value === true || (typeof value === 'number' && value !== 0)) return true;
   if (typeof value !== 'string') return false;
-  const text = value.trim().toLowerCase().replace(/[\s\-_]/g, '');
   // HubSpot and Shopify write the date consent was given.
-  return OPTED_IN.has(text) || /^\d{4}-\d{2}-\d{2}/.test(text);
+  return OPTED_IN_WORDS.has(squeeze(value)) || /^\d{4}-\d{2}-\d{2}/.test(value.trim());
 }
 
 /** The column flags of clean and send. */

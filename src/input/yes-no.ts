@@ -1,0 +1,21 @@
+// Yes and no as CRM exports write them in opt-out and opt-in columns, in the
+// languages wa-guard reads opt-outs in (English, Indonesian, Spanish,
+// Portuguese, and a few more). One list, read by the column detection and by
+// the row flags alike.
+
+const YES = ['true', 'yes', 'y', 't', '1', 'x', 'on', 'checked', 'ya', 'iya', 'si', 'sim', 'ja', 'oui'];
+const NO = ['false', 'no', 'n', 'f', '0', 'off', 'unchecked', 'tidak', 'tdk', 'ga', 'gak', 'nggak', 'enggak', 'bukan', 'nao', 'nein', 'non'];
+const OPTED_OUT = ['optedout', 'optout', 'unsubscribed'];
+const OPTED_IN = ['optedin', 'optin', 'subscribed'];
+/** What consent fields say besides yes (HubSpot, Shopify, Mailchimp). */
+const CONSENTED = ['granted', 'consented', 'confirmed', 'singleoptin', 'doubleoptin'];
+
+/** Lower case without accents, spaces, '-', '_' or '.': "Sí" is "si", "Opted-Out" is "optedout". */
+export const squeeze = (text: string): string => text.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase().replace(/[\s\-_.]/g, '');
+
+/** Any yes/no answer (squeezed): a column of them is a flag column, never a phone column. */
+export const YES_NO_WORDS: ReadonlySet<string> = new Set([...YES, ...NO, ...OPTED_OUT, ...OPTED_IN]);
+/** An opt-out column's values that say the contact opted out (squeezed). */
+export const OPTED_OUT_WORDS: ReadonlySet<string> = new Set([...YES, ...OPTED_OUT]);
+/** An opt-in column's values that say the contact agreed (squeezed). */
+export const OPTED_IN_WORDS: ReadonlySet<string> = new Set([...YES, ...OPTED_IN, ...CONSENTED]);

@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { isOptedIn, isOptOutFlag } from '../src/input/columns.js';
+import { holdsYesNo } from '../src/input/column-values.js';
+
+// Cells of opt-out and opt-in columns as CRM exports write them, and what
+// clean and send read them as. One list of words behind all three.
+
+describe('an opt-out column cell', () => {
+  it.each<[unknown, boolean]>([
+    ['yes', true], ['YES', true], ['Y', true], ['true', true], ['1', true], ['x', true], ['on', true], ['checked', true],
+    ['iya', true], ['Iya', true], ['ya', true], // Indonesian
+    ['sí', true], ['Sí', true], ['si', true], ['sim', true], // Spanish, Portuguese
+    ['ja', true], ['oui', true],
+    ['opted out', true], ['Opted-Out', true], ['opt_out', true], ['unsubscribed', true],
+    [true, true], [1, true],
+    ['no', false], ['tidak', false], ['não', false], ['false', false], ['0', false], ['', false], ['  ', false],
+    ['opted in', false], ['subscribed', false], ['maybe', false], ['yesterday', false],
+    [false, false], [0, false], [null, false], [undefined, false],
+  ])('%j opted out: %s', (cell, expected) => {
+    expect(isOptOutFlag(cell)).toBe(expected);
+  });
+});
+
+describe('an opt-in column cell', () => {
+  it.each<[unknown, boolean]>([
+    ['yes', true], ['iya', true], ['Sí', true], ['opted in', true], ['Opt-In', true], ['subscribed', true],
+    ['granted', true], ['double_opt_in', true], ['2026-03-01T10:00:00Z', true], ['2026-03-01', true], [true, true], [1, true],
+    ['opted out', false], ['unsubscribed', false], ['optout', false], // consent withdrawn is not consent
+    ['no', false], ['tidak', false], ['', false], ['20260301', false], ['12345678', false], [0, false], [false, false], [null, false],
+  ])('%j agreed: %s', (cell, expected) => {
+    expect(isOptedIn(cell)).toBe(expected);
+  });
+});
+
+describe('a column of yes/no answers (never a phone column)', () => {
+  it.each<[string[], boolean]>([
+    [['iya', 'tidak', ''], true],
+    [['Sí', 'No'], true],
+    [['opted out', 'subscribed'], true],
+    [['yes', '+62 812 3456 7890'], false], // a digit among them: maybe numbers
+    [['hello', 'world'], false],
+    [[], false],
+  ])('%j: %s', (cells, expected) => {
+    expect(holdsYesNo(cells.map((c) => [c]), 0)).toBe(expected);
+  });
+});
