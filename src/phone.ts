@@ -22,8 +22,23 @@ const SPACES = /\p{Zs}/gu;
 const DASHES = /[\p{Pd}\u2212]/gu;
 const DIGIT = /\p{Nd}/u;
 const NON_ASCII = /[^\x00-\x7f]/;
-/** Separators between two numbers in one field ("0812… / 0813…", "…; …", "… or …", Google Contacts' " ::: "). */
-const LIST_SEPARATOR = /\s*(?::::|[,;|\/]|\bor\b|\batau\b|\bou\b|\bo\b)\s*/i;
+/** Separators between two numbers in one field ("0812… / 0813…", "…; …", "… or …", "… atau …", Google Contacts' " ::: ", a line break). */
+const LIST_SEPARATOR = /\s*(?::::|[,;|\/\n\r]|\bor\b|\batau\b|\bou\b|\bo\b)\s*/i;
+/** A quick look before splitting: could the text hold a separator at all? */
+const MAY_LIST = /[:,;|\/\n\r]|\bo[ru]?\b|\batau\b/i;
+const ANY_DIGIT = /\p{Nd}/gu;
+
+/**
+ * The numbers a text lists, in order, or undefined when it holds one (or
+ * none): two or more parts of six digits or more, joined by a separator.
+ * "021/5550202" is one number. clean tries each in turn; where one number is
+ * asked for, a list is refused.
+ */
+export function numberList(text: string): string[] | undefined {
+  if (!MAY_LIST.test(text)) return undefined;
+  const parts = text.split(LIST_SEPARATOR).filter((part) => part.trim() !== '');
+  return parts.filter((part) => (part.match(ANY_DIGIT)?.length ?? 0) >= 6).length > 1 ? parts : undefined;
+}
 
 /**
  * Maps what people and programs put around a number to plain ASCII: digits
@@ -140,7 +155,7 @@ function normalize(raw: string, defaultCountry?: CountryCode): Normalized {
     return { ok: false, reason: 'invalid_number', detail: `${text} is in scientific notation: a spreadsheet dropped digits` };
   }
   const allowed = ALLOWED.test(text);
-  if ((!allowed || text.includes('/')) && text.split(LIST_SEPARATOR).filter((part) => part.replace(/\D/g, '').length >= 6).length > 1) {
+  if ((!allowed || text.includes('/')) && numberList(text) !== undefined) {
     return { ok: false, reason: 'invalid_number', detail: `two numbers in one field: ${clip(text)}` };
   }
   if (!allowed) {

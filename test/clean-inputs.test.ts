@@ -113,7 +113,7 @@ describe('the country column (issue 23, item 11)', () => {
 });
 
 describe('several numbers in one field (issue 23, item 12)', () => {
-  it('are tried one by one, as JSON lists are: " ::: ", " / ", ";" and line breaks', async () => {
+  it('are tried one by one, as JSON lists are: " ::: ", " / ", ";", line breaks, "or"', async () => {
     const file = csvFile([
       'name,phone',
       'Carla,+55 11 3333-4444 ::: +55 11 98765-4321', // a landline first: the mobile after it wins
@@ -121,11 +121,14 @@ describe('several numbers in one field (issue 23, item 12)', () => {
       'Gita,"+62 21 5555 0101; 0811 2233 4455"',
       'Hadi,"0813 9999 0000\n0813 9999 1111"',
       'Indra,021/5550202', // one number written with a slash
+      'Lia,0812 3456 7801 atau 0813 1122 3344', // "or" in Indonesian
+      'Maya,+55 11 3333-4444 or +55 11 98765-4322',
       'Joko,0812 or 0813', // not a list: too short
     ].join('\n') + '\n');
     const { cleaned, purged } = await clean(file, ['-c', 'ID'], 'name');
     expect(Object.fromEntries(Object.entries(cleaned).map(([name, r]) => [name, r.phone_e164]))).toEqual({
       Carla: '+5511987654321', Fajar: '+6285712345678', Gita: '+6281122334455', Hadi: '+6281399990000', Indra: '+62215550202',
+      Lia: '+6281234567801', Maya: '+5511987654322',
     });
     expect(Object.keys(purged)).toEqual(['Joko']);
   });

@@ -1,21 +1,13 @@
 import { isPlainObject } from '../input/records.js';
-
-/** What exports put between the numbers of one field: Google Contacts' " ::: ", ";", "|", ",", "/", a line break. */
-const SEPARATOR = /\s*(?::::|[;|,/\n\r])\s*/;
-const MAY_HOLD_SEPARATOR = /[:;|,/\n\r]/;
-/** Digits of any script (full-width ones too). */
-const DIGITS = /\p{Nd}/gu;
+import { numberList } from '../phone.js';
 
 /**
  * The numbers a phone cell lists, in order, or undefined when it holds one
- * (or none): a structured JSON value, or text with two or more numbers (six
- * digits or more each) joined by a separator. "021/5550202" is one number.
+ * (or none): a structured JSON value, or text listing numbers (numberList).
  */
 export function cellNumbers(value: unknown): string[] | undefined {
   if (typeof value === 'object' && value !== null) return listedNumbers(value);
-  if (typeof value !== 'string' || !MAY_HOLD_SEPARATOR.test(value)) return undefined;
-  const parts = value.split(SEPARATOR).filter((part) => part.trim() !== '');
-  return parts.filter((part) => (part.match(DIGITS)?.length ?? 0) >= 6).length > 1 ? parts : undefined;
+  return typeof value === 'string' ? numberList(value) : undefined;
 }
 
 /**
