@@ -84,7 +84,8 @@ export class Verifier {
    * at once and `rate` a second after them, so requests beyond the burst over
    * the span from the first to the last. Never over --rate while pacing works;
    * requests over their span would be (33/s for 48 requests at --rate 20, burst
-   * 20: the first 20 went at once). 0 when every request fit in the burst.
+   * 20: the first 20 went at once). The span starts when the first request
+   * asked the bucket. 0 when every request fit in the burst.
    */
   get stats(): VerifierStats {
     const span = (this.lastRequestAt - this.firstRequestAt) / 1000;
@@ -142,10 +143,12 @@ export class Verifier {
     for (let attempt = 1; ; attempt++) {
       if (this.failure) throw this.failure;
       const { rate, burst, source, signal } = this.options;
+      // The span starts when the first request asks the bucket, whose clock books every later one: its
+      // own start can come tens of ms later on a busy machine (the store's first write), which would
+      // shorten the span and read the pace over the rate.
+      this.firstRequestAt ||= Date.now();
       await acquireToken(() => this.store.takeToken(`contacts:${source}`, rate * RATE_MARGIN, burst), MAX_LATE_MS, signal);
-      const at = Date.now();
-      this.firstRequestAt ||= at;
-      this.lastRequestAt = at;
+      this.lastRequestAt = Date.now();
       this.counts.requests++;
       try {
         answers = await this.client.check(batch.map((w) => w.e164), this.options.signal);
