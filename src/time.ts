@@ -1,6 +1,15 @@
 /** A day in milliseconds: TTLs, windows and caps. */
 export const DAY_MS = 86_400_000;
 
+/**
+ * Lets the event loop run what waits (a server's other requests, timers, a
+ * signal) before a long loop goes on: an embedded store answers at once, so
+ * awaiting it never does.
+ */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 /** Waits `ms`; false when `signal` ended the wait first (an interrupt, a stop). */
 export function pause(ms: number, signal?: AbortSignal): Promise<boolean> {
   if (signal?.aborted) return Promise.resolve(false);

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { lifecycleAfterStatus } from '../src/report/lifecycle.js';
+import { forEachMessage } from '../src/report/messages.js';
 import { startSimulator, type Simulator } from '../src/simulator/server.js';
 import { openStore } from '../src/store/open.js';
 import { FIXTURES, readCsv, runCli, tempDir } from './helpers.js';
@@ -152,3 +153,17 @@ describe('the lifecycle of each message', () => {
   });
 });
 
+it('reading a large campaign lets the process answer other work between batches (an mcp server\'s other calls)', async () => {
+  const dir = tempDir();
+  const store = await openStore(join(dir, 'store'), {}, dir);
+  const entry = JSON.stringify({ status: 'sent', attempts: 1, at: '2026-11-25T10:00:00.000Z', wamid: 'wamid.x', to: '6281200000000' });
+  await store.set('journal', Array.from({ length: 20_000 }, (_, i) => ({ key: `big:${i}`, value: entry })));
+  let read = 0;
+  let readWhenTimerRan = -1;
+  setTimeout(() => { readWhenTimerRan = read; }, 0);
+  await forEachMessage(store, 'big', () => { read++; });
+  await store.close();
+  expect(read).toBe(20_000);
+  expect(readWhenTimerRan).toBeGreaterThanOrEqual(0);
+  expect(readWhenTimerRan).toBeLessThan(20_000); // it ran in the middle, not after the whole campaign
+});
