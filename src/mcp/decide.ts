@@ -14,6 +14,15 @@ export interface MessageInput {
   category?: Category;
 }
 
+/** The store-wide figures as last read. */
+interface Snapshot {
+  at: number;
+  /** How long they are used before they are read again. */
+  reuseMs: number;
+  conversations: number;
+  config: GateConfig;
+}
+
 /** The gate's answer for one message, as the tools return it. */
 export interface Checked {
   message: Message;
@@ -38,22 +47,37 @@ const SNAPSHOT_COST_SHARE = 10;
  * `send --dry-run` decides a one-row file.
  */
 export class LiveGate {
-  private snapshot: { at: number; reuseMs: number; conversations: number; config: GateConfig } | undefined;
+  private snapshot: Snapshot | undefined;
+  /** The reading under way, if any: calls meanwhile share it, or answer from the last one. */
+  private reading: Promise<Snapshot> | undefined;
+  /** This server's conversations opened while a reading was under way: added to it (at worst counted twice: the safe side). */
+  private openedDuringReading = 0;
 
   constructor(private readonly store: Store, private readonly settings: McpSettings) {}
 
   /** A send from this server opened a conversation: counted at once (other processes' at the next reading). */
   countConversation(): void {
     if (this.snapshot) this.snapshot.conversations++;
+    if (this.reading) this.openedDuringReading++;
   }
 
-  private async figures(now: number): Promise<{ conversations: number; config: GateConfig }> {
-    if (!this.snapshot || now - this.snapshot.at > this.snapshot.reuseMs || now < this.snapshot.at) {
-      const started = Date.now();
-      const [conversations, templateStatus] = await Promise.all([countRecent(this.store, now), readTemplateStatus(this.store)]);
-      const config: GateConfig = { ...this.settings.config, ...(templateStatus.size ? { templateStatus } : {}) };
-      this.snapshot = { at: now, reuseMs: Math.max(SNAPSHOT_MS, (Date.now() - started) * SNAPSHOT_COST_SHARE), conversations, config };
-    }
+  private figures(now: number): Promise<Snapshot> | Snapshot {
+    const last = this.snapshot;
+    if (last && now >= last.at && now - last.at <= last.reuseMs) return last;
+    const reading = this.reading ??= this.read(now).finally(() => { this.reading = undefined; });
+    if (!last) return reading;
+    // Counting 100,000 conversations takes ~0.15 s: meanwhile the last figures answer (a failed reading is tried again next call).
+    reading.catch(() => undefined);
+    return last;
+  }
+
+  private async read(now: number): Promise<Snapshot> {
+    this.openedDuringReading = 0;
+    const started = Date.now();
+    const [conversations, templateStatus] = await Promise.all([countRecent(this.store, now), readTemplateStatus(this.store)]);
+    const config: GateConfig = { ...this.settings.config, ...(templateStatus.size ? { templateStatus } : {}) };
+    const reuseMs = Math.max(SNAPSHOT_MS, (Date.now() - started) * SNAPSHOT_COST_SHARE);
+    this.snapshot = { at: now, reuseMs, conversations: conversations + this.openedDuringReading, config };
     return this.snapshot;
   }
 

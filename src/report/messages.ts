@@ -5,7 +5,6 @@
  */
 import { JOURNAL } from '../send/journal.js';
 import type { Store } from '../store/store.js';
-import { yieldToEventLoop } from '../time.js';
 import { LIFECYCLE, REPLIES, parseLifecycle, parseReplies, type Lifecycle, type Replies } from './lifecycle.js';
 
 /** What became of a message: awaiting = accepted by Meta, no status webhook yet. */
@@ -65,7 +64,6 @@ export async function forEachMessage(store: Store, campaignId: string | undefine
     values = [];
     await options.afterBatch?.();
     if (options.alone && read % RELEASE_EVERY === 0) await store.releaseReadMemory?.();
-    await yieldToEventLoop(); // an mcp server answers its other calls meanwhile
   };
   for await (const [key, value] of store.scan(JOURNAL, prefix)) {
     keys.push(key);

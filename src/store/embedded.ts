@@ -4,6 +4,7 @@ import type { Database, RootDatabase } from 'lmdb';
 import { CliError } from '../errors.js';
 import type { Decide, Durability, Store, StoreEntry, StoreKey, TransactOptions } from './store.js';
 import { gcra } from './rate.js';
+import { yieldToEventLoop } from '../time.js';
 import { prepareStoreDir } from './lmdb-file.js';
 import { live, openRoot, stored, type Stored } from './lmdb-env.js';
 import { quietLmdbErrors, storeError } from './lmdb-errors.js';
@@ -175,6 +176,7 @@ export class EmbeddedStore implements Store {
         if (v !== undefined) yield [key, v];
       }
       if (yielded === 0) return;
+      await yieldToEventLoop(); // a scan of a million entries must not hold a server's other requests
     }
   }
 
