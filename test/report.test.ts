@@ -153,7 +153,7 @@ describe('the lifecycle of each message', () => {
   });
 });
 
-it('reading a large campaign lets the process answer other work between batches (an mcp server\'s other calls)', async () => {
+it('reading a large campaign lets the process answer other work as it goes (an mcp server\'s other calls)', async () => {
   const dir = tempDir();
   const store = await openStore(join(dir, 'store'), {}, dir);
   const entry = JSON.stringify({ status: 'sent', attempts: 1, at: '2026-11-25T10:00:00.000Z', wamid: 'wamid.x', to: '6281200000000' });
