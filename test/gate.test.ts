@@ -86,6 +86,13 @@ describe('the gate: one reason each', () => {
     expect(decide(unknown, {}, undefined, { ...noTemplates, defaultCategory: 'marketing' }).reason).toBe('us_marketing_blocked');
   });
 
+  it('a known template\'s own category wins over the row\'s (or an agent\'s)', () => {
+    const sale = message({ number: '+1 415 555 2671', template: { name: 'spring_sale', language: 'en_US', params: ['20%'] }, category: 'utility' });
+    expect(decide(sale).reason).toBe('us_marketing_blocked');
+    expect(decide({ ...sale, to: message().to }, { optedOut: { scope: 'marketing', detail: 'x' } }).reason).toBe('opted_out');
+    expect(decide({ ...sale, to: message().to }).category).toBe('marketing');
+  });
+
   it('marketing_capped says when it may go', () => {
     const d = decide(message({ template: { name: 'spring_sale', language: 'en_US', params: ['x'] } }), { cappedAt: NOW - 2 * 3600e3 });
     expect(d.notBefore).toBe(NOW - 2 * 3600e3 + DAY_MS);

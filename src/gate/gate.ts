@@ -157,7 +157,9 @@ export function gate(message: Message, recipient: RecipientState, plan: PlanView
     const info = config.templates?.get(template.name)?.get(template.language);
     const refused = templateRefusal(template, info, now, config);
     if (refused) return refused;
-    category ??= info?.category ?? config.defaultCategory;
+    // Meta's category for a known template wins: a row's (or an agent's) "utility" on a marketing
+    // template would lift the marketing opt-outs and the +1 block, and Meta bills it as marketing anyway.
+    category = info?.category ?? category ?? config.defaultCategory;
   }
 
   // The recipient's own choices and what is known about them.
