@@ -13,8 +13,12 @@ describe('an opt-out column cell', () => {
     ['ja', true], ['oui', true],
     ['opted out', true], ['Opted-Out', true], ['opt_out', true], ['unsubscribed', true],
     [true, true], [1, true],
-    ['no', false], ['tidak', false], ['não', false], ['false', false], ['0', false], ['', false], ['  ', false],
-    ['opted in', false], ['subscribed', false], ['maybe', false], ['yesterday', false],
+    // anything else recorded there says so too: an opted-out contact messaged is the harm to avoid
+    ['✓', true], ['✔', true], ['1.0', true], ['STOP', true], ['Yes - opted out', true], ['Ya, berhenti', true], ['verdadero', true],
+    ['2026-01-05', true], ['moved away', true], [2, true], [{ at: '2026-01-05' }, true],
+    ['no', false], ['tidak', false], ['não', false], ['false', false], ['0', false], ['0.0', false], ['', false], ['  ', false],
+    ['-', false], ['N/A', false], ['#N/A', false], ['none', false], ['NULL', false], ['NaN', false],
+    ['opted in', false], ['subscribed', false],
     [false, false], [0, false], [null, false], [undefined, false],
   ])('%j opted out: %s', (cell, expected) => {
     expect(isOptOutFlag(cell)).toBe(expected);

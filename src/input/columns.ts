@@ -1,6 +1,6 @@
 import { UsageError } from '../errors.js';
 import { holdsCountries, holdsYesNo, type Sample } from './column-values.js';
-import { OPTED_IN_WORDS, OPTED_OUT_WORDS, squeeze } from './yes-no.js';
+import { OPTED_IN_WORDS, saysNotOptedOut, squeeze } from './yes-no.js';
 
 /** Header names that hold a phone number, compared with case, spaces, '-', '_' and '.' removed (for number lists). */
 export const PHONE_NAMES = [
@@ -137,10 +137,12 @@ export function chooseColumns(headers: readonly string[], source: string, names:
   };
 }
 
+/** An opt-out cell that says the contact opted out: anything but a no, a zero or an empty-looking cell (yes-no.ts). */
 export function isOptOutFlag(value: unknown): boolean {
-  if (value === true || value === 1) return true;
-  if (typeof value !== 'string') return false;
-  return OPTED_OUT_WORDS.has(squeeze(value));
+  if (value === undefined || value === null || value === false) return false;
+  if (typeof value === 'number') return value !== 0;
+  if (typeof value !== 'string') return true; // an object or list in the field: something was recorded
+  return !saysNotOptedOut(squeeze(value));
 }
 
 /** An opt-in cell that says the contact agreed (true, yes, 1, opted in, granted, a date…). */
