@@ -30,6 +30,9 @@ describe('an opt-in column cell', () => {
     ['yes', true], ['iya', true], ['Sí', true], ['opted in', true], ['Opt-In', true], ['subscribed', true],
     ['granted', true], ['double_opt_in', true], ['2026-03-01T10:00:00Z', true], ['2026-03-01', true], [true, true], [1, true],
     ['opted out', false], ['unsubscribed', false], ['optout', false], // consent withdrawn is not consent
+    ['01/03/2026', true], ['3/1/2026', true], ['13/01/2026', true], ['1 March 2026', true], ['March 1, 2026', true], ['2026-03-01 10:00:00', true],
+    ['0000-00-00', false], ['0000-00-00 00:00:00', false], ['1900-01-01', false], ['2026-02-30', false], ['2026-13-45', false], ['2099-01-01', false],
+    ['31/31/2026', false], ['March', false], ['1 March', false],
     ['no', false], ['tidak', false], ['', false], ['20260301', false], ['12345678', false], [0, false], [false, false], [null, false],
   ])('%j agreed: %s', (cell, expected) => {
     expect(isOptedIn(cell)).toBe(expected);

@@ -1,6 +1,6 @@
 import { UsageError } from '../errors.js';
 import { holdsCountries, holdsYesNo, type Sample } from './column-values.js';
-import { OPTED_IN_WORDS, saysNotOptedOut, squeeze } from './yes-no.js';
+import { isConsentDate, OPTED_IN_WORDS, saysNotOptedOut, squeeze } from './yes-no.js';
 
 /** Header names that hold a phone number, compared with case, spaces, '-', '_' and '.' removed (for number lists). */
 export const PHONE_NAMES = [
@@ -150,7 +150,7 @@ export function isOptedIn(value: unknown): boolean {
   if (value === true || (typeof value === 'number' && value !== 0)) return true;
   if (typeof value !== 'string') return false;
   // HubSpot and Shopify write the date consent was given.
-  return OPTED_IN_WORDS.has(squeeze(value)) || /^\d{4}-\d{2}-\d{2}/.test(value.trim());
+  return OPTED_IN_WORDS.has(squeeze(value)) || isConsentDate(value.trim());
 }
 
 /** The column flags of clean and send. */

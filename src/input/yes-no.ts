@@ -31,3 +31,34 @@ export function saysNotOptedOut(squeezed: string): boolean {
 }
 /** An opt-in column's values that say the contact agreed (squeezed). */
 export const OPTED_IN_WORDS: ReadonlySet<string> = new Set([...YES, ...OPTED_IN, ...CONSENTED]);
+
+const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})(?:[T ]\d{2}:\d{2}.*)?$/;
+const NUMERIC_DATE = /^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})(?:[ T]\d{1,2}:\d{2}.*)?$/;
+const MONTH_NAME = /\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b/i;
+/** Consent dates before this are not real ones (0000-00-00, 1900-01-01: a database's "no date"). */
+const EARLIEST_CONSENT_YEAR = 1990;
+
+function realDate(year: number, month: number, day: number, now: number): boolean {
+  if (year < EARLIEST_CONSENT_YEAR || month < 1 || month > 12 || day < 1) return false;
+  const at = Date.UTC(year, month - 1, day);
+  return new Date(at).getUTCDate() === day && at <= now + 86_400_000; // no 30 February, nothing in the future
+}
+
+/**
+ * A cell holding the date consent was given, as HubSpot, Shopify and
+ * spreadsheets write it: 2026-03-01 (and a time), 01/03/2026 or 3/1/2026 (a
+ * real date in either order), 1 March 2026. Zero, impossible and future
+ * dates are not consent.
+ */
+export function isConsentDate(text: string, now = Date.now()): boolean {
+  const iso = ISO_DATE.exec(text);
+  if (iso) return realDate(Number(iso[1]), Number(iso[2]), Number(iso[3]), now);
+  const numeric = NUMERIC_DATE.exec(text);
+  if (numeric) {
+    const [a, b, year] = [Number(numeric[1]), Number(numeric[2]), Number(numeric[3])];
+    return realDate(year, b, a, now) || realDate(year, a, b, now);
+  }
+  if (!MONTH_NAME.test(text) || !/\b\d{4}\b/.test(text)) return false;
+  const at = Date.parse(text);
+  return Number.isFinite(at) && new Date(at).getFullYear() >= EARLIEST_CONSENT_YEAR && at <= now + 86_400_000;
+}
