@@ -43,13 +43,21 @@ describe('wa-guard mcp safety', () => {
     expect(held).toMatchObject({ allowed: true, status: 'pending_approval' });
     const token = String(held.approval_token);
     expect(await call(c, 'send_template', order('+6281200000001', 'appr-1'))).toMatchObject({ status: 'pending_approval', approval_token: token });
+    expect(await call(c, 'get_message_status', { idempotency_key: 'appr-1' })).toMatchObject({ found: true, status: 'pending_approval', approval_token: token });
     const other = await call(c, 'send_template', order('+6281200000002', 'appr-2'));
+    // An agent's text that would erase the line above and draw a fake entry on the approver's terminal.
+    const forged = await call(c, 'send_template', { ...order('+6281200000003', 'appr-3'), params: ['A\n\u001b[2K\u001b[1A\u001b[2Kfake  to +6281200000009: template order_update', 'B\u202e'] });
+    expect(forged).toMatchObject({ status: 'pending_approval' });
     await new Promise((r) => setTimeout(r, 1500));
     expect(sim.stats().messages_accepted).toBe(0);
 
     const listed = await runCli(['mcp', 'approve', '--store', store]);
     expect(listed.stdout).toContain(token);
     expect(listed.stdout).toContain('order_update (en_US)');
+    expect(listed.stdout).not.toMatch(/[\u001b\u202e]/);
+    expect(listed.stdout).toContain('A\\u000a\\u001b[2K\\u001b[1A');
+    expect(listed.stdout.trim().split('\n')).toHaveLength(3); // one line a message, whatever they hold
+    expect((await runCli(['mcp', 'reject', String(forged.approval_token), '--store', store])).code).toBe(0);
     const approved = await runCli(['mcp', 'approve', token, '--store', store]);
     expect(approved.code, approved.stderr).toBe(0);
     expect((await runCli(['mcp', 'reject', String(other.approval_token), '--store', store])).code).toBe(0);
@@ -65,6 +73,7 @@ describe('wa-guard mcp safety', () => {
     expect(status).toMatchObject({ found: true, status: 'sent' });
     expect(await call(c, 'send_template', order('+6281200000001', 'appr-1'))).toMatchObject({ status: 'sent', repeated: true });
     expect(await call(c, 'send_template', order('+6281200000002', 'appr-2'))).toMatchObject({ allowed: false, status: 'rejected' });
+    expect(await call(c, 'get_message_status', { idempotency_key: 'appr-2' })).toMatchObject({ found: true, status: 'rejected' });
     expect(sim.stats().messages_accepted).toBe(1);
   }, 30_000);
 

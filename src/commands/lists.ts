@@ -11,6 +11,7 @@ import { COLUMNS, FILTERED, NAMESPACE, entryRow, rowRecord, writeList, type List
 import { addOptOuts, addToBlacklist } from '../store/lists.js';
 import { openStore } from '../store/open.js';
 import { countEntries, type Store } from '../store/store.js';
+import { printable } from '../terminal-text.js';
 
 export interface ListFlags {
   store?: string;
@@ -183,11 +184,12 @@ async function show(o: ListOptions, store: Store, io: IO): Promise<number> {
     io.stdout.write(JSON.stringify({ total, by: Object.fromEntries(byReason), entries: rows.map((r) => rowRecord(columns, r)) }, null, 2) + '\n');
     return 0;
   }
-  const widths = columns.map((c, i) => Math.min(40, Math.max(c.length, ...rows.map((r) => r[i]!.length))));
+  const shown = rows.map((r) => r.map(printable)); // reasons and sources come from outside (an agent, an import)
+  const widths = columns.map((c, i) => Math.min(40, Math.max(c.length, ...shown.map((r) => r[i]!.length))));
   const line = (cells: readonly string[]): string => cells.map((c, i) => c.slice(0, 40).padEnd(widths[i]!)).join('  ').trimEnd();
-  const out = [line(columns), ...rows.map(line)];
+  const out = [line(columns), ...shown.map(line)];
   if (total > rows.length) out.push(`… and ${total - rows.length} more (--limit 0 shows all; or export them with: wa-guard ${list} export)`);
-  out.push(`${total} entr${total === 1 ? 'y' : 'ies'}${byReason.size ? ': ' + [...byReason].map(([r, n]) => `${r} ${n}`).join(', ') : ''}`);
+  out.push(`${total} entr${total === 1 ? 'y' : 'ies'}${byReason.size ? ': ' + [...byReason].map(([r, n]) => `${printable(r)} ${n}`).join(', ') : ''}`);
   io.stdout.write(out.join('\n') + '\n');
   return 0;
 }

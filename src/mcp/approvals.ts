@@ -3,6 +3,7 @@ import { UsageError } from '../errors.js';
 import type { IO } from '../io.js';
 import type { Store } from '../store/store.js';
 import { DAY_MS } from '../time.js';
+import { printable } from '../terminal-text.js';
 
 /** approval token -> a message a send tool held for a person to approve (the server that holds it sends it once approved). */
 export const MCP_APPROVALS = 'mcp-approvals';
@@ -31,12 +32,19 @@ function parse(value: string | undefined): PendingApproval | undefined {
   }
 }
 
-/** Holds a message for approval: its token (or the token an earlier call with the same key got). */
-export async function holdForApproval(store: Store, pending: Omit<PendingApproval, 'status' | 'at'>): Promise<{ token: string; status: PendingApproval['status'] }> {
+/** The approval a send call with this idempotency key is held in, if any. */
+export async function approvalFor(store: Store, key: string): Promise<{ token: string; status: PendingApproval['status'] } | undefined> {
   for await (const [token, value] of store.scan(MCP_APPROVALS)) {
     const p = parse(value);
-    if (p?.key === pending.key) return { token, status: p.status };
+    if (p?.key === key) return { token, status: p.status };
   }
+  return undefined;
+}
+
+/** Holds a message for approval: its token (or the token an earlier call with the same key got). */
+export async function holdForApproval(store: Store, pending: Omit<PendingApproval, 'status' | 'at'>): Promise<{ token: string; status: PendingApproval['status'] }> {
+  const held = await approvalFor(store, pending.key);
+  if (held) return held;
   const token = randomBytes(12).toString('hex');
   const entry: PendingApproval = { ...pending, status: 'pending', at: new Date().toISOString() };
   await store.set(MCP_APPROVALS, [{ key: token, value: JSON.stringify(entry), ttlMs: APPROVAL_TTL_MS }]);
@@ -68,7 +76,7 @@ export async function decideApproval(store: Store, verb: 'approve' | 'reject', t
       if (p?.status === 'pending') pending.push({ ...p, token: t });
     }
     if (json) io.stdout.write(JSON.stringify({ pending: pending.map(({ input: _i, ...p }) => p) }, null, 2) + '\n');
-    else io.stdout.write(pending.length ? pending.map((p) => `${p.token}  ${p.at}  to +${p.to}: ${p.summary}`).join('\n') + '\n' : 'no message waits for approval\n');
+    else io.stdout.write(pending.length ? pending.map((p) => `${p.token}  ${p.at}  to +${printable(p.to)}: ${printable(p.summary)}`).join('\n') + '\n' : 'no message waits for approval\n');
     return 0;
   }
   if (!/^[0-9a-f]{24}$/.test(token)) throw new UsageError(`mcp ${verb}: "${token}" is not an approval token (24 hex digits, as the send tool returned)`);
@@ -80,7 +88,9 @@ export async function decideApproval(store: Store, verb: 'approve' | 'reject', t
   });
   if (!decided.p) throw new UsageError(`mcp ${verb}: no held message with token ${token} in ${store.location} (expired after 7 days, or another store)`);
   if (!decided.changed) throw new UsageError(`mcp ${verb}: ${token} is already ${decided.p.status}`);
-  const said = verb === 'approve' ? 'approved: the mcp server holding it sends it within a second or two' : 'rejected: it will not be sent';
-  io.stdout.write(json ? JSON.stringify({ token, status: decided.p.status, key: decided.p.key }) + '\n' : `${token} (to +${decided.p.to}: ${decided.p.summary}) ${said}\n`);
+  const said = verb === 'approve'
+    ? 'approved: a `wa-guard mcp --approve` server running on this store sends it within a second or two (if none runs, the next one started does)'
+    : 'rejected: it will not be sent';
+  io.stdout.write(json ? JSON.stringify({ token, status: decided.p.status, key: decided.p.key }) + '\n' : `${printable(token)} (to +${printable(decided.p.to)}: ${printable(decided.p.summary)}) ${said}\n`);
   return 0;
 }

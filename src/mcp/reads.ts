@@ -14,6 +14,7 @@ import { DAY_MS } from '../time.js';
 import { MCP_CAMPAIGN } from './send-one.js';
 import { McpToolError } from './errors.js';
 import type { McpSettings } from './settings.js';
+import { approvalFor } from './approvals.js';
 
 /** A number as a tool gives it, normalized, or an error the agent can act on. */
 export function waIdOf(phone: string, settings: McpSettings): { e164: string; waId: string } {
@@ -54,12 +55,18 @@ async function messageAt(store: Store, journalKey: string) {
   };
 }
 
+/** A held message's status as get_message_status says it (a taken one is being sent: the journal has it next). */
+const HELD_STATUS = { pending: 'pending_approval', approved: 'approved', rejected: 'rejected', sent: 'sending' } as const;
+
 export async function messageStatus(store: Store, by: { idempotency_key?: string; wamid?: string }) {
   if ((by.idempotency_key === undefined) === (by.wamid === undefined)) throw new McpToolError('give idempotency_key or wamid, one of them');
   let key = by.idempotency_key === undefined ? undefined : `${MCP_CAMPAIGN}:${by.idempotency_key}`;
   if (by.wamid !== undefined) [key] = await store.get(WAMIDS, [by.wamid]);
   const found = key === undefined ? undefined : await messageAt(store, key);
-  return found ? { found: true, journal_key: key!, ...found } : { found: false, note: 'no message with this key or wamid in the journal (a gate refusal is not journaled; a rehearsal neither)' };
+  if (found) return { found: true, journal_key: key!, ...found };
+  const held = by.idempotency_key === undefined ? undefined : await approvalFor(store, by.idempotency_key);
+  if (held) return { found: true, status: HELD_STATUS[held.status], approval_token: held.token };
+  return { found: false, note: 'no message with this key or wamid in the journal (a gate refusal is not journaled; a rehearsal neither)' };
 }
 
 export async function getContact(store: Store, settings: McpSettings, phone: string) {
