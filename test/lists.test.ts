@@ -64,6 +64,12 @@ describe('blacklist, optout and cache commands', () => {
     expect((await runCli(['optout', 'add', '+447400123456', '--scope', 'sometimes', '--store', store])).code).toBe(2);
     const listed = await runCli(['optout', 'list', '--json', '--store', store]);
     expect(JSON.parse(listed.stdout)).toMatchObject({ total: 1, entries: [{ wa_id: '447400123456', scope: 'marketing', source: 'manual' }] });
+    // Widening is allowed; narrowing is not: an opt-out of everything stays one (remove it first).
+    expect((await runCli(['optout', 'add', '+447400123456', '--store', store])).code).toBe(0);
+    const narrowed = await runCli(['optout', 'add', '+447400123456', '--scope', 'marketing', '--store', store]);
+    expect(narrowed.stderr).toContain('stay opted out of everything (447400123456): an opt-out never narrows');
+    const after = await runCli(['optout', 'list', '--json', '--store', store]);
+    expect(JSON.parse(after.stdout)).toMatchObject({ total: 1, entries: [{ wa_id: '447400123456', scope: 'all' }] });
   });
 
   it('the status cache can be listed, a number forgotten, and cleared', async () => {

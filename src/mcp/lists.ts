@@ -16,6 +16,8 @@ export async function listChange(store: Store, settings: McpSettings, change: { 
   }
   const reason = (change.reason ?? '').slice(0, 200) || 'added by an agent through MCP';
   if (change.list === 'blacklist') await addToBlacklist(store, [{ waId, reason, source: SOURCE }], new Date());
-  else await addOptOuts(store, [{ waId, source: SOURCE, scope: change.scope ?? 'all', reason }], new Date());
+  else if ((await addOptOuts(store, [{ waId, source: SOURCE, scope: change.scope ?? 'all', reason }], new Date())).length) {
+    return { wa_id: waId, list: change.list, changed: false, now_listed: true, note: 'already opted out of everything: an opt-out never narrows' };
+  }
   return { wa_id: waId, list: change.list, changed: true, now_listed: true };
 }

@@ -165,10 +165,19 @@ export function capWrite(waId: string, at: string): StoreWrite {
   return { namespace: CAPPED, key: waId, value: at, ttlMs: DAY_MS };
 }
 
-export async function addOptOuts(store: Store, items: readonly { waId: string; source: string; scope?: 'all' | 'marketing'; reason?: string }[], now: Date): Promise<void> {
-  if (items.length === 0) return;
+/**
+ * Opts numbers out. An opt-out never narrows: a number opted out of
+ * everything stays so when a marketing-only one is added (to narrow, remove
+ * it first). Resolves with the numbers left as they were for that reason.
+ */
+export async function addOptOuts(store: Store, items: readonly { waId: string; source: string; scope?: 'all' | 'marketing'; reason?: string }[], now: Date): Promise<string[]> {
+  if (items.length === 0) return [];
   const at = now.toISOString();
-  await store.transact([], () => ({ writes: items.map((item) => optOutWrite(item, at)), result: undefined }));
+  const narrowing = items.filter((item) => item.scope === 'marketing');
+  return store.transact(narrowing.map((item) => ({ namespace: OPTOUT, key: item.waId })), (values) => {
+    const wider = new Set(narrowing.filter((_, i) => values[i] !== undefined && parseOptOut(values[i]!).scope === 'all').map((item) => item.waId));
+    return { writes: items.filter((item) => !(item.scope === 'marketing' && wider.has(item.waId))).map((item) => optOutWrite(item, at)), result: [...wider] };
+  });
 }
 
 /** A blacklist entry as a purge or block detail. */
