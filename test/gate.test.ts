@@ -86,6 +86,12 @@ describe('the gate: one reason each', () => {
     expect(decide(unknown, {}, undefined, { ...noTemplates, defaultCategory: 'marketing' }).reason).toBe('us_marketing_blocked');
   });
 
+  it('an empty template parameter is refused for its row (Meta\'s 131008 would stop the template\'s rows)', () => {
+    const d = decide(message({ template: { name: 'order_update', language: 'en_US', params: ['A-1', ' '] } }));
+    expect([d.reason, d.detail]).toEqual(['template_params_mismatch', 'parameter 2 of template order_update is empty: Meta refuses an empty parameter (131008)']);
+    expect(decide(message({ template: { name: 'whatever', language: 'en_US', params: [''] } }), {}, undefined, { ...CONFIG, templates: undefined }).reason).toBe('template_params_mismatch');
+  });
+
   it('a known template\'s own category wins over the row\'s (or an agent\'s)', () => {
     const sale = message({ number: '+1 415 555 2671', template: { name: 'spring_sale', language: 'en_US', params: ['20%'] }, category: 'utility' });
     expect(decide(sale).reason).toBe('us_marketing_blocked');

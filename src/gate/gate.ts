@@ -124,6 +124,9 @@ function templateRefusal(template: NonNullable<Message['template']>, info: Templ
       return block('template_params_mismatch', `template ${name} takes ${info.params} parameter${info.params === 1 ? '' : 's'}, the row gives ${template.params.length}`);
     }
   }
+  // Meta answers an empty parameter with 131008, which stops every row of the template: refused here, for this row alone.
+  const empty = template.params.findIndex((p) => p.trim() === '');
+  if (empty >= 0) return block('template_params_mismatch', `parameter ${empty + 1} of template ${name} is empty: Meta refuses an empty parameter (131008)`);
   const announced = config.templateStatus?.get(`${name}:${language}`);
   if (announced !== undefined && !templateSendable(announced.event, announced.disableAt, now)) {
     const since = announced.event === 'FLAGGED' ? ` (disabled since ${iso(announced.disableAt!)})` : '';
