@@ -1,4 +1,4 @@
-import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, inject, it } from 'vitest';
@@ -100,6 +100,9 @@ describe('report', () => {
     const missing = await runCli(['report', 'no-such-campaign', '--store', store]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('no campaign no-such-campaign');
+    const typo = await runCli(['report', '--store', `${store}-typo`]); // not a new empty store answering "no campaigns"
+    expect([typo.code, typo.stderr]).toEqual([2, `wa-guard: --store ${store}-typo: no store there (nothing has written one yet); check the path, or WA_GUARD_STORE\n`]);
+    expect(existsSync(`${store}-typo`)).toBe(false);
   });
 });
 

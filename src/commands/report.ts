@@ -33,7 +33,7 @@ export async function report(spec: string | undefined, flags: ReportFlags, io: I
   const conditions = parseReportFailOn(flags.failOn);
   if (spec === undefined && (conditions.length || flags.outDir !== undefined)) throw new UsageError('--fail-on and --out-dir are for one campaign: give its id or its file');
   const id = spec === undefined ? undefined : await campaignIdOf(spec, io.cwd);
-  const store = await openStore(flags.store, io.env, io.cwd);
+  const store = await openStore(flags.store, io.env, io.cwd, { existing: true });
   try {
     if (id === undefined) {
       const lines = await listCampaigns(store);

@@ -1,5 +1,7 @@
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
+import { DATA } from './lmdb-file.js';
 import { defaultStorePath } from './location.js';
 import { hasPassword, redactRedisUrl } from './redis-url.js';
 import type { Store } from './store.js';
@@ -8,7 +10,7 @@ import type { Store } from './store.js';
  * Opens the store named by --store / WA_GUARD_STORE: a directory path (embedded) or a redis:// URL.
  * Each backend is imported only when chosen: a run loads ioredis or lmdb, never both.
  */
-export async function openStore(spec: string | undefined, env: NodeJS.ProcessEnv, cwd: string): Promise<Store> {
+export async function openStore(spec: string | undefined, env: NodeJS.ProcessEnv, cwd: string, options: { existing?: boolean } = {}): Promise<Store> {
   const target = spec || env.WA_GUARD_STORE || defaultStorePath(env);
   if (/^rediss?:\/\//i.test(target)) {
     if (spec && hasPassword(spec)) warnPasswordOnCommandLine();
@@ -18,8 +20,13 @@ export async function openStore(spec: string | undefined, env: NodeJS.ProcessEnv
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(target)) {
     throw new UsageError(`--store ${redactRedisUrl(target)}: unsupported store; give a directory or a redis:// URL`);
   }
+  const dir = resolve(cwd, target);
+  // A command that only reads (report) on a mistyped path would make an empty store and say "no campaigns".
+  if (options.existing && !existsSync(join(dir, DATA))) {
+    throw new UsageError(`--store ${dir}: no store there (nothing has written one yet); check the path, or WA_GUARD_STORE`);
+  }
   const { EmbeddedStore } = await import('./embedded.js');
-  return EmbeddedStore.open(resolve(cwd, target));
+  return EmbeddedStore.open(dir);
 }
 
 let warned = false;
