@@ -89,6 +89,9 @@ describe('wa-guard mcp (the SDK client over stdio)', () => {
     expect(await call(c, 'blacklist_add', { phone: '+6281200000009', reason: 'asked us to stop' })).toMatchObject({ changed: true, now_listed: true });
     expect(await call(c, 'check_message', { to: '+6281200000009', template: { name: 'order_update', language: 'en_US', params: ['a', 'b'] } })).toMatchObject({ allowed: false, reason: 'blacklisted' });
     expect(await call(c, 'blacklist_remove', { phone: '+6281200000009' })).toMatchObject({ changed: true });
+    // wa_id-shaped digits are that wa_id, as `wa-guard blacklist add` reads them (the server runs with -c ID), with a note
+    expect(await call(c, 'blacklist_add', { phone: '81234567890' })).toMatchObject({ wa_id: '81234567890', note: 'read as the wa_id +81234567890; for +6281234567890 give it with its +' });
+    expect(await call(c, 'blacklist_remove', { phone: '81234567890' })).toMatchObject({ wa_id: '81234567890', changed: true });
     expect(await call(c, 'optout_add', { phone: '+6281200000008', scope: 'marketing' })).toMatchObject({ now_listed: true });
     expect(await call(c, 'optout_remove', { phone: '+6281200000008' })).toMatchObject({ changed: true });
     await expect(c.callTool({ name: 'explain_error', arguments: { code: 'x' } })).resolves.toMatchObject({ isError: true });
