@@ -109,6 +109,8 @@ describe('wa-guard mcp (the SDK client over stdio)', () => {
     expect(await call(dry, 'send_template', { to: '+6281200000001', name: 'order_update', language: 'en_US', params: ['A', 'B'], idempotency_key: 'k' }))
       .toMatchObject({ allowed: true, status: 'rehearsed', decision: 'send' });
     expect(await call(dry, 'get_message_status', { idempotency_key: 'k' })).toMatchObject({ found: false });
+    expect(await call(dry, 'blacklist_add', { phone: '+6281200000001' })).toMatchObject({ rehearsed: true, now_listed: false });
+    expect(await call(dry, 'check_number', { phone: '+6281200000001' })).toMatchObject({ blacklist: null }); // nothing written
     const capped = await client(join(dir, 'store3'), ['--max-sends', '1', ...live(sim)], { WA_GUARD_TOKEN: TOKEN });
     await call(capped, 'send_template', { to: '+6281200000001', name: 'order_update', language: 'en_US', params: ['A', 'B'], idempotency_key: 'm1' });
     expect(await misuse(capped, 'send_template', { to: '+6281200000002', name: 'order_update', language: 'en_US', params: ['A', 'B'], idempotency_key: 'm2' }))

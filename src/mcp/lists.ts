@@ -18,6 +18,11 @@ export async function listChange(store: Store, settings: McpSettings, change: { 
   const { waId, note } = listNumber(change.phone, settings);
   const said = note ? { note } : {};
   const ns = change.list === 'blacklist' ? BLACKLIST : OPTOUT;
+  if (settings.dryRun) {
+    // A rehearsal writes nothing, to the lists neither: what the call would do, from what is there now.
+    const [before] = await store.get(ns, [waId]);
+    return { wa_id: waId, list: change.list, changed: change.add || before !== undefined, now_listed: before !== undefined, rehearsed: true, note: 'not written: the server runs with --dry-run' };
+  }
   if (!change.add) {
     const [before] = await store.get(ns, [waId]);
     if (before !== undefined) await store.delete(ns, [waId]);
