@@ -20,11 +20,16 @@ const COUNTS = ['sent', 'failed', 'awaiting', 'unknown', 'blocked', 'deferred', 
 export function parseReportFailOn(spec: string | undefined): Condition[] {
   if (spec === undefined) return [];
   return spec.split(',').map((part) => part.trim()).filter(Boolean).map((text) => {
-    const m = /^([a-z_]+|\d{1,9})\s*(<=|>=|<|>|=)\s*(\d+(?:\.\d+)?)$/.exec(text);
+    const m = /^([a-z_]+|\d{1,9})\s*(<=|>=|<|>|=)\s*(\d+(?:\.\d+)?)(%?)$/.exec(text);
     if (!m || !(RATES.includes(m[1]!) || COUNTS.includes(m[1]!) || /^\d+$/.test(m[1]!))) {
       throw new UsageError(`--fail-on: "${text}" is not a condition; e.g. delivered<0.9, 131026>50, awaiting>0 (rates: ${RATES.join(', ')}; counts: ${COUNTS.join(', ')} or an error code)`);
     }
-    return { text, metric: m[1]!, op: m[2] as Condition['op'], value: Number(m[3]) };
+    const rate = RATES.includes(m[1]!);
+    const value = Number(m[3]) / (m[4] ? 100 : 1);
+    // "delivered<90" always holds: a rate runs from 0 to 1, so it is a usage error, not a cron job that always fails.
+    if (m[4] && !rate) throw new UsageError(`--fail-on: "${text}": ${m[1]} is a count, not a rate; drop the %`);
+    if (rate && value > 1) throw new UsageError(`--fail-on: "${text}": a rate runs from 0 to 1 (${m[1]}<0.9, or ${m[1]}<90%)`);
+    return { text, metric: m[1]!, op: m[2] as Condition['op'], value };
   });
 }
 
