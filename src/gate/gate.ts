@@ -121,7 +121,7 @@ function templateRefusal(template: NonNullable<Message['template']>, info: Templ
       return block('template_not_approved', `template ${name} (${language}) is ${info.status.toLowerCase()}`);
     }
     if (template.params.length !== info.params) {
-      return block('template_params_mismatch', `template ${name} takes ${info.params} parameter${info.params === 1 ? '' : 's'}, the row gives ${template.params.length}`);
+      return block('template_params_mismatch', `template ${name} takes ${info.params} parameter${info.params === 1 ? '' : 's'}, the message has ${template.params.length}`);
     }
   }
   // Meta answers an empty parameter with 131008, which stops every row of the template: refused here, for this row alone.

@@ -18,7 +18,7 @@ export class RowFormat {
   private inputHeader = '';
   /** --safe-csv: cells a spreadsheet would run as a formula (=, +, -, @, tab, CR first) get a leading apostrophe (OWASP). */
   safe = false;
-  /** Fields csv-stringify quoted lately: the same detail ("…, the row gives 1") comes back row after row. */
+  /** Fields csv-stringify quoted lately: the same detail ("…, the message has 1") comes back row after row. */
   private readonly quoted = new Map<string, string>();
 
   constructor(readonly format: Format, readonly dialect: Dialect) {}
