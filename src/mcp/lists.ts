@@ -18,7 +18,7 @@ export async function listChange(store: Store, settings: McpSettings, change: { 
   const { waId, note } = listNumber(change.phone, settings);
   const said = note ? { note } : {};
   const ns = change.list === 'blacklist' ? BLACKLIST : OPTOUT;
-  if (settings.dryRun) {
+  if (settings.rehearsal) {
     // A rehearsal writes nothing, to the lists neither: what the call would do, from what is there now.
     const [before] = await store.get(ns, [waId]);
     return { wa_id: waId, list: change.list, changed: change.add || before !== undefined, now_listed: before !== undefined, rehearsed: true, note: 'not written: the server runs with --dry-run' };

@@ -38,7 +38,10 @@ export interface McpSettings {
   country: ReturnType<typeof parseCountry>;
   mps: number;
   readOnly: boolean;
+  /** The send tools rehearse: --dry-run, or nothing to send with (no token or phone number id). */
   dryRun: boolean;
+  /** --dry-run itself: the list tools rehearse too (without a token they still change the lists). */
+  rehearsal: boolean;
   approve: boolean;
   maxSends: number;
   sending: Sending;
@@ -85,7 +88,7 @@ export async function mcpSettings(flags: McpFlags, io: IO): Promise<McpSettings>
   }
   return {
     config: { templates, tier, pairIntervalMs },
-    country, mps, readOnly, dryRun: sending.kind === 'off', approve: Boolean(flags.approve), maxSends, sending, http,
+    country, mps, readOnly, dryRun: sending.kind === 'off', rehearsal: dryRun, approve: Boolean(flags.approve), maxSends, sending, http,
   };
 }
 
