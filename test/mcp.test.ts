@@ -67,6 +67,8 @@ describe('wa-guard mcp (the SDK client over stdio)', () => {
     expect(tools.find((t) => t.name === 'send_template')!.annotations).toMatchObject({ openWorldHint: true, idempotentHint: true });
 
     expect(await call(c, 'check_number', { phone: '+62 812 0000 0001' })).toMatchObject({ valid: true, e164: '+6281200000001', line_type: 'mobile', blacklist: null });
+    expect(await call(c, 'check_number', { phone: '(11) 98765-4321', country: 'Brazil' })).toMatchObject({ valid: true, e164: '+5511987654321' });
+    expect(await misuse(c, 'check_number', { phone: '0812', country: 'Atlantis' })).toMatch(/"Atlantis" is not a country/);
     const text = await call(c, 'check_message', { to: '+6281200000001', text: 'hi' });
     expect(text).toMatchObject({ allowed: false, decision: 'block', reason: 'outside_care_window' });
     expect(String(text.suggested_action)).toContain('order_update (en_US');

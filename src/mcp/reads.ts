@@ -1,7 +1,7 @@
 import { recipientStates } from '../campaign/recipients.js';
 import { LINE_TYPES, lineTypeOf } from '../line-type.js';
 import { explain } from '../meta/guide.js';
-import { checkCountry, normalizePhone } from '../phone.js';
+import { countryFromText, normalizePhone } from '../phone.js';
 import { readCampaign } from '../report/campaigns.js';
 import { Figures, campaignReport } from '../report/figures.js';
 import { LIFECYCLE, REACHED, parseLifecycle, parseReached } from '../report/lifecycle.js';
@@ -24,8 +24,9 @@ export function waIdOf(phone: string, settings: McpSettings): { e164: string; wa
 }
 
 export async function checkNumber(store: Store, settings: McpSettings, phone: string, country?: string) {
-  if (country !== undefined && !checkCountry(country)) throw new McpToolError(`country: "${country}" is not an ISO 3166 country code (e.g. ID, BR, US)`);
-  const n = normalizePhone(phone, checkCountry(country) ?? settings.country);
+  const code = country === undefined ? undefined : countryFromText(country);
+  if (country !== undefined && !code) throw new McpToolError(`country: "${country}" is not a country: give an ISO 3166 code (ID, BR, US) or an English name (Indonesia)`);
+  const n = normalizePhone(phone, code ?? settings.country);
   if (!n.ok) return { valid: false, reason: n.reason, detail: n.detail };
   const [[cached], [listed, optout]] = await Promise.all([
     readCachedStatuses(store, [n.e164]),

@@ -68,7 +68,7 @@ function registerTools(server: McpServer, c: ToolContext): void {
   const { store, settings } = c;
   server.registerTool('check_number', {
     description: 'What wa-guard knows of a number: E.164, wa_id, validity, line type, cached WhatsApp status and its age, blacklist entry, opt-out.',
-    inputSchema: { phone, country: z.string().length(2).optional().describe('ISO country for a national number') },
+    inputSchema: { phone, country: z.string().min(2).max(60).optional().describe('the country of a national number: an ISO code (ID) or an English name (Indonesia)') },
     outputSchema: any, annotations: { title: 'Check a number', ...READ },
   }, run('check_number', c, async ({ phone: p, country: cc }) => {
     const r = await checkNumber(store, settings, p, cc);
