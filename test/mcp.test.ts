@@ -86,6 +86,7 @@ describe('wa-guard mcp (the SDK client over stdio)', () => {
     expect(await call(c, 'get_message_status', { wamid: sent.wamid })).toMatchObject({ found: true, journal_key: 'mcp:order-A-1' });
     expect(await call(c, 'get_contact', { to: '+6281200000001' })).toMatchObject({ wa_id: '6281200000001', blacklisted: null, care_window_open_until: null });
     expect(await call(c, 'explain_error', { code: 131026 })).toMatchObject({ code: 131026, action: 'undeliverable' });
+    expect(await call(c, 'explain_error', { code: '131049' })).toMatchObject({ code: 131049 }); // agents often pass codes as text
     expect((await call(c, 'list_templates', { status: 'APPROVED' })).templates).toHaveLength(4);
     expect(await call(c, 'campaign_report', { campaign: 'mcp' })).toMatchObject({ funnel: { sent: 1 } });
     expect(await call(c, 'blacklist_add', { phone: '+6281200000009', reason: 'asked us to stop' })).toMatchObject({ changed: true, now_listed: true });

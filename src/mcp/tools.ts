@@ -142,8 +142,8 @@ function registerRead(server: McpServer, c: ToolContext, name: 'get_message_stat
     case 'explain_error':
       server.registerTool(name, {
         description: 'What a Meta error code means, its causes, what to do, and what wa-guard does about it (the `wa-guard explain` text).',
-        inputSchema: { code: z.number().int().min(0).max(999_999_999) }, outputSchema: any, annotations,
-      }, run(name, c, async (a) => { const r = explainError(a.code); return result(`${r.code} ${r.title}: ${r.todo}`, r); }));
+        inputSchema: { code: z.union([z.number().int().min(0).max(999_999_999), z.string().regex(/^\d{1,9}$/)]).describe('the code, e.g. 131026 (a number, or its digits as text)') }, outputSchema: any, annotations,
+      }, run(name, c, async (a) => { const r = explainError(Number(a.code)); return result(`${r.code} ${r.title}: ${r.todo}`, r); }));
       return;
     case 'list_templates':
       server.registerTool(name, {
