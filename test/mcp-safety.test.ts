@@ -118,7 +118,7 @@ describe('wa-guard mcp safety', () => {
     expect(stopped).toMatchObject({ status: 'failed', code: 190 });
     const after = await c.callTool({ name: 'send_template', arguments: order('+6281200000006', 'stop-2') });
     expect(after.isError).toBe(true);
-    expect((after.content as { text: string }[])[0]!.text).toMatch(/sending is stopped: Meta answered 190 .*restart wa-guard mcp/);
+    expect((after.content as { text: string }[])[0]!.text).toMatch(/sending is stopped \(190 .*\): fix it and restart wa-guard mcp/);
     expect(await call(c, 'check_message', { to: '+6281200000006', template: { name: 'order_update', language: 'en_US', params: ['A', 'B'] } })).toMatchObject({ decision: 'send' });
     expect(sim.stats().messages_accepted).toBe(0);
     await c.close();

@@ -36,7 +36,8 @@ export class McpSends {
   async send(input: MessageInput, key: string, approved = false): Promise<SendResult> {
     if (!/^[\x21-\x7e]{1,128}$/.test(key)) throw new McpToolError('idempotency_key: 1 to 128 printable ASCII characters without spaces; give each message its own and reuse it only to retry that message');
     const stop = this.sender?.stopped;
-    if (stop) throw new McpToolError(`sending is stopped: Meta answered ${describeStop(stop)}; fix it and restart wa-guard mcp`);
+    // Not "Meta answered": a stop can be an endpoint nobody answers at.
+    if (stop) throw new McpToolError(`sending is stopped (${describeStop(stop)}): fix it and restart wa-guard mcp`);
     const message = this.gate.message(input);
     const print = fingerprint(message, input.to);
     const rehearsal = !this.sender;
