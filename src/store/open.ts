@@ -21,8 +21,9 @@ export async function openStore(spec: string | undefined, env: NodeJS.ProcessEnv
     throw new UsageError(`--store ${redactRedisUrl(target)}: unsupported store; give a directory or a redis:// URL`);
   }
   const dir = resolve(cwd, target);
-  // A command that only reads (report) on a mistyped path would make an empty store and say "no campaigns".
-  if (options.existing && !existsSync(join(dir, DATA))) {
+  // A command that only reads (report) on a mistyped path would make an empty store and say "no campaigns";
+  // the default path before any run is no mistake: there it says so.
+  if (options.existing && target !== defaultStorePath(env) && !existsSync(join(dir, DATA))) {
     throw new UsageError(`--store ${dir}: no store there (nothing has written one yet); check the path, or WA_GUARD_STORE`);
   }
   const { EmbeddedStore } = await import('./embedded.js');
