@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -89,4 +89,16 @@ export function files(dir: string): string[] {
   } catch {
     return [];
   }
+}
+
+/**
+ * Signals a child and waits until it has ended. One that ended on its own
+ * first (a fast machine finished the work) is not waited for: its 'close'
+ * came already, and waiting for another would hang the test.
+ */
+export function signalAndWait(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  const ended = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  child.kill(signal);
+  return ended;
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { startSimulator, type Simulator } from '../src/simulator/server.js';
 import type { WorldConfig } from '../src/simulator/world.js';
-import { BIN, FIXTURES, readCsv, runCli, spawnCli, tempDir } from './helpers.js';
+import { BIN, FIXTURES, readCsv, runCli, signalAndWait, spawnCli, tempDir } from './helpers.js';
 
 const TOKEN = 'test-token';
 const PHONE_ID = '100000000000001';
@@ -245,8 +245,7 @@ describe('send', () => {
     for (let kill = 0; kill < 10; kill++) {
       const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH, HOME: dir, ...env }, stdio: 'ignore' });
       await new Promise((r) => setTimeout(r, 300 + Math.random() * 700));
-      child.kill('SIGKILL');
-      await new Promise((r) => child.once('close', r));
+      await signalAndWait(child, 'SIGKILL'); // a late run may have finished the campaign first
     }
     const final = await runCli(args, { env });
     expect(final.code).toBe(0);

@@ -353,12 +353,16 @@ describe('ingest', () => {
     };
     const file = join(dir, 'events.jsonl');
     writeFileSync(file, Array.from({ length: 120_000 }, (_, i) => event(i)).join('\n') + '\n');
+    const started = Date.now();
     expect((await spawnCli(['ingest', file, '--store', join(dir, 'whole'), '--strikes', '2', '-q'])).code).toBe(0);
+    const wholeMs = Date.now() - started;
     const child = spawn(process.execPath, [BIN, 'ingest', file, '--store', join(dir, 'killed'), '--strikes', '2', '-q'], { stdio: 'ignore' });
     children.push(child);
-    await new Promise((r) => setTimeout(r, 1500));
+    // Listened for from the start: an ingest that ended before the kill would otherwise be waited for forever.
+    const ended = new Promise<NodeJS.Signals | null>((r) => child.once('close', (_code, signal) => r(signal)));
+    await new Promise((r) => setTimeout(r, wholeMs / 2)); // half way through, however fast this machine is
     child.kill('SIGKILL');
-    await new Promise((r) => child.once('close', r));
+    expect(await ended).toBe('SIGKILL'); // killed in the middle, not after it ended
     expect((await spawnCli(['ingest', file, '--store', join(dir, 'killed'), '--strikes', '2', '-q'])).code).toBe(0);
     // Entries carry the time they were written (first_seen, expires, …): those differ, nothing else may.
     const timeless = async (store: string) => Object.fromEntries(Object.entries(await dump(store)).map(([ns, entries]) =>
