@@ -297,6 +297,9 @@ describe('send', () => {
       '-o', join(dir, out), '--store', store, '--json', '--mps', '100', '--tier', 'unlimited'];
     const [a, b] = await Promise.all([spawnCli(args('a'), { env }), spawnCli(args('b'), { env })]);
     expect([a.code, b.code]).toEqual([0, 0]);
+    // Rows not sent first, with their reasons: a failure here says why (once in CI: 548 of 600 accepted, both exit 0).
+    const results = [...readCsv(join(dir, 'a', 'results.csv')), ...readCsv(join(dir, 'b', 'results.csv'))];
+    expect(results.filter((r) => r.status !== 'sent').slice(0, 5).map((r) => `${r.status}: ${r.reason} ${r.detail}`)).toEqual([]);
     const stats = sim.stats();
     expect(stats.messages_accepted).toBe(600);
     expect(stats.max_per_recipient).toBe(1);
@@ -307,8 +310,6 @@ describe('send', () => {
     // can count a few more than were sent in it. Over the whole run that
     // jitter is nothing: 600 messages at 100/s (one free) take 5.9 s or more.
     expect(stats.peak_per_second.messages).toBeLessThanOrEqual(110);
-    const results = [...readCsv(join(dir, 'a', 'results.csv')), ...readCsv(join(dir, 'b', 'results.csv'))];
-    expect(results.every((r) => r.status === 'sent')).toBe(true);
     const sentAt = results.map((r) => Date.parse(r.sent_at!)).sort((x, y) => x - y);
     expect(sentAt.at(-1)! - sentAt[0]!).toBeGreaterThan(5_500);
     const requests = JSON.parse(a.stdout).sending.requests + JSON.parse(b.stdout).sending.requests;
