@@ -3,7 +3,11 @@ import { AOF_ALWAYS, hasRedisServer, startRedis } from './redis-server.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
-    /** redis://127.0.0.1:PORT of a redis-server started for this run, or '' when none is installed. */
+    /**
+     * redis://127.0.0.1:PORT of a redis-server started for this run, or '' when none is installed.
+     * Test files run two at a time and flush what they use: each takes a database of its own
+     * (store-redis 3, clean-verify 4, send 5, webhooks 6, report 7, mcp 9, lists-roundtrip 11-12).
+     */
     redisUrl: string;
   }
 }
