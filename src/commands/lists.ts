@@ -102,8 +102,9 @@ function readNumbers(o: ListOptions, io: IO): string[] {
 async function addNumbers(o: ListOptions, store: Store, io: IO): Promise<number> {
   const waIds = readNumbers(o, io);
   const now = new Date();
+  let wider: string[] = [];
   if (o.list === 'blacklist') await addToBlacklist(store, waIds.map((waId) => ({ waId, reason: o.reason ?? 'added by hand', source: 'manual' })), now);
-  const wider = o.list === 'optout' ? await addOptOuts(store, waIds.map((waId) => ({ waId, source: 'manual', scope: o.scope ?? 'all', reason: o.reason })), now) : [];
+  else wider = await addOptOuts(store, waIds.map((waId) => ({ waId, source: 'manual', scope: o.scope ?? 'all', reason: o.reason })), now);
   say(o, io, `${o.list}: added ${waIds.length} number${waIds.length === 1 ? '' : 's'} (${store.backend} store ${store.location})`);
   if (wider.length) io.stderr.write(`wa-guard: ${wider.length} of them stay opted out of everything (${wider.slice(0, 3).join(', ')}${wider.length > 3 ? ', …' : ''}): an opt-out never narrows; remove one first to narrow it\n`);
   if (o.json) io.stdout.write(JSON.stringify({ added: waIds }) + '\n');

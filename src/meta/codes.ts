@@ -72,9 +72,11 @@ const RANGES: { from: number; to: number; info: CodeInfo }[] = [
   { from: 133000, to: 133999, info: { action: 'stop', title: 'Phone number registration problem', hint: 'register the phone number again, then resume' } },
 ];
 
+const rangeOf = (code: number): typeof RANGES[number] | undefined => RANGES.find((r) => code >= r.from && code <= r.to);
+
 /** The first code of the range a code falls in, if any (the guide keys its range texts by it). */
 export function rangeStart(code: number): number | undefined {
-  return RANGES.find((r) => code >= r.from && code <= r.to)?.from;
+  return rangeOf(code)?.from;
 }
 
 /** Whether wa-guard knows the code: listed in the table, or in one of its ranges. */
@@ -98,7 +100,7 @@ const SUBCODES: Record<number, Record<number, CodeInfo>> = {
  * ranges (200-299, 132xxx, 133xxx) and unlisted codes included.
  */
 export function codeInfo(code: number, subcode?: number): CodeInfo {
-  const known = (subcode === undefined ? undefined : SUBCODES[code]?.[subcode]) ?? TABLE[code] ?? RANGES.find((r) => code >= r.from && code <= r.to)?.info;
+  const known = (subcode === undefined ? undefined : SUBCODES[code]?.[subcode]) ?? TABLE[code] ?? rangeOf(code)?.info;
   if (known) return known;
   // An unlisted code: not a reason to blame the number, nor to retry blindly.
   return { action: 'recipient', title: `Error ${code}` };

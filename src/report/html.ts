@@ -49,7 +49,6 @@ function groupTable(head: string[], rows: { cells: string[]; sent: number; deliv
     '</table></div>';
 }
 
-
 export function reportHtml(r: CampaignReport): string {
   const f = r.funnel;
   const c = r.campaign;

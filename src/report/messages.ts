@@ -55,15 +55,18 @@ export async function forEachMessage(store: Store, campaignId: string | undefine
   }
   let keys: string[] = [];
   let values: string[] = [];
-  let read = 0;
+  let sinceRelease = 0;
   const flush = async (): Promise<void> => {
     const lifecycles = await store.get(LIFECYCLE, keys);
     for (let i = 0; i < keys.length; i++) each(message(keys[i]!, values[i]!, parseLifecycle(lifecycles[i]), replies.get(keys[i]!)));
-    read += keys.length;
+    sinceRelease += keys.length;
     keys = [];
     values = [];
     await options.afterBatch?.();
-    if (options.alone && read % RELEASE_EVERY === 0) await store.releaseReadMemory?.();
+    if (options.alone && sinceRelease >= RELEASE_EVERY) {
+      sinceRelease = 0;
+      await store.releaseReadMemory?.();
+    }
   };
   for await (const [key, value] of store.scan(JOURNAL, prefix)) {
     keys.push(key);
