@@ -1,11 +1,11 @@
 import { existsSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Database, RootDatabase } from 'lmdb';
-import { CliError } from '../errors.js';
+import { CliError, UsageError } from '../errors.js';
 import type { Decide, Durability, Store, StoreEntry, StoreKey, TransactOptions } from './store.js';
 import { gcra } from './rate.js';
 import { yieldToEventLoop } from '../time.js';
-import { prepareStoreDir } from './lmdb-file.js';
+import { DATA, prepareStoreDir } from './lmdb-file.js';
 import { live, openRoot, stored, type Stored } from './lmdb-env.js';
 import { quietLmdbErrors, storeError } from './lmdb-errors.js';
 import { LEGACY_LOG, readLegacyLog } from './legacy-log.js';
@@ -31,7 +31,11 @@ export class EmbeddedStore implements Store {
 
   private constructor(readonly location: string, private root: RootDatabase<Stored, string>) {}
 
-  static async open(dir: string): Promise<EmbeddedStore> {
+  /** `existing`: a directory holding no store is a usage error, not a new empty store. */
+  static async open(dir: string, options: { existing?: boolean } = {}): Promise<EmbeddedStore> {
+    if (options.existing && !existsSync(join(dir, DATA))) {
+      throw new UsageError(`--store ${dir}: no store there (nothing has written one yet); check the path, or WA_GUARD_STORE`);
+    }
     await prepareStoreDir(dir);
     const store = new EmbeddedStore(dir, openRoot(dir));
     try {

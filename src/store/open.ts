@@ -1,7 +1,5 @@
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { UsageError } from '../errors.js';
-import { DATA } from './lmdb-file.js';
 import { defaultStorePath } from './location.js';
 import { hasPassword, redactRedisUrl } from './redis-url.js';
 import type { Store } from './store.js';
@@ -20,14 +18,10 @@ export async function openStore(spec: string | undefined, env: NodeJS.ProcessEnv
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(target)) {
     throw new UsageError(`--store ${redactRedisUrl(target)}: unsupported store; give a directory or a redis:// URL`);
   }
-  const dir = resolve(cwd, target);
+  const { EmbeddedStore } = await import('./embedded.js');
   // A command that only reads (report) on a mistyped path would make an empty store and say "no campaigns";
   // the default path before any run is no mistake: there it says so.
-  if (options.existing && target !== defaultStorePath(env) && !existsSync(join(dir, DATA))) {
-    throw new UsageError(`--store ${dir}: no store there (nothing has written one yet); check the path, or WA_GUARD_STORE`);
-  }
-  const { EmbeddedStore } = await import('./embedded.js');
-  return EmbeddedStore.open(dir);
+  return EmbeddedStore.open(resolve(cwd, target), { existing: options.existing && target !== defaultStorePath(env) });
 }
 
 let warned = false;
