@@ -1,6 +1,6 @@
 import { UsageError } from '../errors.js';
 import { holdsCountries, holdsYesNo, type Sample } from './column-values.js';
-import { isConsentDate, OPTED_IN_WORDS, saysNotOptedOut, squeeze } from './yes-no.js';
+import { saysOptedIn, saysOptedOut } from './yes-no.js';
 
 /** Header names that hold a phone number, compared with case, spaces, '-', '_' and '.' removed (for number lists). */
 export const PHONE_NAMES = [
@@ -142,15 +142,14 @@ export function isOptOutFlag(value: unknown): boolean {
   if (value === undefined || value === null || value === false) return false;
   if (typeof value === 'number') return value !== 0;
   if (typeof value !== 'string') return true; // an object or list in the field: something was recorded
-  return !saysNotOptedOut(squeeze(value));
+  return saysOptedOut(value);
 }
 
 /** An opt-in cell that says the contact agreed (true, yes, 1, opted in, granted, a date…). */
 export function isOptedIn(value: unknown): boolean {
   if (value === true || (typeof value === 'number' && value !== 0)) return true;
   if (typeof value !== 'string') return false;
-  // HubSpot and Shopify write the date consent was given.
-  return OPTED_IN_WORDS.has(squeeze(value)) || isConsentDate(value.trim());
+  return saysOptedIn(value);
 }
 
 /** The column flags of clean and send. */

@@ -20,17 +20,23 @@ const EMPTY = ['none', 'null', 'nil', 'na', 'n/a', 'nan', 'undefined', '#n/a'];
 const NOT_OPTED_OUT: ReadonlySet<string> = new Set([...NO, ...OPTED_IN, ...EMPTY]);
 
 /**
- * An opt-out column's values that do NOT say the contact opted out
- * (squeezed): no, opted in, an empty-looking cell, or zero ("0.0" from pandas).
- * Any other value does (a yes, "✓", "STOP", "Yes - opted out", a date): a
- * contact messaged after opting out is the harm to avoid; one purged by
- * mistake is in purged.* with the column named.
+ * Whether an opt-out column's text says the contact opted out: anything but a
+ * no, opted in, an empty-looking cell or zero ("0.0" from pandas) does (a yes,
+ * "✓", "STOP", "Yes - opted out", a date). A contact messaged after opting
+ * out is the harm to avoid; one purged by mistake is in purged.* with the
+ * column named.
  */
-export function saysNotOptedOut(squeezed: string): boolean {
-  return squeezed === '' || NOT_OPTED_OUT.has(squeezed) || /^0+$/.test(squeezed);
+export function saysOptedOut(text: string): boolean {
+  const squeezed = squeeze(text);
+  return !(squeezed === '' || NOT_OPTED_OUT.has(squeezed) || /^0+$/.test(squeezed));
 }
-/** An opt-in column's values that say the contact agreed (squeezed). */
-export const OPTED_IN_WORDS: ReadonlySet<string> = new Set([...YES, ...OPTED_IN, ...CONSENTED]);
+
+const OPTED_IN_WORDS: ReadonlySet<string> = new Set([...YES, ...OPTED_IN, ...CONSENTED]);
+
+/** Whether an opt-in column's text says the contact agreed: a yes, opted in, granted, or the date consent was given (HubSpot, Shopify). */
+export function saysOptedIn(text: string): boolean {
+  return OPTED_IN_WORDS.has(squeeze(text)) || isConsentDate(text.trim());
+}
 
 const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})(?:[T ]\d{2}:\d{2}.*)?$/;
 const NUMERIC_DATE = /^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})(?:[ T]\d{1,2}:\d{2}.*)?$/;
@@ -50,7 +56,7 @@ function realDate(year: number, month: number, day: number, now: number): boolea
  * real date in either order), 1 March 2026. Zero, impossible and future
  * dates are not consent.
  */
-export function isConsentDate(text: string, now = Date.now()): boolean {
+function isConsentDate(text: string, now = Date.now()): boolean {
   const iso = ISO_DATE.exec(text);
   if (iso) return realDate(Number(iso[1]), Number(iso[2]), Number(iso[3]), now);
   const numeric = NUMERIC_DATE.exec(text);
